@@ -1,0 +1,128 @@
+/**
+ * JSON messages between nodes, as PROTOCOL.md defines them. Byte strings
+ * travel as standard base64.
+ */
+import type { Fragment } from './psrd/fragment';
+import type { PoolStatus } from './psrd/pool';
+
+export interface AllocationWire {
+  fragments: Fragment[];
+}
+
+/** PUT /hub/{h}/dske/oob/v1/registration */
+export interface RegistrationRequest {
+  client_name: string;
+  encryptor_names: string[];
+}
+export interface RegistrationResponse {
+  hub_name: string;
+}
+
+/** GET /hub/{h}/dske/oob/v1/psrd?client_name=&pool_owner=client|hub&size= */
+export type PsrdPoolOwnerParam = 'client' | 'hub';
+export interface PsrdResponse {
+  block_uuid: string;
+  data: string;
+}
+
+/** POST /hub/{h}/dske/api/v1/key-share (signed) */
+export interface PostKeyShareRequest {
+  master_client_name: string;
+  master_sae_id: string;
+  slave_sae_id: string;
+  user_key_id: string;
+  share_index: number;
+  encryption_key_allocation: AllocationWire;
+  encrypted_share_value: string;
+}
+export interface PostKeyShareResponse {
+  hub_name: string;
+  user_key_id: string;
+}
+
+/** GET /hub/{h}/dske/api/v1/key-share?client_name=&master_sae_id=&slave_sae_id=&key_id= (signed both ways) */
+export interface GetKeyShareQuery {
+  client_name: string;
+  master_sae_id: string;
+  slave_sae_id: string;
+  key_id: string;
+}
+export interface GetKeyShareResponse {
+  share_index: number;
+  encryption_key_allocation: AllocationWire;
+  encrypted_share_value: string;
+}
+
+/** JSON error body of hubs and clients (non-ETSI paths). */
+export interface ErrorBody {
+  statusCode: number;
+  error: string;
+  message: string;
+  code?: string;
+}
+
+/** ETSI GS QKD 014 v1.1.1 data formats. */
+export interface EtsiStatus {
+  source_KME_ID: string;
+  target_KME_ID: string;
+  master_SAE_ID: string;
+  slave_SAE_ID: string;
+  key_size: number;
+  stored_key_count: number;
+  max_key_count: number;
+  max_key_per_request: number;
+  max_key_size: number;
+  min_key_size: number;
+  max_SAE_ID_count: number;
+  status_extension?: Record<string, unknown>;
+}
+export interface EtsiKey {
+  key_ID: string;
+  key: string;
+  key_ID_extension?: Record<string, unknown>;
+  key_extension?: Record<string, unknown>;
+}
+export interface EtsiKeyContainer {
+  keys: EtsiKey[];
+  key_container_extension?: Record<string, unknown>;
+}
+export interface EtsiKeyRequest {
+  number?: number;
+  size?: number;
+  additional_slave_SAE_IDs?: string[];
+  extension_mandatory?: Record<string, unknown>[];
+  extension_optional?: Record<string, unknown>[];
+}
+export interface EtsiKeyIds {
+  key_IDs: { key_ID: string; key_ID_extension?: Record<string, unknown> }[];
+  key_IDs_extension?: Record<string, unknown>;
+}
+export interface EtsiError {
+  message: string;
+  details?: Record<string, unknown>[];
+}
+
+/** GET /hub/{h}/mgmt/v1/status */
+export interface HubStatus {
+  name: string;
+  peer_clients: {
+    client_name: string;
+    encryptor_names: string[];
+    local_pool: PoolStatus;
+    peer_pool: PoolStatus;
+  }[];
+  shares: { user_key_id: string; master_client_name: string; master_sae_id: string; slave_sae_id: string; share_index: number; size: number }[];
+}
+
+/** GET /client/{c}/mgmt/v1/status */
+export interface ClientStatus {
+  name: string;
+  encryptor_names: string[];
+  peer_hubs: {
+    hub_name: string;
+    hub_url: string;
+    registered: boolean;
+    local_pool: PoolStatus;
+    peer_pool: PoolStatus;
+  }[];
+}
