@@ -1,0 +1,146 @@
+import { ApiProperty } from '@nestjs/swagger';
+import { Type } from 'class-transformer';
+import {
+  ArrayMaxSize, IsArray, IsBase64, IsIn, IsInt, IsNotEmpty, IsString, IsUUID, Matches, Max, MaxLength, Min, ValidateNested, ArrayMinSize,
+} from 'class-validator';
+import type {
+  AllocationWire, GetKeyShareQuery, GetKeyShareResponse, PostKeyShareRequest, PostKeyShareResponse, PsrdResponse, RegistrationRequest, RegistrationResponse,
+} from '@dske/core';
+import { MAX_PSRD_BLOCK_SIZE } from '@dske/topology';
+
+const NAME = /^[a-z]([a-z0-9-]{0,61}[a-z0-9])?$/;
+const NAME_MESSAGE = '$property must be a lower-case DNS label';
+/** Shares are at most the largest key a client hands out (128 KiB) as base64. */
+const MAX_SHARE_BASE64 = 180_000;
+const UUID_EXAMPLE = '4b700076-9691-4935-9e9b-707c1425fd29';
+
+export class RegistrationDto implements RegistrationRequest {
+  @ApiProperty({ example: 'carol', pattern: NAME.source })
+  @IsString() @Matches(NAME, { message: NAME_MESSAGE })
+  client_name!: string;
+
+  @ApiProperty({ example: ['sam'], type: [String], description: 'SAE IDs of the encryptors attached to the client' })
+  @IsArray() @ArrayMaxSize(256) @IsString({ each: true }) @Matches(NAME, { each: true, message: 'each value in $property must be a lower-case DNS label' })
+  encryptor_names!: string[];
+}
+
+export class RegistrationResponseDto implements RegistrationResponse {
+  @ApiProperty({ example: 'hank' })
+  hub_name!: string;
+}
+
+export class PsrdQueryDto {
+  @ApiProperty({ example: 'carol' })
+  @IsString() @Matches(NAME, { message: NAME_MESSAGE })
+  client_name!: string;
+
+  @ApiProperty({ enum: ['client', 'hub'], example: 'client', description: 'Who allocates from the pool this block joins' })
+  @IsIn(['client', 'hub'])
+  pool_owner!: 'client' | 'hub';
+
+  @ApiProperty({ minimum: 1, maximum: MAX_PSRD_BLOCK_SIZE, example: 1000, description: 'Block size in bytes' })
+  @Type(() => Number) @IsInt() @Min(1) @Max(MAX_PSRD_BLOCK_SIZE)
+  size!: number;
+}
+
+export class PsrdResponseDto implements PsrdResponse {
+  @ApiProperty({ format: 'uuid', example: UUID_EXAMPLE })
+  block_uuid!: string;
+
+  @ApiProperty({ format: 'byte', description: 'The block, base64', example: 'q83vEjRWeJA=' })
+  data!: string;
+}
+
+export class FragmentDto {
+  @ApiProperty({ format: 'uuid', example: UUID_EXAMPLE })
+  @IsUUID('all')
+  block_uuid!: string;
+
+  @ApiProperty({ minimum: 0, example: 0 })
+  @IsInt() @Min(0) @Max(MAX_PSRD_BLOCK_SIZE)
+  start!: number;
+
+  @ApiProperty({ minimum: 1, example: 32 })
+  @IsInt() @Min(1) @Max(MAX_PSRD_BLOCK_SIZE)
+  size!: number;
+}
+
+export class AllocationDto implements AllocationWire {
+  @ApiProperty({ type: [FragmentDto] })
+  @IsArray() @ArrayMinSize(1) @ArrayMaxSize(1024) @ValidateNested({ each: true }) @Type(() => FragmentDto)
+  fragments!: FragmentDto[];
+}
+
+export class PostKeyShareDto implements PostKeyShareRequest {
+  @ApiProperty({ example: 'carol' })
+  @IsString() @Matches(NAME, { message: NAME_MESSAGE })
+  master_client_name!: string;
+
+  @ApiProperty({ example: 'sam' })
+  @IsString() @Matches(NAME, { message: NAME_MESSAGE })
+  master_sae_id!: string;
+
+  @ApiProperty({ example: 'sunny' })
+  @IsString() @Matches(NAME, { message: NAME_MESSAGE })
+  slave_sae_id!: string;
+
+  @ApiProperty({ format: 'uuid', example: UUID_EXAMPLE })
+  @IsUUID('all')
+  user_key_id!: string;
+
+  @ApiProperty({ minimum: 0, maximum: 15, example: 0 })
+  @IsInt() @Min(0) @Max(15)
+  share_index!: number;
+
+  @ApiProperty({ type: AllocationDto, description: 'PSRD bytes (client-allocated pool) that one-time-pad the share' })
+  @ValidateNested() @Type(() => AllocationDto)
+  encryption_key_allocation!: AllocationDto;
+
+  @ApiProperty({ format: 'byte', example: 'JmaqM91DsWC/qlawABoVOw==' })
+  @IsString() @IsNotEmpty() @MaxLength(MAX_SHARE_BASE64) @IsBase64()
+  encrypted_share_value!: string;
+}
+
+export class PostKeyShareResponseDto implements PostKeyShareResponse {
+  @ApiProperty({ example: 'hank' })
+  hub_name!: string;
+
+  @ApiProperty({ format: 'uuid', example: UUID_EXAMPLE })
+  user_key_id!: string;
+}
+
+export class GetKeyShareQueryDto implements GetKeyShareQuery {
+  @ApiProperty({ example: 'curtis', description: 'The client asking (it must serve slave_sae_id)' })
+  @IsString() @Matches(NAME, { message: NAME_MESSAGE })
+  client_name!: string;
+
+  @ApiProperty({ example: 'sam' })
+  @IsString() @Matches(NAME, { message: NAME_MESSAGE })
+  master_sae_id!: string;
+
+  @ApiProperty({ example: 'sunny' })
+  @IsString() @Matches(NAME, { message: NAME_MESSAGE })
+  slave_sae_id!: string;
+
+  @ApiProperty({ format: 'uuid', example: UUID_EXAMPLE })
+  @IsUUID('all')
+  key_id!: string;
+}
+
+export class GetKeyShareResponseDto implements GetKeyShareResponse {
+  @ApiProperty({ example: 0 })
+  share_index!: number;
+
+  @ApiProperty({ type: AllocationDto, description: 'PSRD bytes (hub-allocated pool) that one-time-pad the share' })
+  encryption_key_allocation!: AllocationDto;
+
+  @ApiProperty({ format: 'byte', example: 'JmaqM91DsWC/qlawABoVOw==' })
+  encrypted_share_value!: string;
+}
+
+export class ErrorDto {
+  @ApiProperty({ example: 400 }) statusCode!: number;
+  @ApiProperty({ example: 'Bad Request' }) error!: string;
+  @ApiProperty({ example: 'client.unknown' }) code!: string;
+  @ApiProperty({ example: 'client carol is not registered with this hub' }) message!: string;
+}

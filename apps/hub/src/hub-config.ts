@@ -1,0 +1,11 @@
+export interface HubConfig {
+  name: string;
+  port: number;
+  host: string;
+  shareTimeoutSecs: number;
+  redisUrl?: string;
+  /** Lab mode shows a short preview of PSRD bytes in mgmt status; deployments do not. */
+  showPsrdPreview: boolean;
+}
+
+export const HUB_CONFIG = Symbol('HUB_CONFIG');

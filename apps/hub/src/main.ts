@@ -1,0 +1,25 @@
+#!/usr/bin/env node
+import 'reflect-metadata';
+import { HUB_SETTINGS } from '@dske/topology';
+import { parseNodeCommandLine, startNodeApp } from '@dske/service-runtime';
+import { HubModule } from './hub.module';
+
+const DESCRIPTION = 'DSKE Hub: hands out pre-shared random data to clients and relays key shares between them';
+
+async function main(): Promise<void> {
+  const { name, settings } = parseNodeCommandLine('hub', DESCRIPTION, HUB_SETTINGS, process.argv.slice(2));
+  const config = {
+    name,
+    port: settings.port as number,
+    host: settings.host as string,
+    shareTimeoutSecs: settings.share_timeout_secs as number,
+    redisUrl: settings.redis_url as string | undefined,
+    showPsrdPreview: process.env.DSKE_HIDE_PSRD !== '1',
+  };
+  await startNodeApp({ module: HubModule.forConfig(config), kind: 'hub', name, host: config.host, port: config.port, description: DESCRIPTION });
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`hub: error: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.exit(1);
+});

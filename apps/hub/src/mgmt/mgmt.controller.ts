@@ -1,0 +1,78 @@
+import { Controller, Get, HttpCode, Inject, Post } from '@nestjs/common';
+import { ApiOkResponse, ApiOperation, ApiProperty, ApiTags } from '@nestjs/swagger';
+import type { HubStatus } from '@dske/core';
+import { NodeLifecycle } from '@dske/service-runtime';
+import { HUB_CONFIG, HubConfig } from '../hub-config';
+import { PeerClientRegistry } from '../peers/peer-client-registry';
+import { SHARE_STORE, ShareStore } from '../shares/share-store';
+
+export class BlockStatusDto {
+  @ApiProperty({ format: 'uuid' }) uuid!: string;
+  @ApiProperty({ example: 1000 }) size!: number;
+  @ApiProperty({ required: false, example: 'AAAAAAAAAAAAAA==...', description: 'Lab-mode preview of the first bytes' }) data?: string;
+  @ApiProperty({ example: 32 }) nr_used_bytes!: number;
+  @ApiProperty({ example: 968 }) nr_unused_bytes!: number;
+}
+export class PoolStatusDto {
+  @ApiProperty({ type: [BlockStatusDto] }) blocks!: BlockStatusDto[];
+  @ApiProperty({ enum: ['local', 'peer'] }) owner!: 'local' | 'peer';
+}
+export class PeerClientStatusDto {
+  @ApiProperty({ example: 'carol' }) client_name!: string;
+  @ApiProperty({ type: [String], example: ['sam'] }) encryptor_names!: string[];
+  @ApiProperty({ type: PoolStatusDto, description: 'Pool the hub allocates from' }) local_pool!: PoolStatusDto;
+  @ApiProperty({ type: PoolStatusDto, description: 'Pool the client allocates from' }) peer_pool!: PoolStatusDto;
+}
+export class ShareSummaryDto {
+  @ApiProperty({ format: 'uuid' }) user_key_id!: string;
+  @ApiProperty() master_client_name!: string;
+  @ApiProperty() master_sae_id!: string;
+  @ApiProperty() slave_sae_id!: string;
+  @ApiProperty() share_index!: number;
+  @ApiProperty({ description: 'Share length in bytes' }) size!: number;
+}
+export class HubStatusDto implements HubStatus {
+  @ApiProperty({ example: 'hank' }) name!: string;
+  @ApiProperty({ type: [PeerClientStatusDto] }) peer_clients!: PeerClientStatusDto[];
+  @ApiProperty({ type: [ShareSummaryDto], description: 'Shares waiting for their responder (no share bytes)' }) shares!: ShareSummaryDto[];
+}
+export class StopResponseDto {
+  @ApiProperty({ example: 'stopping' }) status!: string;
+}
+
+@ApiTags('mgmt')
+@Controller('mgmt/v1')
+export class HubMgmtController {
+  constructor(
+    private readonly registry: PeerClientRegistry,
+    @Inject(SHARE_STORE) private readonly store: ShareStore,
+    @Inject(HUB_CONFIG) private readonly config: HubConfig,
+    private readonly lifecycle: NodeLifecycle,
+  ) {}
+
+  @Get('status')
+  @ApiOperation({ summary: 'Operational status for debugging (lab use: it shows pool contents)' })
+  @ApiOkResponse({ type: HubStatusDto })
+  async status(): Promise<HubStatusDto> {
+    const preview = this.config.showPsrdPreview;
+    return {
+      name: this.config.name,
+      peer_clients: this.registry.all().map((c) => ({
+        client_name: c.name,
+        encryptor_names: [...c.encryptorNames],
+        local_pool: c.localPool.status(preview),
+        peer_pool: c.peerPool.status(preview),
+      })),
+      shares: await this.store.list(),
+    };
+  }
+
+  @Post('stop')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Answer, then stop this node cleanly' })
+  @ApiOkResponse({ type: StopResponseDto })
+  stop(): StopResponseDto {
+    this.lifecycle.stopSoon('stop requested through mgmt API');
+    return { status: 'stopping' };
+  }
+}

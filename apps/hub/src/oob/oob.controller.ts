@@ -1,0 +1,42 @@
+import { Body, Controller, Get, HttpCode, Inject, Logger, Put, Query } from '@nestjs/common';
+import { ApiBadRequestResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { PsrdBlock } from '@dske/core';
+import { HUB_CONFIG, HubConfig } from '../hub-config';
+import { PeerClientRegistry } from '../peers/peer-client-registry';
+import { ErrorDto, PsrdQueryDto, PsrdResponseDto, RegistrationDto, RegistrationResponseDto } from '../dto';
+
+/** Out-of-band simulation: stands in for a courier with a tamper-proof disk. */
+@ApiTags('oob')
+@Controller('dske/oob/v1')
+export class OobController {
+  private readonly logger = new Logger('Oob');
+
+  constructor(
+    private readonly registry: PeerClientRegistry,
+    @Inject(HUB_CONFIG) private readonly config: HubConfig,
+  ) {}
+
+  @Put('registration')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Register a client (idempotent; starts both PSRD pools for it afresh)' })
+  @ApiOkResponse({ type: RegistrationResponseDto })
+  @ApiBadRequestResponse({ type: ErrorDto })
+  register(@Body() body: RegistrationDto): RegistrationResponseDto {
+    this.registry.register(body.client_name, body.encryptor_names);
+    this.logger.log(`Registered client ${body.client_name} with encryptors [${body.encryptor_names.join(', ')}]`);
+    return { hub_name: this.config.name };
+  }
+
+  @Get('psrd')
+  @ApiOperation({ summary: 'Deliver a fresh block of pre-shared random data; the hub keeps its copy in the matching pool' })
+  @ApiOkResponse({ type: PsrdResponseDto })
+  @ApiBadRequestResponse({ type: ErrorDto, description: 'Unknown client or bad parameters' })
+  psrd(@Query() query: PsrdQueryDto): PsrdResponseDto {
+    const client = this.registry.get(query.client_name);
+    const block = PsrdBlock.random(query.size);
+    const data = Buffer.from(block.read(0, block.size)).toString('base64');
+    // pool_owner=client: the client allocates, so on the hub it is the peer pool.
+    (query.pool_owner === 'client' ? client.peerPool : client.localPool).addBlock(block);
+    return { block_uuid: block.uuid, data };
+  }
+}

@@ -1,0 +1,34 @@
+import { ShareStore, ShareSummary, StoredShare, summarize } from './share-store';
+
+/** In-process share store with the same expiry and take semantics as the Redis one. */
+export class MemoryShareStore implements ShareStore {
+  private readonly shares = new Map<string, { share: StoredShare; timer: NodeJS.Timeout }>();
+
+  async put(share: StoredShare, ttlSecs: number): Promise<boolean> {
+    if (this.shares.has(share.user_key_id)) return false;
+    const timer = setTimeout(() => this.shares.delete(share.user_key_id), ttlSecs * 1000);
+    timer.unref();
+    this.shares.set(share.user_key_id, { share, timer });
+    return true;
+  }
+
+  async peek(userKeyId: string): Promise<StoredShare | undefined> {
+    return this.shares.get(userKeyId)?.share;
+  }
+
+  async remove(userKeyId: string): Promise<boolean> {
+    const entry = this.shares.get(userKeyId);
+    if (!entry) return false;
+    clearTimeout(entry.timer);
+    return this.shares.delete(userKeyId);
+  }
+
+  async list(): Promise<ShareSummary[]> {
+    return [...this.shares.values()].map(({ share }) => summarize(share));
+  }
+
+  async close(): Promise<void> {
+    for (const { timer } of this.shares.values()) clearTimeout(timer);
+    this.shares.clear();
+  }
+}

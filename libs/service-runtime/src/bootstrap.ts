@@ -1,0 +1,74 @@
+import 'reflect-metadata';
+import { ConsoleLogger, DynamicModule, INestApplication, Logger, Type, ValidationPipe } from '@nestjs/common';
+import { HttpAdapterHost, NestFactory } from '@nestjs/core';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { ApiError } from './api-error';
+import { ApiErrorFilter } from './error-filter';
+import { NodeLifecycle } from './node-lifecycle';
+
+export interface NodeAppOptions {
+  module: Type<unknown> | DynamicModule;
+  kind: 'hub' | 'client';
+  name: string;
+  host: string;
+  port: number;
+  description: string;
+  /** Adds the lab-mode `Authorization: Bearer <SAE ID>` scheme to the OpenAPI document. */
+  saeBearerAuth?: boolean;
+  bodyLimit?: string;
+}
+
+export const API_VERSION = '1.0.0';
+
+/** Reject unknown fields and query parameters; every 400 names what was wrong. */
+export function strictValidationPipe(): ValidationPipe {
+  return new ValidationPipe({
+    whitelist: true,
+    forbidNonWhitelisted: true,
+    transform: true,
+    exceptionFactory: (errors) => {
+      const messages = errors.flatMap(function collect(e): string[] {
+        const own = Object.values(e.constraints ?? {});
+        return [...own, ...(e.children ?? []).flatMap(collect).map((m) => `${e.property}.${m}`)];
+      });
+      return new ApiError(400, 'validation', messages.join('; ') || 'invalid request');
+    },
+  });
+}
+
+function redocPage(title: string): string {
+  return `<!DOCTYPE html><html><head><title>${title} - ReDoc</title><meta charset="utf-8"/>
+<meta name="viewport" content="width=device-width, initial-scale=1"></head>
+<body><redoc spec-url="/openapi.json"></redoc>
+<script src="https://cdn.redoc.ly/redoc/v2.5.1/bundles/redoc.standalone.js"></script></body></html>`;
+}
+
+/** Create, document and start one DSKE node (hub or client). */
+export async function startNodeApp(options: NodeAppOptions): Promise<INestApplication> {
+  const logger = new ConsoleLogger({ prefix: `${options.kind}-${options.name}`, colors: Boolean(process.stdout.isTTY) });
+  const app = await NestFactory.create<NestExpressApplication>(options.module, { rawBody: true, logger, abortOnError: false });
+  app.useBodyParser('json', { limit: options.bodyLimit ?? '2mb' });
+  app.disable('x-powered-by');
+  app.set('etag', false);
+  app.setGlobalPrefix(`${options.kind}/${options.name}`, { exclude: ['healthz', 'readyz'] });
+  app.useGlobalPipes(strictValidationPipe());
+  app.useGlobalFilters(new ApiErrorFilter(app.get(HttpAdapterHost)));
+  app.enableShutdownHooks();
+
+  const title = `DSKE ${options.kind} ${options.name}`;
+  const builder = new DocumentBuilder().setTitle(title).setDescription(options.description).setVersion(API_VERSION);
+  if (options.saeBearerAuth) {
+    builder.addBearerAuth({ type: 'http', scheme: 'bearer', description: 'Lab mode: the SAE ID of the calling encryptor (not for production)' }, 'sae');
+  }
+  const document = SwaggerModule.createDocument(app, builder.build());
+  SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'openapi.json', customSiteTitle: title });
+  app.getHttpAdapter().get('/redoc', (_req: unknown, res: { type: (t: string) => { send: (b: string) => void } }) => {
+    res.type('html').send(redocPage(title));
+  });
+
+  app.get(NodeLifecycle).attach(app);
+  await app.listen(options.port, options.host);
+  new Logger('Startup').log(`${title} listening on http://${options.host}:${options.port} (docs at /docs)`);
+  return app;
+}

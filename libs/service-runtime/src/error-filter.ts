@@ -1,0 +1,65 @@
+import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@nestjs/common';
+import { HttpAdapterHost } from '@nestjs/core';
+import { DskeError, DskeErrorCode } from '@dske/core';
+import { ApiErrorBody } from './api-error';
+
+/** The one place where library error codes become HTTP statuses. */
+export function statusForDskeError(code: DskeErrorCode): number {
+  switch (code) {
+    case 'signature.invalid':
+      return 403;
+    case 'psrd.exhausted':
+      return 503;
+    case 'shamir.digest-mismatch':
+    case 'shamir.not-enough-shares':
+      return 503;
+    default:
+      return 400;
+  }
+}
+
+export function toErrorBody(exception: unknown): ApiErrorBody {
+  if (exception instanceof DskeError) {
+    const status = statusForDskeError(exception.code);
+    return { statusCode: status, error: status === 403 ? 'Forbidden' : status === 503 ? 'Service Unavailable' : 'Bad Request', code: exception.code, message: exception.message };
+  }
+  if (exception instanceof HttpException) {
+    const status = exception.getStatus();
+    const response = exception.getResponse();
+    if (typeof response === 'object' && response !== null) {
+      const r = response as Record<string, unknown>;
+      const message = Array.isArray(r.message) ? r.message.join('; ') : String(r.message ?? exception.message);
+      return {
+        statusCode: status,
+        error: String(r.error ?? exception.name),
+        code: String(r.code ?? (status === 404 ? 'not-found' : status === 413 ? 'payload-too-large' : 'bad-request')),
+        message,
+        ...(r.details !== undefined ? { details: r.details } : {}),
+      };
+    }
+    return { statusCode: status, error: exception.name, code: 'error', message: String(response) };
+  }
+  // Body-parser errors (malformed JSON, too large) carry a status but are not HttpExceptions.
+  const e = exception as { status?: number; statusCode?: number; type?: string; message?: string };
+  const status = e?.status ?? e?.statusCode;
+  if (typeof status === 'number' && status >= 400 && status < 500) {
+    return { statusCode: status, error: 'Bad Request', code: e.type ?? 'bad-request', message: e.message ?? 'bad request' };
+  }
+  return { statusCode: 500, error: 'Internal Server Error', code: 'internal', message: 'internal error' };
+}
+
+@Catch()
+export class ApiErrorFilter implements ExceptionFilter {
+  private readonly logger = new Logger('Errors');
+
+  constructor(private readonly adapterHost: HttpAdapterHost) {}
+
+  catch(exception: unknown, host: ArgumentsHost): void {
+    const body = toErrorBody(exception);
+    if (body.statusCode >= 500 && body.code === 'internal') {
+      this.logger.error(exception instanceof Error ? (exception.stack ?? exception.message) : String(exception));
+    }
+    const ctx = host.switchToHttp();
+    this.adapterHost.httpAdapter.reply(ctx.getResponse(), body, body.statusCode);
+  }
+}

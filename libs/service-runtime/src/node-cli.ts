@@ -1,0 +1,66 @@
+import { Command, Option } from 'commander';
+import { NODE_NAME_ENV, SettingSpec, SettingError, parseSettingValue } from '@dske/topology';
+
+export type SettingValues = Record<string, number | string | string[] | undefined>;
+
+export interface NodeCommandLine {
+  name: string;
+  settings: SettingValues;
+}
+
+const isList = (spec: SettingSpec) => spec.kind === 'url-list' || spec.kind === 'name-list';
+
+/**
+ * Parse a node program's command line (`hub NAME --port P ...`). Every
+ * option comes from the topology library's setting specs, with its default
+ * and its environment variable, so `--help`, the manager and the container
+ * environment can never disagree. Exits with a one-line message on bad input.
+ */
+export function parseNodeCommandLine(
+  program: 'hub' | 'client',
+  description: string,
+  specs: readonly SettingSpec[],
+  argv: readonly string[],
+  env: NodeJS.ProcessEnv = process.env,
+): NodeCommandLine {
+  const command = new Command(program)
+    .description(description)
+    .argument(`[name]`, `${program === 'hub' ? 'Hub' : 'Client'} name (or ${NODE_NAME_ENV})`)
+    .helpOption('-h, --help', 'show this help message and exit')
+    .showHelpAfterError(false)
+    .configureOutput({ outputError: (text, write) => write(text.trim().split('\n')[0] + '\n') })
+    .exitOverride((error) => {
+      process.exit(error.exitCode === 0 ? 0 : 2);
+    });
+  for (const spec of specs) {
+    const placeholder = spec.key.toUpperCase();
+    const flags = isList(spec) ? `${spec.flag} <${placeholder}...>` : `${spec.flag} <${placeholder}>`;
+    const option = new Option(flags, spec.description).env(spec.env);
+    if (spec.default !== undefined) option.default(String(spec.default));
+    // Validation happens below, after env fallback, so both sources get the same checks.
+    command.addOption(option);
+  }
+  command.parse([...argv], { from: 'user' });
+
+  const fail = (message: string): never => {
+    process.stderr.write(`${program}: error: ${message}\n`);
+    process.exit(2);
+  };
+  const name = command.args[0] ?? env[NODE_NAME_ENV];
+  if (!name) fail(`missing node name (argument or ${NODE_NAME_ENV})`);
+  if (!/^[a-z]([a-z0-9-]{0,61}[a-z0-9])?$/.test(name!)) fail(`node name '${name}' must be a lower-case DNS label`);
+
+  const opts = command.opts<Record<string, string | string[] | undefined>>();
+  const settings: SettingValues = {};
+  for (const spec of specs) {
+    const attribute = spec.flag.replace(/^--/, '').replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
+    const raw = opts[attribute];
+    if (raw === undefined) continue;
+    try {
+      settings[spec.key] = parseSettingValue(spec, Array.isArray(raw) ? raw.join(' ') : raw);
+    } catch (error) {
+      fail(error instanceof SettingError ? error.message : String(error));
+    }
+  }
+  return { name: name!, settings };
+}
