@@ -5,3 +5,4 @@ export * from './node-lifecycle';
 export * from './health';
 export * from './bootstrap';
 export * from './node-cli';
+export * from './status.dto';

@@ -1,22 +1,11 @@
 import { Controller, Get, HttpCode, Inject, Post } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiProperty, ApiTags } from '@nestjs/swagger';
 import type { HubStatus } from '@dske/core';
-import { NodeLifecycle } from '@dske/service-runtime';
+import { NodeLifecycle, PoolStatusDto, StopResponseDto } from '@dske/service-runtime';
 import { HUB_CONFIG, HubConfig } from '../hub-config';
 import { PeerClientRegistry } from '../peers/peer-client-registry';
 import { SHARE_STORE, ShareStore } from '../shares/share-store';
 
-export class BlockStatusDto {
-  @ApiProperty({ format: 'uuid' }) uuid!: string;
-  @ApiProperty({ example: 1000 }) size!: number;
-  @ApiProperty({ required: false, example: 'AAAAAAAAAAAAAA==...', description: 'Lab-mode preview of the first bytes' }) data?: string;
-  @ApiProperty({ example: 32 }) nr_used_bytes!: number;
-  @ApiProperty({ example: 968 }) nr_unused_bytes!: number;
-}
-export class PoolStatusDto {
-  @ApiProperty({ type: [BlockStatusDto] }) blocks!: BlockStatusDto[];
-  @ApiProperty({ enum: ['local', 'peer'] }) owner!: 'local' | 'peer';
-}
 export class PeerClientStatusDto {
   @ApiProperty({ example: 'carol' }) client_name!: string;
   @ApiProperty({ type: [String], example: ['sam'] }) encryptor_names!: string[];
@@ -36,10 +25,6 @@ export class HubStatusDto implements HubStatus {
   @ApiProperty({ type: [PeerClientStatusDto] }) peer_clients!: PeerClientStatusDto[];
   @ApiProperty({ type: [ShareSummaryDto], description: 'Shares waiting for their responder (no share bytes)' }) shares!: ShareSummaryDto[];
 }
-export class StopResponseDto {
-  @ApiProperty({ example: 'stopping' }) status!: string;
-}
-
 @ApiTags('mgmt')
 @Controller('mgmt/v1')
 export class HubMgmtController {

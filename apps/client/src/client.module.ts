@@ -1,0 +1,26 @@
+import { DynamicModule, Module } from '@nestjs/common';
+import { HealthController, NodeLifecycle, READINESS } from '@dske/service-runtime';
+import { CLIENT_CONFIG, ClientConfig } from './client-config';
+import { PeerHubs } from './peers/peer-hubs';
+import { KeyRelayService } from './keys/key-relay.service';
+import { EtsiKeysController } from './etsi/etsi-keys.controller';
+import { EtsiKeysService } from './etsi/etsi-keys.service';
+import { ClientMgmtController } from './mgmt/mgmt.controller';
+
+@Module({})
+export class ClientModule {
+  static forConfig(config: ClientConfig): DynamicModule {
+    return {
+      module: ClientModule,
+      controllers: [EtsiKeysController, ClientMgmtController, HealthController],
+      providers: [
+        { provide: CLIENT_CONFIG, useValue: config },
+        PeerHubs,
+        { provide: READINESS, useExisting: PeerHubs },
+        KeyRelayService,
+        EtsiKeysService,
+        NodeLifecycle,
+      ],
+    };
+  }
+}

@@ -1,0 +1,65 @@
+import { Body, Controller, Get, HttpCode, Param, Post, Query, UseFilters } from '@nestjs/common';
+import {
+  ApiBadRequestResponse, ApiBearerAuth, ApiOkResponse, ApiOperation, ApiServiceUnavailableResponse, ApiTags, ApiUnauthorizedResponse,
+} from '@nestjs/swagger';
+import { CallerSae } from './caller-sae';
+import { EtsiErrorFilter } from './etsi-error.filter';
+import { EtsiKeysService } from './etsi-keys.service';
+import {
+  DecKeysQueryDto, EncKeysQueryDto, EtsiErrorDto, KeyContainerDto, KeyIdsDto, KeyRequestDto, MasterSaeParamDto, SlaveSaeParamDto, StatusDto,
+} from './etsi.dto';
+
+@ApiTags('etsi')
+@ApiBearerAuth('sae')
+@ApiUnauthorizedResponse({ type: EtsiErrorDto, description: 'No SAE identity, or an SAE this key or KME is not for' })
+@ApiBadRequestResponse({ type: EtsiErrorDto })
+@UseFilters(EtsiErrorFilter)
+@Controller('etsi/api/v1/keys')
+export class EtsiKeysController {
+  constructor(private readonly keys: EtsiKeysService) {}
+
+  @Get(':slave_SAE_ID/status')
+  @ApiOperation({ summary: 'ETSI 014 Get status (caller: master SAE)' })
+  @ApiOkResponse({ type: StatusDto })
+  status(@Param() params: SlaveSaeParamDto, @CallerSae() caller: string | undefined): StatusDto {
+    return this.keys.status(this.keys.authorize(caller), params.slave_SAE_ID);
+  }
+
+  @Get(':slave_SAE_ID/enc_keys')
+  @ApiOperation({ summary: 'ETSI 014 Get key (caller: master SAE)' })
+  @ApiOkResponse({ type: KeyContainerDto })
+  @ApiServiceUnavailableResponse({ type: EtsiErrorDto, description: 'Fewer than min_nr_shares hubs took a share; details per hub' })
+  getKey(@Param() params: SlaveSaeParamDto, @Query() query: EncKeysQueryDto, @CallerSae() caller: string | undefined): Promise<KeyContainerDto> {
+    const master = this.keys.authorize(caller);
+    return this.keys.getKeys(master, params.slave_SAE_ID, {
+      number: query.number === undefined ? undefined : Number(query.number),
+      size: query.size === undefined ? undefined : Number(query.size),
+    });
+  }
+
+  @Post(':slave_SAE_ID/enc_keys')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'ETSI 014 Get key, POST form (caller: master SAE)' })
+  @ApiOkResponse({ type: KeyContainerDto })
+  @ApiServiceUnavailableResponse({ type: EtsiErrorDto })
+  postKey(@Param() params: SlaveSaeParamDto, @Body() body: KeyRequestDto, @CallerSae() caller: string | undefined): Promise<KeyContainerDto> {
+    return this.keys.getKeys(this.keys.authorize(caller), params.slave_SAE_ID, body);
+  }
+
+  @Get(':master_SAE_ID/dec_keys')
+  @ApiOperation({ summary: 'ETSI 014 Get key with key IDs (caller: slave SAE)' })
+  @ApiOkResponse({ type: KeyContainerDto })
+  @ApiServiceUnavailableResponse({ type: EtsiErrorDto, description: 'Fewer than min_nr_shares hubs reachable' })
+  getKeyWithIds(@Param() params: MasterSaeParamDto, @Query() query: DecKeysQueryDto, @CallerSae() caller: string | undefined): Promise<KeyContainerDto> {
+    return this.keys.getKeysWithIds(params.master_SAE_ID, this.keys.authorize(caller), [query.key_ID]);
+  }
+
+  @Post(':master_SAE_ID/dec_keys')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'ETSI 014 Get key with key IDs, POST form (caller: slave SAE)' })
+  @ApiOkResponse({ type: KeyContainerDto })
+  @ApiServiceUnavailableResponse({ type: EtsiErrorDto })
+  postKeyWithIds(@Param() params: MasterSaeParamDto, @Body() body: KeyIdsDto, @CallerSae() caller: string | undefined): Promise<KeyContainerDto> {
+    return this.keys.getKeysWithIds(params.master_SAE_ID, this.keys.authorize(caller), body.key_IDs.map((k) => k.key_ID));
+  }
+}

@@ -1,0 +1,94 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { SIGNING_KEY_BYTES } from '@dske/core';
+import { ApiError } from '@dske/service-runtime';
+import { CLIENT_CONFIG, ClientConfig } from '../client-config';
+import { KeyRelayService, RelayError } from '../keys/key-relay.service';
+import { PeerHubs } from '../peers/peer-hubs';
+import { ETSI_LIMITS } from './etsi-limits';
+import { KeyContainerDto, StatusDto } from './etsi.dto';
+
+export interface KeyRequest {
+  number?: number;
+  size?: number;
+  additional_slave_SAE_IDs?: string[];
+  extension_mandatory?: Record<string, unknown>[];
+}
+
+const badRequest = (message: string) => new ApiError(400, 'etsi.bad-request', message);
+
+/** ETSI GS QKD 014 semantics on top of the key relay: who may ask, limits, shapes. */
+@Injectable()
+export class EtsiKeysService {
+  constructor(
+    private readonly relay: KeyRelayService,
+    private readonly peers: PeerHubs,
+    @Inject(CLIENT_CONFIG) private readonly config: ClientConfig,
+  ) {}
+
+  /** The caller must be an SAE attached to this KME. */
+  authorize(caller: string | undefined): string {
+    if (!caller) throw new ApiError(401, 'etsi.unauthorized', 'no SAE identity: send Authorization: Bearer <SAE ID>');
+    if (!this.config.encryptors.includes(caller)) {
+      throw new ApiError(401, 'etsi.unauthorized', `SAE ${caller} is not attached to KME ${this.config.name}`);
+    }
+    return caller;
+  }
+
+  status(master: string, slave: string): StatusDto {
+    const keySize = ETSI_LIMITS.defaultKeySizeBits;
+    const perKey = keySize / 8 + SIGNING_KEY_BYTES;
+    const capacities = this.peers.hubs.filter((h) => h.isRegistered).map((h) => Math.floor(h.localPool.unusedBytes / perKey));
+    const kth = capacities.sort((a, b) => b - a)[this.config.minNrShares - 1] ?? 0;
+    return {
+      source_KME_ID: this.config.name,
+      target_KME_ID: '',
+      master_SAE_ID: master,
+      slave_SAE_ID: slave,
+      key_size: keySize,
+      stored_key_count: kth,
+      max_key_count: Math.floor(this.config.stopRequestPsrdThreshold / perKey),
+      max_key_per_request: ETSI_LIMITS.maxKeyPerRequest,
+      max_key_size: ETSI_LIMITS.maxKeySizeBits,
+      min_key_size: ETSI_LIMITS.minKeySizeBits,
+      max_SAE_ID_count: ETSI_LIMITS.maxSaeIdCount,
+    };
+  }
+
+  async getKeys(master: string, slave: string, request: KeyRequest): Promise<KeyContainerDto> {
+    const number = request.number ?? 1;
+    const size = request.size ?? ETSI_LIMITS.defaultKeySizeBits;
+    if (master === slave) throw badRequest('master_SAE_ID and slave_SAE_ID shall differ');
+    if (number < 1) throw badRequest('number shall be at least 1');
+    if (number > ETSI_LIMITS.maxKeyPerRequest) throw badRequest(`requested number of keys exceeds max_key_per_request (${ETSI_LIMITS.maxKeyPerRequest})`);
+    if (size % 8 !== 0) throw badRequest('size shall be a multiple of 8');
+    if (size < ETSI_LIMITS.minKeySizeBits) throw badRequest(`requested key size is below min_key_size (${ETSI_LIMITS.minKeySizeBits})`);
+    if (size > ETSI_LIMITS.maxKeySizeBits) throw badRequest(`requested key size exceeds max_key_size (${ETSI_LIMITS.maxKeySizeBits})`);
+    if ((request.additional_slave_SAE_IDs?.length ?? 0) > ETSI_LIMITS.maxSaeIdCount) {
+      throw badRequest(`additional_slave_SAE_IDs are not supported (max_SAE_ID_count is ${ETSI_LIMITS.maxSaeIdCount})`);
+    }
+    if ((request.extension_mandatory?.length ?? 0) > 0) throw badRequest('not all extension_mandatory parameters are supported');
+    try {
+      const keys = await Promise.all(Array.from({ length: number }, () => this.relay.makeKey(master, slave, size / 8)));
+      return { keys: keys.map((k) => ({ key_ID: k.keyId, key: Buffer.from(k.key).toString('base64') })) };
+    } catch (error) {
+      throw this.relayFailure(error);
+    }
+  }
+
+  async getKeysWithIds(master: string, slave: string, keyIds: string[]): Promise<KeyContainerDto> {
+    if (new Set(keyIds).size !== keyIds.length) throw badRequest('key_IDs shall not repeat');
+    try {
+      const keys = await Promise.all(keyIds.map((id) => this.relay.fetchKey(master, slave, id)));
+      return { keys: keys.map((k) => ({ key_ID: k.keyId, key: Buffer.from(k.key).toString('base64') })) };
+    } catch (error) {
+      throw this.relayFailure(error);
+    }
+  }
+
+  private relayFailure(error: unknown): unknown {
+    if (!(error instanceof RelayError)) return error;
+    const details = error.failures.map((f) => ({ ...f }));
+    if (error.notFound) return new ApiError(400, 'etsi.keys-not-found', 'one or more keys specified are not found on KME', details);
+    return new ApiError(503, 'etsi.hubs-unavailable', error.message, details);
+  }
+}

@@ -1,0 +1,44 @@
+import { Controller, Get, HttpCode, Post } from '@nestjs/common';
+import { ApiOkResponse, ApiOperation, ApiProperty, ApiTags } from '@nestjs/swagger';
+import type { ClientStatus } from '@dske/core';
+import { NodeLifecycle, PoolStatusDto, StopResponseDto } from '@dske/service-runtime';
+import { PeerHubs } from '../peers/peer-hubs';
+
+export class PeerHubStatusDto {
+  @ApiProperty({ example: 'hank' }) hub_name!: string;
+  @ApiProperty({ example: 'http://127.0.0.1:8100/hub/hank' }) hub_url!: string;
+  @ApiProperty({ example: true }) registered!: boolean;
+  @ApiProperty({ type: PoolStatusDto, description: 'Pool this client allocates from' }) local_pool!: PoolStatusDto;
+  @ApiProperty({ type: PoolStatusDto, description: 'Pool the hub allocates from' }) peer_pool!: PoolStatusDto;
+}
+
+export class ClientStatusDto implements ClientStatus {
+  @ApiProperty({ example: 'carol' }) name!: string;
+  @ApiProperty({ type: [String], example: ['sam'] }) encryptor_names!: string[];
+  @ApiProperty({ type: [PeerHubStatusDto] }) peer_hubs!: PeerHubStatusDto[];
+}
+
+@ApiTags('mgmt')
+@Controller('mgmt/v1')
+export class ClientMgmtController {
+  constructor(
+    private readonly peers: PeerHubs,
+    private readonly lifecycle: NodeLifecycle,
+  ) {}
+
+  @Get('status')
+  @ApiOperation({ summary: 'Operational status for debugging (lab use: it shows pool contents)' })
+  @ApiOkResponse({ type: ClientStatusDto })
+  status(): ClientStatusDto {
+    return this.peers.status();
+  }
+
+  @Post('stop')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Answer, then stop this node cleanly' })
+  @ApiOkResponse({ type: StopResponseDto })
+  stop(): StopResponseDto {
+    this.lifecycle.stopSoon('stop requested through mgmt API');
+    return { status: 'stopping' };
+  }
+}

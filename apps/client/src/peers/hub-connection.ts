@@ -1,0 +1,253 @@
+import { Logger } from '@nestjs/common';
+import {
+  GetKeyShareResponse, PostKeyShareRequest, PsrdBlock, PsrdPool, PsrdResponse, SIGNATURE_HEADER, SIGNING_KEY_BYTES,
+  assertFragmentShape, otpXor, signMessage, verifyMessage,
+} from '@dske/core';
+import { MAX_PSRD_BLOCK_SIZE } from '@dske/topology';
+import { ClientConfig } from '../client-config';
+import { HubHttp, HubResponse } from './hub-http';
+
+/** Why one hub could not take or give a share; collected into 503 details. */
+export class HubCallError extends Error {
+  constructor(
+    readonly hubName: string,
+    readonly kind: 'unregistered' | 'unreachable' | 'not-found' | 'refused' | 'bad-response',
+    message: string,
+    readonly status?: number,
+  ) {
+    super(message);
+  }
+}
+
+type PoolSide = 'local' | 'peer';
+const OOB = '/dske/oob/v1';
+const API = '/dske/api/v1';
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms).unref());
+
+/**
+ * Everything this client shares with one hub: registration, the two PSRD
+ * pools with background refill, and signed share transfer.
+ */
+export class HubConnection {
+  readonly hubName: string;
+  readonly localPool = new PsrdPool('local');
+  readonly peerPool = new PsrdPool('peer');
+  private registered = false;
+  private registering?: Promise<void>;
+  private readonly refills: Partial<Record<PoolSide, Promise<void>>> = {};
+  private closed = false;
+  private readonly http: HubHttp;
+
+  constructor(
+    readonly index: number,
+    readonly url: string,
+    private readonly config: ClientConfig,
+    private readonly logger: Logger,
+  ) {
+    const parsed = new URL(url);
+    this.hubName = decodeURIComponent(parsed.pathname.split('/').filter(Boolean).pop() ?? parsed.host);
+    this.http = new HubHttp(parsed, config.requestTimeoutMs, logger);
+  }
+
+  get isRegistered(): boolean {
+    return this.registered;
+  }
+
+  /** Registered and holding PSRD in both pools. */
+  get isUsable(): boolean {
+    return this.registered && this.localPool.unusedBytes > 0 && this.peerPool.unusedBytes > 0;
+  }
+
+  /** Register, retrying every second until the hub answers; then fill both pools. */
+  startRegistration(): Promise<void> {
+    if (this.registering) return this.registering;
+    this.registered = false;
+    this.localPool.clear();
+    this.peerPool.clear();
+    this.registering = (async () => {
+      this.logger.log(`Begin register task for peer hub ${this.hubName}`);
+      while (!this.closed) {
+        try {
+          const body = JSON.stringify({ client_name: this.config.name, encryptor_names: this.config.encryptors });
+          const response = await this.http.request('PUT', `${OOB}/registration`, { body });
+          if (response.status === 200) break;
+        } catch {
+          // Hub not up yet: retry below.
+        }
+        await sleep(1000);
+      }
+      this.registered = !this.closed;
+      this.registering = undefined;
+      this.logger.log(`Finish register task for peer hub ${this.hubName}`);
+      if (this.registered) {
+        this.refillIfLow('local');
+        this.refillIfLow('peer');
+      }
+    })();
+    return this.registering;
+  }
+
+  /** A hub that lost its state answers client.unknown: start over with it. */
+  private noteResponse(response: HubResponse): void {
+    if (response.status === 400 && errorCode(response) === 'client.unknown' && this.registered) {
+      this.logger.warn(`Hub ${this.hubName} does not know this client; registering again`);
+      void this.startRegistration();
+    }
+  }
+
+  private pool(side: PoolSide): PsrdPool {
+    return side === 'local' ? this.localPool : this.peerPool;
+  }
+
+  /** Background refill when a pool drops below the start threshold. */
+  refillIfLow(side: PoolSide): void {
+    if (this.registered && this.pool(side).unusedBytes < this.config.startRequestPsrdThreshold) {
+      void this.fill(side, this.config.stopRequestPsrdThreshold).catch(() => undefined);
+    }
+  }
+
+  /** Ask the hub for blocks until the pool holds at least `target` unused bytes. */
+  fill(side: PoolSide, target: number): Promise<void> {
+    const running = this.refills[side];
+    if (running) return running.then(() => (this.pool(side).unusedBytes < target ? this.fill(side, target) : undefined));
+    const task = (async () => {
+      const owner = side === 'local' ? 'client' : 'hub';
+      this.logger.log(`Begin request PSRD task for peer hub ${this.hubName} and pool owner ${side}`);
+      try {
+        while (this.registered && !this.closed && this.pool(side).unusedBytes < target) {
+          const missing = target - this.pool(side).unusedBytes;
+          const size = Math.min(MAX_PSRD_BLOCK_SIZE, Math.max(this.config.getPsrdBlockSize, missing > this.config.stopRequestPsrdThreshold ? missing : 0));
+          const query = new URLSearchParams({ client_name: this.config.name, pool_owner: owner, size: String(size) }).toString();
+          const response = await this.http.request('GET', `${OOB}/psrd`, { query });
+          this.noteResponse(response);
+          if (response.status !== 200) throw new HubCallError(this.hubName, 'refused', `PSRD request answered ${response.status}`, response.status);
+          const block = JSON.parse(response.body.toString('utf8')) as PsrdResponse;
+          this.pool(side).addBlock(new PsrdBlock(block.block_uuid, Buffer.from(block.data, 'base64')));
+        }
+      } finally {
+        this.refills[side] = undefined;
+        this.logger.log(`Finish request PSRD task for peer hub ${this.hubName} and pool owner ${side}`);
+      }
+    })();
+    this.refills[side] = task;
+    return task;
+  }
+
+  /**
+   * Run `use` (which allocates up to `needed` local bytes) once the local pool
+   * holds them. The check and the allocation happen in one synchronous step,
+   * so concurrent requests cannot take the bytes a refill brought for another.
+   */
+  private async withLocal<T>(needed: number, use: () => T): Promise<T> {
+    for (let attempt = 0; ; attempt++) {
+      if (this.localPool.unusedBytes >= needed) return use();
+      if (attempt >= 5 || !this.registered) {
+        throw new HubCallError(this.hubName, 'refused', `local PSRD pool for hub ${this.hubName} holds ${this.localPool.unusedBytes} bytes, ${needed} needed`);
+      }
+      await this.fill('local', needed + this.config.startRequestPsrdThreshold);
+    }
+  }
+
+  private requireRegistered(): void {
+    if (!this.registered) throw new HubCallError(this.hubName, 'unregistered', `hub ${this.hubName} is not registered yet`);
+  }
+
+  /**
+   * Sign (synchronously, before the first await, so callers can allocate and
+   * sign in one step) and send; verify the hub's signature on a 200 answer.
+   */
+  private async signedCall(method: 'GET' | 'POST', path: string, query: string, body: string): Promise<HubResponse> {
+    const signature = signMessage(this.localPool, query, body);
+    let response: HubResponse;
+    try {
+      response = await this.http.request(method, path, { query, body: method === 'POST' ? body : undefined, headers: { [SIGNATURE_HEADER]: signature } });
+    } catch (error) {
+      throw new HubCallError(this.hubName, 'unreachable', `hub ${this.hubName} unreachable: ${(error as Error).message}`);
+    } finally {
+      this.refillIfLow('local');
+    }
+    this.noteResponse(response);
+    if (response.status === 200) {
+      try {
+        verifyMessage(this.peerPool, response.headers[SIGNATURE_HEADER.toLowerCase()], '', response.body);
+      } catch (error) {
+        throw new HubCallError(this.hubName, 'bad-response', `hub ${this.hubName} response signature: ${(error as Error).message}`);
+      } finally {
+        this.refillIfLow('peer');
+      }
+    }
+    return response;
+  }
+
+  /** Encrypt share `index` under fresh local PSRD and store it on the hub. */
+  async postShare(share: Uint8Array, fields: Omit<PostKeyShareRequest, 'share_index' | 'encryption_key_allocation' | 'encrypted_share_value'>): Promise<void> {
+    this.requireRegistered();
+    const response = await this.withLocal(share.length + SIGNING_KEY_BYTES, () => {
+      const pad = this.localPool.allocate(share.length);
+      const request: PostKeyShareRequest = {
+        ...fields,
+        share_index: this.index,
+        encryption_key_allocation: pad.toWire(),
+        encrypted_share_value: Buffer.from(otpXor(share, pad.bytes)).toString('base64'),
+      };
+      return this.signedCall('POST', `${API}/key-share`, '', JSON.stringify(request));
+    });
+    if (response.status !== 200) throw refusal(this.hubName, response);
+  }
+
+  /** Fetch and decrypt this hub's share of a key (once; the hub deletes it). */
+  async getShare(query: { master_sae_id: string; slave_sae_id: string; key_id: string }): Promise<{ x: number; data: Uint8Array }> {
+    this.requireRegistered();
+    const text = new URLSearchParams({ client_name: this.config.name, ...query }).toString();
+    const fetchOnce = () => this.withLocal(SIGNING_KEY_BYTES, () => this.signedCall('GET', `${API}/key-share`, text, ''));
+    let response = await fetchOnce();
+    if (response.status === 503 && errorCode(response) === 'psrd.exhausted') {
+      // The hub needs more of the pool it allocates from (a large key): fill it and ask once more.
+      const needed = Number((errorBody(response)?.details as { needed_bytes?: number } | undefined)?.needed_bytes ?? 0);
+      await this.fill('peer', needed + this.config.startRequestPsrdThreshold);
+      response = await fetchOnce();
+    }
+    if (response.status !== 200) throw refusal(this.hubName, response);
+    try {
+      const body = JSON.parse(response.body.toString('utf8')) as GetKeyShareResponse;
+      const encrypted = Buffer.from(body.encrypted_share_value, 'base64');
+      assertFragmentShape(body.encryption_key_allocation?.fragments);
+      if (!Number.isInteger(body.share_index)) throw new Error('share_index is not an integer');
+      const pad = this.peerPool.take(body.encryption_key_allocation.fragments, encrypted.length);
+      return { x: body.share_index, data: otpXor(encrypted, pad) };
+    } catch (error) {
+      throw new HubCallError(this.hubName, 'bad-response', `hub ${this.hubName} sent an unusable share: ${(error as Error).message}`);
+    } finally {
+      this.refillIfLow('peer');
+    }
+  }
+
+  poolsStatus(preview: boolean) {
+    return { local_pool: this.localPool.status(preview), peer_pool: this.peerPool.status(preview) };
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    await this.http.close();
+  }
+}
+
+function errorBody(response: HubResponse): Record<string, unknown> | undefined {
+  try {
+    return JSON.parse(response.body.toString('utf8')) as Record<string, unknown>;
+  } catch {
+    return undefined;
+  }
+}
+
+function errorCode(response: HubResponse): string | undefined {
+  const code = errorBody(response)?.code;
+  return typeof code === 'string' ? code : undefined;
+}
+
+function refusal(hubName: string, response: HubResponse): HubCallError {
+  const body = errorBody(response);
+  const code = errorCode(response);
+  const message = `hub ${hubName} answered ${response.status}${code ? ` ${code}` : ''}: ${String(body?.message ?? '')}`;
+  return new HubCallError(hubName, code === 'share.not-found' ? 'not-found' : 'refused', message, response.status);
+}

@@ -1,0 +1,50 @@
+import { Logger } from '@nestjs/common';
+import { Pool } from 'undici';
+
+export interface HubResponse {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  /** Raw response bytes (what the hub's signature covers). */
+  body: Buffer;
+}
+
+/** One keep-alive connection pool per hub; every call is logged as method, URL, status. */
+export class HubHttp {
+  private readonly pool: Pool;
+  private readonly basePath: string;
+
+  constructor(
+    readonly baseUrl: URL,
+    private readonly timeoutMs: number,
+    private readonly logger: Logger,
+  ) {
+    this.pool = new Pool(baseUrl.origin, { connections: 16, pipelining: 1, keepAliveTimeout: 30_000, connect: { timeout: timeoutMs } });
+    this.basePath = baseUrl.pathname.replace(/\/$/, '');
+  }
+
+  async request(method: 'GET' | 'PUT' | 'POST', path: string, options: { query?: string; body?: string; headers?: Record<string, string> } = {}): Promise<HubResponse> {
+    const fullPath = `${this.basePath}${path}${options.query ? `?${options.query}` : ''}`;
+    const url = `${this.baseUrl.origin}${fullPath}`;
+    try {
+      const response = await this.pool.request({
+        method,
+        path: fullPath,
+        headers: { ...(options.body !== undefined ? { 'content-type': 'application/json' } : {}), ...options.headers },
+        body: options.body,
+        signal: AbortSignal.timeout(this.timeoutMs),
+        headersTimeout: this.timeoutMs,
+        bodyTimeout: this.timeoutMs,
+      });
+      const body = Buffer.from(await response.body.arrayBuffer());
+      this.logger.log(`Call ${method} ${url} ${response.statusCode}`);
+      return { status: response.statusCode, headers: response.headers, body };
+    } catch (error) {
+      this.logger.warn(`Call ${method} ${url} failed: ${(error as Error).message}`);
+      throw error;
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.pool.close().catch(() => undefined);
+  }
+}
