@@ -1,0 +1,4 @@
+export * from './ports';
+export * from './processes';
+export * from './topology-harness';
+export * from './http';

@@ -1,0 +1,68 @@
+import { ChildProcess, spawn } from 'node:child_process';
+import { createWriteStream, mkdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+/** Repository root, from libs/test-support/{src,dist}. */
+export const REPO_ROOT = join(__dirname, '..', '..', '..');
+export const LOG_DIR = join(REPO_ROOT, 'tmp', 'test-logs');
+
+const running = new Set<ChildProcess>();
+process.on('exit', () => {
+  for (const child of running) child.kill('SIGKILL');
+});
+
+export interface NodeProcess {
+  name: string;
+  kind: 'hub' | 'client';
+  port: number;
+  child: ChildProcess;
+  logFile: string;
+  /** Kill by PID and wait for the exit. */
+  kill(signal?: NodeJS.Signals): Promise<void>;
+  log(): string;
+}
+
+/** Start `node apps/<kind>/dist/main.js <args>` with its output in tmp/test-logs. */
+export function spawnNode(kind: 'hub' | 'client', name: string, port: number, args: string[], env: NodeJS.ProcessEnv = {}): NodeProcess {
+  mkdirSync(LOG_DIR, { recursive: true });
+  const logFile = join(LOG_DIR, `${kind}-${name}-${port}.out`);
+  const out = createWriteStream(logFile);
+  const child = spawn(process.execPath, [join(REPO_ROOT, 'apps', kind, 'dist', 'main.js'), ...args], {
+    cwd: REPO_ROOT,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  child.stdout?.pipe(out);
+  child.stderr?.pipe(out);
+  running.add(child);
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  child.once('exit', () => running.delete(child));
+  return {
+    name,
+    kind,
+    port,
+    child,
+    logFile,
+    async kill(signal: NodeJS.Signals = 'SIGKILL') {
+      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+      await exited;
+    },
+    log: () => readFileSync(logFile, 'utf8'),
+  };
+}
+
+/** Poll a URL until it answers 200, the process dies, or time runs out. */
+export async function waitForReady(url: string, node: NodeProcess, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (node.child.exitCode !== null) throw new Error(`${node.kind} ${node.name} exited with ${node.child.exitCode}:\n${node.log().slice(-2000)}`);
+    try {
+      const response = await fetch(url, { signal: AbortSignal.timeout(1000) });
+      if (response.status === 200) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 150));
+  }
+  throw new Error(`${node.kind} ${node.name} not ready at ${url} after ${timeoutMs} ms:\n${node.log().slice(-2000)}`);
+}

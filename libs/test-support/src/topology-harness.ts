@@ -1,0 +1,86 @@
+import { freePortRange } from './ports';
+import { NodeProcess, spawnNode, waitForReady } from './processes';
+
+export interface HarnessOptions {
+  hubs?: string[];
+  clients?: Array<{ name: string; encryptors: string[] }>;
+  minNrShares?: number;
+  shareTimeoutSecs?: number;
+  redisUrl?: string;
+  clientArgs?: string[];
+  env?: NodeJS.ProcessEnv;
+}
+
+export const DEFAULT_HUBS = ['hank', 'helen', 'hilary', 'holly', 'hugo'];
+export const DEFAULT_CLIENTS = [
+  { name: 'carol', encryptors: ['sam'] },
+  { name: 'celia', encryptors: ['serena'] },
+  { name: 'cindy', encryptors: [] },
+  { name: 'connie', encryptors: ['sofia'] },
+  { name: 'curtis', encryptors: ['sunny', 'susan'] },
+];
+
+/**
+ * Real hub and client processes on free ports (the user guide's topology by
+ * default), started the way the manager starts them; close() kills them by PID.
+ */
+export class TopologyHarness {
+  readonly hubs = new Map<string, NodeProcess>();
+  readonly clients = new Map<string, NodeProcess>();
+  readonly hubUrls: string[] = [];
+  private constructor(private readonly basePort: number) {}
+
+  static async start(options: HarnessOptions = {}): Promise<TopologyHarness> {
+    const hubs = options.hubs ?? DEFAULT_HUBS;
+    const clients = options.clients ?? DEFAULT_CLIENTS;
+    const base = await freePortRange(hubs.length + clients.length);
+    const harness = new TopologyHarness(base);
+    try {
+      hubs.forEach((name, i) => {
+        harness.hubUrls.push(`http://127.0.0.1:${base + i}/hub/${name}`);
+        const args = [name, '--port', String(base + i), '--share-timeout-secs', String(options.shareTimeoutSecs ?? 60)];
+        if (options.redisUrl) args.push('--redis-url', options.redisUrl);
+        harness.hubs.set(name, spawnNode('hub', name, base + i, args, options.env));
+      });
+      clients.forEach((client, j) => {
+        const port = base + hubs.length + j;
+        const args = [client.name, '--port', String(port), '--hubs', ...harness.hubUrls, '--min-nr-shares', String(options.minNrShares ?? 3), ...(options.clientArgs ?? [])];
+        if (client.encryptors.length > 0) args.push('--encryptors', ...client.encryptors);
+        harness.clients.set(client.name, spawnNode('client', client.name, port, args, options.env));
+      });
+      await Promise.all([...harness.hubs.values(), ...harness.clients.values()].map((node) => waitForReady(`http://127.0.0.1:${node.port}/readyz`, node)));
+      return harness;
+    } catch (error) {
+      await harness.close();
+      throw error;
+    }
+  }
+
+  get base(): number {
+    return this.basePort;
+  }
+
+  hub(name: string): NodeProcess {
+    const node = this.hubs.get(name);
+    if (!node) throw new Error(`no hub ${name}`);
+    return node;
+  }
+
+  client(name: string): NodeProcess {
+    const node = this.clients.get(name);
+    if (!node) throw new Error(`no client ${name}`);
+    return node;
+  }
+
+  hubUrl(name: string): string {
+    return `http://127.0.0.1:${this.hub(name).port}/hub/${name}`;
+  }
+
+  clientUrl(name: string): string {
+    return `http://127.0.0.1:${this.client(name).port}/client/${name}`;
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([...this.clients.values(), ...this.hubs.values()].map((node) => node.kill()));
+  }
+}

@@ -1,0 +1,51 @@
+/**
+ * Rules that relate client settings to each other. The config loader and the
+ * client CLI both apply them, each naming settings its own way (config key or
+ * flag), so a topology that loads always starts.
+ */
+import { CLIENT_SETTINGS, MAX_HUBS, MAX_PSRD_BLOCK_SIZE, SettingError, settingSpec } from './settings';
+
+export interface ClientSettingValues {
+  min_nr_shares: number;
+  start_request_psrd_threshold: number;
+  stop_request_psrd_threshold: number;
+  get_psrd_block_size: number;
+}
+
+export type ClientRuleKey = keyof ClientSettingValues | 'hubs';
+
+export interface ClientRuleProblem {
+  key: ClientRuleKey;
+  /** Starts with the offending value, so a caller can prefix "the default". */
+  reason: string;
+}
+
+const INTEGER_KEYS = ['min_nr_shares', 'start_request_psrd_threshold', 'stop_request_psrd_threshold', 'get_psrd_block_size'] as const;
+
+/** The first broken rule, or undefined. `nameOf` spells another setting's name inside a reason. */
+export function clientRuleProblem(
+  values: ClientSettingValues,
+  hubCount: number,
+  nameOf: (key: ClientRuleKey) => string,
+): ClientRuleProblem | undefined {
+  for (const key of INTEGER_KEYS) {
+    // Written as a negation so NaN fails too.
+    if (!(Number.isSafeInteger(values[key]) && values[key] >= 1)) return { key, reason: `${values[key]} is not a positive integer` };
+  }
+  const { min_nr_shares: k, start_request_psrd_threshold: start, stop_request_psrd_threshold: stop } = values;
+  if (hubCount > MAX_HUBS) return { key: 'hubs', reason: `${hubCount} hubs, but at most ${MAX_HUBS} are supported (one Shamir share per hub)` };
+  if (k > MAX_HUBS) return { key: 'min_nr_shares', reason: `${k} is more than ${MAX_HUBS}, the most shares a key is split into` };
+  if (k > hubCount) return { key: 'min_nr_shares', reason: `${k} is more than the number of hubs (${hubCount})` };
+  if (start >= stop) return { key: 'start_request_psrd_threshold', reason: `${start} must be less than ${nameOf('stop_request_psrd_threshold')} (${stop})` };
+  if (values.get_psrd_block_size > MAX_PSRD_BLOCK_SIZE) {
+    return { key: 'get_psrd_block_size', reason: `${values.get_psrd_block_size} is more than the maximum ${MAX_PSRD_BLOCK_SIZE} (1 MiB)` };
+  }
+  return undefined;
+}
+
+/** Throws SettingError (naming the flag) for client settings that cannot work together. */
+export function validateClientSettings(settings: ClientSettingValues & { hubs: readonly string[] }): void {
+  const flagOf = (key: ClientRuleKey): string => settingSpec(CLIENT_SETTINGS, key).flag;
+  const problem = clientRuleProblem(settings, settings.hubs.length, flagOf);
+  if (problem !== undefined) throw new SettingError(flagOf(problem.key), problem.reason);
+}

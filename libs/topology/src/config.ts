@@ -1,0 +1,213 @@
+/** Loads and validates dske-config.yaml; nothing starts unless the whole file is valid. */
+import { readFileSync } from 'node:fs';
+import { isMap, isSeq, LineCounter, parseDocument, type YAMLMap } from 'yaml';
+import { clientRuleProblem } from './client-rules';
+import {
+  CLIENT_KEYS,
+  ENCRYPTOR_KEYS,
+  HUB_KEYS,
+  integerSettingSpec,
+  isIntegerSettingKey,
+  REDIS_URL_SPEC,
+  ROOT_KEYS,
+  type IntegerSettingKey,
+} from './config-schema';
+import { isValidName, NAME_RULE } from './names';
+import { planTopology, type ClientSource, type Topology, type TopologySettings } from './plan';
+import { integerBounds, integerExpectation, isAcceptedUrl, isIntegerInBounds, urlExpectation } from './rules';
+import { MAX_PORT, TOPOLOGY_DEFAULTS } from './settings';
+import { quote, redactUrl } from './text';
+import { TopologyError } from './topology-error';
+import { YamlReader, type Entry } from './yaml-reader';
+
+export function loadTopology(file: string): Topology {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    throw new TopologyError({ file, code: 'unreadable-file', reason: `cannot read the topology file (${fsReason(error)})` });
+  }
+  return parseTopology(text, file);
+}
+
+function fsReason(error: unknown): string {
+  const code = (error as NodeJS.ErrnoException).code;
+  if (code === 'ENOENT') return 'no such file';
+  if (code === 'EACCES') return 'permission denied';
+  if (code === 'EISDIR') return 'it is a directory';
+  return String((error as Error).message).split('\n')[0];
+}
+
+export function parseTopology(text: string, file: string): Topology {
+  const lines = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false });
+  const reader: YamlReader = new YamlReader(file, lines);
+  const syntax = doc.errors[0];
+  if (syntax !== undefined) {
+    reader.fail(reader.lineAt(syntax.pos[0]), undefined, 'yaml-syntax', `invalid YAML: ${syntax.message.split('\n')[0]}`);
+  }
+  const root: unknown = doc.contents;
+  if (root === null) {
+    throw new TopologyError({ file, code: 'empty-file', reason: 'the file is empty; expected a mapping with hubs and clients' });
+  }
+  const rootLine = reader.lineOf(root) ?? 1;
+  const top = reader.value(root, rootLine, undefined);
+  if (!isMap(top)) {
+    reader.fail(rootLine, undefined, 'not-a-mapping', `expected a mapping with hubs and clients at the top level, got ${reader.describe(root)}`);
+  }
+  return new TopologyReader(reader).read(top, rootLine);
+}
+
+interface NamedItem {
+  name: string;
+  nameEntry: Entry;
+  entries: Entry[];
+}
+
+interface NameUse {
+  kind: 'hub' | 'client';
+  line: number;
+}
+
+/** One pass over the document in file order, so the first problem in the file is the one reported. */
+class TopologyReader {
+  private readonly given = new Map<IntegerSettingKey, { value: number; line: number }>();
+  private redisUrl: string | undefined;
+  private hubs: { names: string[]; line: number } | undefined;
+  private clients: { list: ClientSource[]; line: number } | undefined;
+  private readonly nodeNames = new Map<string, NameUse>();
+  private readonly encryptorOwners = new Map<string, string>();
+
+  constructor(private readonly r: YamlReader) {}
+
+  read(root: YAMLMap, rootLine: number): Topology {
+    for (const entry of this.r.entries(root, '', ROOT_KEYS)) {
+      if (entry.key === 'hubs') this.hubs = { names: this.readHubs(entry), line: entry.line };
+      else if (entry.key === 'clients') this.clients = { list: this.readClients(entry), line: entry.line };
+      else if (entry.key === 'redis_url') this.redisUrl = this.readRedisUrl(entry);
+      else if (isIntegerSettingKey(entry.key)) this.given.set(entry.key, { value: this.readInteger(entry, entry.key), line: entry.line });
+    }
+    if (this.hubs === undefined) this.r.fail(rootLine, 'hubs', 'missing-key', 'required key missing (a list of hubs)');
+    if (this.clients === undefined) {
+      this.r.fail(rootLine, 'clients', 'missing-key', "required key missing (a list of clients, possibly empty: 'clients: []')");
+    }
+    const settings = this.settings();
+    this.checkRules(settings, this.hubs, rootLine);
+    this.checkPorts(settings.base_port, this.hubs.names.length + this.clients.list.length, this.clients.line);
+    return planTopology(this.r.file, settings, this.hubs.names, this.clients.list);
+  }
+
+  private settings(): TopologySettings {
+    const settings: TopologySettings = { ...TOPOLOGY_DEFAULTS };
+    for (const [key, { value }] of this.given) settings[key] = value;
+    if (this.redisUrl !== undefined) settings.redis_url = this.redisUrl;
+    return settings;
+  }
+
+  private checkRules(settings: TopologySettings, hubs: { names: string[]; line: number }, rootLine: number): void {
+    const problem = clientRuleProblem(settings, hubs.names.length, (key) => key);
+    if (problem === undefined) return;
+    const given = problem.key === 'hubs' ? hubs : this.given.get(problem.key);
+    // A rule broken by a default value points at the setting it clashes with.
+    const clashLine = problem.key === 'min_nr_shares' ? hubs.line : this.given.get('stop_request_psrd_threshold')?.line;
+    this.r.fail(
+      given?.line ?? clashLine ?? rootLine,
+      problem.key,
+      problem.key === 'hubs' ? 'too-many-hubs' : 'inconsistent-settings',
+      given === undefined ? `the default ${problem.reason}` : problem.reason,
+    );
+  }
+
+  private checkPorts(base: number, count: number, clientsLine: number): void {
+    const last = base + count - 1;
+    if (last <= MAX_PORT) return;
+    const given = this.given.get('base_port');
+    const value = given === undefined ? `the default ${base}` : String(base);
+    this.r.fail(given?.line ?? clientsLine, 'base_port', 'port-range', `${value} leaves too few ports: ${count} nodes need ports ${base} to ${last}, beyond ${MAX_PORT}`);
+  }
+
+  private readInteger(entry: Entry, key: IntegerSettingKey): number {
+    const bounds = integerBounds(integerSettingSpec(key));
+    const value = this.r.value(entry.node, entry.line, entry.field);
+    if (isIntegerInBounds(value, bounds)) return value;
+    this.r.fail(entry.line, entry.field, typeof value === 'number' ? 'invalid-value' : 'wrong-type', `${integerExpectation(bounds)}, got ${this.r.describe(entry.node)}`);
+  }
+
+  private readRedisUrl(entry: Entry): string {
+    const value = this.r.value(entry.node, entry.line, entry.field);
+    if (typeof value === 'string' && isAcceptedUrl(REDIS_URL_SPEC, value)) return value;
+    // The URL may carry a password, so credentials are masked before it is echoed.
+    const got = typeof value === 'string' ? quote(redactUrl(value)) : this.r.describe(entry.node);
+    this.r.fail(entry.line, entry.field, typeof value === 'string' ? 'invalid-value' : 'wrong-type', `${urlExpectation(REDIS_URL_SPEC)}, got ${got}`);
+  }
+
+  private list(entry: Entry, what: string, nullIsEmpty: boolean): unknown[] {
+    const value = this.r.value(entry.node, entry.line, entry.field);
+    if (value === null && nullIsEmpty) return [];
+    if (!isSeq(value)) this.r.fail(entry.line, entry.field, 'wrong-type', `expected a list of ${what}, got ${this.r.describe(entry.node)}`);
+    return value.items;
+  }
+
+  private readHubs(entry: Entry): string[] {
+    const items = this.list(entry, 'hubs', false);
+    if (items.length === 0) this.r.fail(entry.line, entry.field, 'no-hubs', 'at least one hub is required');
+    return items.map((item, i) => {
+      const hub = this.readNamed(item, `hubs[${i}]`, HUB_KEYS, 'hank', entry.line);
+      this.claimNodeName(hub.name, hub.nameEntry, 'hub');
+      return hub.name;
+    });
+  }
+
+  private readClients(entry: Entry): ClientSource[] {
+    return this.list(entry, 'clients', false).map((item, i) => {
+      const client = this.readNamed(item, `clients[${i}]`, CLIENT_KEYS, 'carol', entry.line);
+      this.claimNodeName(client.name, client.nameEntry, 'client');
+      const encryptorsEntry = client.entries.find((e) => e.key === 'encryptors');
+      const encryptors = encryptorsEntry === undefined ? [] : this.readEncryptors(encryptorsEntry, client.name);
+      return { name: client.name, encryptors };
+    });
+  }
+
+  /** An empty or null list (as well as no list) means a client that serves no SAE. */
+  private readEncryptors(entry: Entry, client: string): string[] {
+    return this.list(entry, 'encryptors', true).map((item, j) => {
+      const encryptor = this.readNamed(item, `${entry.field}[${j}]`, ENCRYPTOR_KEYS, 'sam', entry.line);
+      this.claimEncryptorName(encryptor.name, encryptor.nameEntry, client);
+      return encryptor.name;
+    });
+  }
+
+  /** A list item of the form {name: ..., ...}; `example` shows the expected shape in the error. */
+  private readNamed(item: unknown, path: string, allowed: readonly string[], example: string, listLine: number): NamedItem {
+    const line = this.r.lineOf(item) ?? listLine;
+    const map = this.r.value(item, line, path);
+    if (!isMap(map)) {
+      this.r.fail(line, path, 'wrong-type', `expected a mapping with a name (like ${quote(`- name: ${example}`)}), got ${this.r.describe(item)}`);
+    }
+    const entries = this.r.entries(map, path, allowed);
+    const nameEntry = entries.find((e) => e.key === 'name');
+    if (nameEntry === undefined) this.r.fail(line, `${path}.name`, 'missing-key', 'required key missing');
+    const name = this.r.value(nameEntry.node, nameEntry.line, nameEntry.field);
+    if (typeof name !== 'string') this.r.fail(nameEntry.line, nameEntry.field, 'wrong-type', `expected a name, got ${this.r.describe(nameEntry.node)}`);
+    if (!isValidName(name)) this.r.fail(nameEntry.line, nameEntry.field, 'invalid-name', `invalid name ${quote(name)} (${NAME_RULE})`);
+    return { name, nameEntry, entries };
+  }
+
+  /** Hub and client names share one namespace: they share URL prefixes, service names and DNS. */
+  private claimNodeName(name: string, entry: Entry, kind: NameUse['kind']): void {
+    const earlier = this.nodeNames.get(name);
+    if (earlier !== undefined) {
+      this.r.fail(entry.line, entry.field, 'duplicate-name', `duplicate node name ${quote(name)} (already a ${earlier.kind} on line ${earlier.line})`);
+    }
+    this.nodeNames.set(name, { kind, line: entry.line });
+  }
+
+  /** An SAE ID must identify one client, or keys could not be routed; it may equal a node name (separate namespace). */
+  private claimEncryptorName(name: string, entry: Entry, client: string): void {
+    const owner = this.encryptorOwners.get(name);
+    if (owner !== undefined) {
+      this.r.fail(entry.line, entry.field, 'duplicate-encryptor', `duplicate encryptor name ${quote(name)} (already on client ${owner})`);
+    }
+    this.encryptorOwners.set(name, client);
+  }
+}

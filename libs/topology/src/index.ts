@@ -1,0 +1,10 @@
+export * from './settings';
+export * from './parse-setting';
+export { validateClientSettings, type ClientSettingValues } from './client-rules';
+export * from './setting-render';
+export * from './names';
+export * from './topology-error';
+export type { ClientPlan, HubPlan, NodePlan, Topology, TopologySettings } from './plan';
+export * from './config';
+export * from './urls';
+export * from './node-command';

@@ -1,0 +1,64 @@
+/**
+ * How to start each node of a topology: argv for local processes (the
+ * manager) and environment variables for containers (compose, Kubernetes).
+ * Flags and variable names come from HUB_SETTINGS and CLIENT_SETTINGS.
+ */
+import type { ClientPlan, HubPlan, Topology } from './plan';
+import { nodeArgs, nodeEnvironment, type SettingValues } from './setting-render';
+import { CLIENT_SETTINGS, DEFAULT_HOST, HUB_SETTINGS } from './settings';
+import { hubBaseUrl } from './urls';
+
+export interface NodeCommandOptions {
+  /** Listen address passed as --host; left out (node default 127.0.0.1) when not given. */
+  host?: string;
+  /** Host in the hub URLs a client is given; defaults to `host`, then 127.0.0.1. */
+  hubHost?: (hubName: string) => string;
+  /** Overrides the topology's redis_url for hubs. */
+  redisUrl?: string;
+}
+
+export interface NodeEnvironmentOptions extends NodeCommandOptions {
+  /** Containers must say where to listen, usually 0.0.0.0. */
+  host: string;
+}
+
+function hubValues(topology: Topology, hub: HubPlan, opts: NodeCommandOptions): SettingValues {
+  return {
+    port: hub.port,
+    host: opts.host,
+    share_timeout_secs: topology.settings.share_timeout_secs,
+    redis_url: opts.redisUrl ?? topology.settings.redis_url,
+  };
+}
+
+function clientValues(topology: Topology, client: ClientPlan, opts: NodeCommandOptions): SettingValues {
+  const hubHost = opts.hubHost ?? (() => opts.host ?? DEFAULT_HOST);
+  const s = topology.settings;
+  return {
+    port: client.port,
+    host: opts.host,
+    // File order matters: share i goes to the client's i-th hub.
+    hubs: topology.hubs.map((h) => hubBaseUrl(hubHost(h.name), h.port, h.name)),
+    encryptors: client.encryptors,
+    min_nr_shares: s.min_nr_shares,
+    start_request_psrd_threshold: s.start_request_psrd_threshold,
+    stop_request_psrd_threshold: s.stop_request_psrd_threshold,
+    get_psrd_block_size: s.get_psrd_block_size,
+  };
+}
+
+export function hubArgs(topology: Topology, hub: HubPlan, opts: NodeCommandOptions = {}): string[] {
+  return nodeArgs(hub.name, HUB_SETTINGS, hubValues(topology, hub, opts));
+}
+
+export function clientArgs(topology: Topology, client: ClientPlan, opts: NodeCommandOptions = {}): string[] {
+  return nodeArgs(client.name, CLIENT_SETTINGS, clientValues(topology, client, opts));
+}
+
+export function hubEnvironment(topology: Topology, hub: HubPlan, opts: NodeEnvironmentOptions): Record<string, string> {
+  return nodeEnvironment(hub.name, HUB_SETTINGS, hubValues(topology, hub, opts));
+}
+
+export function clientEnvironment(topology: Topology, client: ClientPlan, opts: NodeEnvironmentOptions): Record<string, string> {
+  return nodeEnvironment(client.name, CLIENT_SETTINGS, clientValues(topology, client, opts));
+}

@@ -1,0 +1,153 @@
+/**
+ * The one source of truth for every default and node setting: the config
+ * loader, the node CLIs, the manager and the deployment generators read them
+ * from here rather than repeating literals.
+ */
+
+export const TOPOLOGY_DEFAULTS = {
+  base_port: 8100,
+  start_request_psrd_threshold: 500,
+  stop_request_psrd_threshold: 2000,
+  get_psrd_block_size: 1000,
+  min_nr_shares: 3,
+  share_timeout_secs: 60,
+} as const;
+
+export const DEFAULT_CONFIG_FILE = 'dske-config.yaml';
+export const DEFAULT_HOST = '127.0.0.1';
+/** Shamir limit n <= 16: one share per hub. */
+export const MAX_HUBS = 16;
+/** 1 MiB upper bound the hub states for GET psrd size. */
+export const MAX_PSRD_BLOCK_SIZE = 1048576;
+/** Node timers cannot wait longer than 2^31-1 ms; beyond that a share would expire at once. */
+export const MAX_SHARE_TIMEOUT_SECS = 2147483;
+export const MAX_PORT = 65535;
+/** Containers get the node name in this variable (it is the positional argument on the command line). */
+export const NODE_NAME_ENV = 'DSKE_NAME';
+
+export type SettingKind = 'port' | 'positive-int' | 'string' | 'url-list' | 'name-list' | 'url';
+
+export interface SettingSpec {
+  /** Same spelling as the config file key where the setting comes from the config file. */
+  key: string;
+  flag: string;
+  env: string;
+  description: string;
+  kind: SettingKind;
+  default?: number | string;
+  /** Upper bound for 'positive-int' settings ('port' is always 1..65535). */
+  max?: number;
+  /** Accepted URL schemes (with ':') for 'url' and 'url-list' settings. */
+  schemes?: readonly string[];
+}
+
+export class SettingError extends Error {
+  constructor(
+    readonly flag: string,
+    readonly reason: string,
+  ) {
+    super(`${flag}: ${reason}`);
+    this.name = 'SettingError';
+  }
+}
+
+const PORT: SettingSpec = {
+  key: 'port',
+  flag: '--port',
+  env: 'DSKE_PORT',
+  description: 'TCP port to listen on',
+  kind: 'port',
+  default: TOPOLOGY_DEFAULTS.base_port,
+};
+
+const HOST: SettingSpec = {
+  key: 'host',
+  flag: '--host',
+  env: 'DSKE_HOST',
+  description: 'Address to listen on (0.0.0.0 in containers)',
+  kind: 'string',
+  default: DEFAULT_HOST,
+};
+
+export const HUB_SETTINGS: readonly SettingSpec[] = [
+  PORT,
+  HOST,
+  {
+    key: 'share_timeout_secs',
+    flag: '--share-timeout-secs',
+    env: 'DSKE_SHARE_TIMEOUT_SECS',
+    description: 'Seconds a stored key share waits for its responder before it is deleted',
+    kind: 'positive-int',
+    default: TOPOLOGY_DEFAULTS.share_timeout_secs,
+    max: MAX_SHARE_TIMEOUT_SECS,
+  },
+  {
+    key: 'redis_url',
+    flag: '--redis-url',
+    env: 'REDIS_URL',
+    description: 'Redis for the share store (redis:// or rediss://); without it shares are kept in memory',
+    kind: 'url',
+    schemes: ['redis:', 'rediss:'],
+  },
+];
+
+export const CLIENT_SETTINGS: readonly SettingSpec[] = [
+  PORT,
+  HOST,
+  {
+    key: 'hubs',
+    flag: '--hubs',
+    env: 'DSKE_HUBS',
+    description: 'Base URLs of the hubs, in topology order (e.g. http://127.0.0.1:8100/hub/hank); space or comma separated',
+    kind: 'url-list',
+    schemes: ['http:', 'https:'],
+  },
+  {
+    key: 'encryptors',
+    flag: '--encryptors',
+    env: 'DSKE_ENCRYPTORS',
+    description: 'Names (SAE IDs) of the encryptors consuming keys from this client (KME); space or comma separated',
+    kind: 'name-list',
+  },
+  {
+    key: 'min_nr_shares',
+    flag: '--min-nr-shares',
+    env: 'DSKE_MIN_NR_SHARES',
+    description: 'Minimum number of shares needed to reconstruct a key',
+    kind: 'positive-int',
+    default: TOPOLOGY_DEFAULTS.min_nr_shares,
+    max: MAX_HUBS,
+  },
+  {
+    key: 'start_request_psrd_threshold',
+    flag: '--start-request-psrd-threshold',
+    env: 'DSKE_START_REQUEST_PSRD_THRESHOLD',
+    description: 'Ask a hub for PSRD when a pool holds fewer unused bytes than this',
+    kind: 'positive-int',
+    default: TOPOLOGY_DEFAULTS.start_request_psrd_threshold,
+  },
+  {
+    key: 'stop_request_psrd_threshold',
+    flag: '--stop-request-psrd-threshold',
+    env: 'DSKE_STOP_REQUEST_PSRD_THRESHOLD',
+    description: 'Stop asking for PSRD once a pool holds at least this many unused bytes',
+    kind: 'positive-int',
+    default: TOPOLOGY_DEFAULTS.stop_request_psrd_threshold,
+  },
+  {
+    key: 'get_psrd_block_size',
+    flag: '--get-psrd-block-size',
+    env: 'DSKE_GET_PSRD_BLOCK_SIZE',
+    description: 'Size in bytes of each PSRD block requested from a hub',
+    kind: 'positive-int',
+    default: TOPOLOGY_DEFAULTS.get_psrd_block_size,
+    max: MAX_PSRD_BLOCK_SIZE,
+  },
+];
+
+/** Looks a setting up by key; a missing key is a programming error, not user input. */
+export function settingSpec(specs: readonly SettingSpec[], key: string): SettingSpec {
+  const spec = specs.find((s) => s.key === key);
+  if (spec === undefined) throw new Error(`no setting '${key}'`);
+  return spec;
+}

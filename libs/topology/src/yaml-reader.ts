@@ -1,0 +1,59 @@
+/** Reads a parsed YAML document node by node, so every error can name its line and field. */
+import { isAlias, isMap, isScalar, isSeq, type LineCounter, type YAMLMap } from 'yaml';
+import { describeValue } from './text';
+import { TopologyError, type TopologyErrorCode } from './topology-error';
+
+export interface Entry {
+  key: string;
+  /** Dotted path from the document root, e.g. clients[1].encryptors. */
+  field: string;
+  /** Line of the key; value errors point here because an empty value has no line of its own. */
+  line: number;
+  node: unknown;
+}
+
+export class YamlReader {
+  constructor(
+    readonly file: string,
+    private readonly lines: LineCounter,
+  ) {}
+
+  lineAt(offset: number): number {
+    return this.lines.linePos(offset).line;
+  }
+
+  lineOf(node: unknown): number | undefined {
+    const range = (node as { range?: readonly number[] } | null)?.range;
+    return range === undefined ? undefined : this.lineAt(range[0]);
+  }
+
+  fail(line: number | undefined, field: string | undefined, code: TopologyErrorCode, reason: string): never {
+    throw new TopologyError({ file: this.file, line, field, code, reason });
+  }
+
+  describe(node: unknown): string {
+    if (isMap(node)) return 'a mapping';
+    if (isSeq(node)) return 'a list';
+    return describeValue(isScalar(node) ? node.value : node);
+  }
+
+  /** The plain JS value of a scalar (collections come back as nodes); aliases are refused. */
+  value(node: unknown, line: number | undefined, field: string | undefined): unknown {
+    // Anchors and aliases would let one entry stand for two places, which the line-by-line checks cannot report clearly.
+    if (isAlias(node)) this.fail(line, field, 'yaml-alias', 'YAML aliases (*name) are not supported in the topology file');
+    return isScalar(node) ? node.value : node;
+  }
+
+  /** The entries of a mapping in document order; a key outside `allowed` is an error. */
+  entries(map: YAMLMap, path: string, allowed: readonly string[]): Entry[] {
+    return map.items.map((pair) => {
+      const line = this.lineOf(pair.key) ?? this.lineOf(map) ?? 1;
+      const key = this.value(pair.key, line, path || undefined);
+      if (isMap(key) || isSeq(key)) this.fail(line, path || undefined, 'unknown-key', `keys must be plain names, got ${this.describe(key)}`);
+      const name = String(key);
+      const field = path === '' ? name : `${path}.${name}`;
+      if (!allowed.includes(name)) this.fail(line, field, 'unknown-key', `unknown key (allowed: ${allowed.join(', ')})`);
+      return { key: name, field, line, node: pair.value };
+    });
+  }
+}
