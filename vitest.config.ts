@@ -3,14 +3,23 @@ import { fileURLToPath } from 'node:url';
 
 const lib = (name: string) => fileURLToPath(new URL(`./libs/${name}/src/index.ts`, import.meta.url));
 
-// Unit tests import the libraries from source; app tests run the built programs.
-const alias = { '@dske/core': lib('dske-core'), '@dske/topology': lib('topology') };
+// Unit tests import the libraries from source; system tests run the built node programs.
+const alias = {
+  '@dske/core': lib('dske-core'),
+  '@dske/topology': lib('topology'),
+  '@dske/test-support': lib('test-support'),
+};
+
+// Tests that start real processes run one file at a time: the CI machine has 2 cores.
+const system = { fileParallelism: false, testTimeout: 120_000, hookTimeout: 120_000 };
 
 export default defineConfig({
   test: {
     projects: [
       { resolve: { alias }, test: { name: 'dske-core', root: 'libs/dske-core', include: ['src/**/*.spec.ts'] } },
       { resolve: { alias }, test: { name: 'topology', root: 'libs/topology', include: ['src/**/*.spec.ts'] } },
+      { resolve: { alias }, test: { name: 'manager', root: 'apps/manager', include: ['src/**/*.spec.ts', 'test/**/*.spec.ts'], ...system } },
+      { resolve: { alias }, test: { name: 'nodes-e2e', root: 'apps/nodes-e2e', include: ['src/**/*.spec.ts'], ...system } },
     ],
   },
 });

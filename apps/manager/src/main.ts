@@ -1,0 +1,2 @@
+#!/usr/bin/env node
+// Placeholder entry replaced by the manager implementation.
