@@ -49,6 +49,7 @@ export class PsrdPool {
   /** Forget every block (a peer registered afresh). */
   clear(): void {
     this.blocks.clear();
+    this.dropped.clear();
     this.unused = 0;
   }
 
@@ -176,10 +177,11 @@ export class PsrdPool {
 
   private dropUsedBlocks(fragments: readonly Fragment[]): void {
     for (const f of fragments) {
-      const entry = this.blocks.get(f.block_uuid);
+      const uuid = f.block_uuid.toLowerCase();
+      const entry = this.blocks.get(uuid);
       if (entry && entry.block.unusedBytes === 0) {
-        this.blocks.delete(f.block_uuid);
-        this.dropped.set(f.block_uuid, entry);
+        this.blocks.delete(uuid);
+        this.dropped.set(uuid, entry);
         if (this.dropped.size > 64) this.dropped.delete(this.dropped.keys().next().value!);
       }
     }

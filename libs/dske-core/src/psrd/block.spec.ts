@@ -1,0 +1,154 @@
+import { describe, expect, it } from 'vitest';
+import { DskeError, DskeErrorCode } from '../errors';
+import { PsrdBlock } from './block';
+import { UUID_PATTERN } from './fragment';
+
+function expectCode(fn: () => unknown, code: DskeErrorCode): void {
+  let caught: unknown;
+  try {
+    fn();
+  } catch (error) {
+    caught = error;
+  }
+  expect(caught).toBeInstanceOf(DskeError);
+  expect((caught as DskeError).code).toBe(code);
+}
+
+const UUID = '6f1c2a3b-4d5e-4f60-8a9b-0c1d2e3f4a5b';
+/** Bytes 1..size, so every byte is nonzero and a wiped byte shows as 0. */
+const counting = (size: number): Uint8Array => Uint8Array.from({ length: size }, (_, i) => (i % 255) + 1);
+const block = (size = 20): PsrdBlock => new PsrdBlock(UUID, counting(size));
+
+describe('PsrdBlock construction', () => {
+  it('keeps the UUID (lower-cased) and the bytes', () => {
+    const b = new PsrdBlock(UUID.toUpperCase(), counting(5));
+    expect(b.uuid).toBe(UUID);
+    expect(b.size).toBe(5);
+    expect(b.unusedBytes).toBe(5);
+    expect(b.usedBytes).toBe(0);
+    expect(b.read(0, 5)).toEqual(counting(5));
+  });
+
+  it('rejects a non-UUID or an empty block with psrd.invalid-block', () => {
+    for (const uuid of ['', 'block-1', `${UUID}0`, UUID.replace(/-/g, ''), ` ${UUID}`]) {
+      expectCode(() => new PsrdBlock(uuid, counting(4)), 'psrd.invalid-block');
+    }
+    expectCode(() => new PsrdBlock(UUID, new Uint8Array(0)), 'psrd.invalid-block');
+  });
+
+  it('random(size) makes a fresh block with a random UUID and random bytes', () => {
+    const a = PsrdBlock.random(64);
+    const b = PsrdBlock.random(64);
+    expect(a.size).toBe(64);
+    expect(a.unusedBytes).toBe(64);
+    expect(UUID_PATTERN.test(a.uuid)).toBe(true);
+    expect(a.uuid).not.toBe(b.uuid);
+    expect(Buffer.from(a.read(0, 64)).equals(Buffer.from(b.read(0, 64)))).toBe(false);
+    expect(PsrdBlock.random(1).size).toBe(1);
+  });
+
+  it('random rejects sizes below 1 or not integers with psrd.invalid-size', () => {
+    for (const size of [0, -1, 1.5, Number.NaN, Number.POSITIVE_INFINITY]) {
+      expectCode(() => PsrdBlock.random(size), 'psrd.invalid-size');
+    }
+  });
+});
+
+describe('PsrdBlock runs', () => {
+  it('lowestFreeRun gives the lowest unused run, capped at max', () => {
+    const b = block(20);
+    expect(b.lowestFreeRun(5)).toEqual({ start: 0, size: 5 });
+    expect(b.lowestFreeRun(100)).toEqual({ start: 0, size: 20 });
+    b.markUsed(0, 4);
+    expect(b.lowestFreeRun(100)).toEqual({ start: 4, size: 16 });
+    b.markUsed(10, 2);
+    expect(b.lowestFreeRun(100)).toEqual({ start: 4, size: 6 });
+    expect(b.lowestFreeRun(3)).toEqual({ start: 4, size: 3 });
+    b.markUsed(4, 6);
+    expect(b.lowestFreeRun(100)).toEqual({ start: 12, size: 8 });
+    b.markUsed(12, 8);
+    expect(b.lowestFreeRun(100)).toBeUndefined();
+    expect(b.unusedBytes).toBe(0);
+    expect(b.usedBytes).toBe(20);
+  });
+
+  it('markUsed wipes exactly the used bytes and keeps the counts', () => {
+    const b = block(10);
+    b.markUsed(3, 4);
+    const expected = counting(10);
+    expected.fill(0, 3, 7);
+    expect(b.read(0, 10)).toEqual(expected);
+    expect(b.unusedBytes).toBe(6);
+    expect(b.usedBytes).toBe(4);
+    expect(b.isUnused(0, 3)).toBe(true);
+    expect(b.isUnused(7, 3)).toBe(true);
+    expect(b.isUnused(2, 2)).toBe(false);
+    expect(b.isUnused(6, 2)).toBe(false);
+    expect(b.isUnused(0, 10)).toBe(false);
+    // The free runs either side of the hole are separate: a range spanning the hole is not unused.
+    expect(b.isUnused(0, 8)).toBe(false);
+  });
+
+  it('markUsed on any already used byte throws psrd.already-used and changes nothing', () => {
+    const b = block(10);
+    b.markUsed(3, 4);
+    for (const [start, size] of [
+      [3, 4],
+      [2, 2],
+      [6, 2],
+      [0, 10],
+      [5, 1],
+    ]) {
+      expectCode(() => b.markUsed(start, size), 'psrd.already-used');
+    }
+    expect(b.unusedBytes).toBe(6);
+    expect(b.read(0, 3)).toEqual(counting(3));
+  });
+
+  it('read returns a copy that later wiping does not touch', () => {
+    const b = block(8);
+    const before = b.read(2, 4);
+    before[0] = 0xee;
+    expect(b.read(2, 1)).toEqual(Uint8Array.of(3));
+    const copy = b.read(0, 8);
+    b.markUsed(0, 8);
+    expect(copy).toEqual(counting(8));
+    expect(b.read(0, 8)).toEqual(new Uint8Array(8));
+  });
+
+  it('restore puts bytes back and merges neighbouring runs', () => {
+    const b = block(20);
+    const values = b.read(5, 5);
+    b.markUsed(0, 5);
+    b.markUsed(5, 5);
+    b.markUsed(10, 5);
+    expect(b.lowestFreeRun(100)).toEqual({ start: 15, size: 5 });
+    b.restore(5, values);
+    expect(b.unusedBytes).toBe(10);
+    expect(b.lowestFreeRun(100)).toEqual({ start: 5, size: 5 });
+    expect(b.read(5, 5)).toEqual(counting(10).subarray(5));
+    b.restore(10, counting(15).subarray(10));
+    // 5..15 and 15..20 are now one run.
+    expect(b.lowestFreeRun(100)).toEqual({ start: 5, size: 15 });
+    b.restore(0, counting(5));
+    expect(b.lowestFreeRun(100)).toEqual({ start: 0, size: 20 });
+    expect(b.isUnused(0, 20)).toBe(true);
+    expect(b.read(0, 20)).toEqual(counting(20));
+    expect(b.unusedBytes).toBe(20);
+  });
+
+  it('restore of bytes that are not in use throws psrd.invalid-block', () => {
+    const b = block(10);
+    b.markUsed(2, 3);
+    expectCode(() => b.restore(0, Uint8Array.of(1, 2)), 'psrd.invalid-block');
+    expectCode(() => b.restore(4, Uint8Array.of(1, 2)), 'psrd.invalid-block');
+    expect(b.unusedBytes).toBe(7);
+    b.restore(2, Uint8Array.of(3, 4, 5));
+    expect(b.unusedBytes).toBe(10);
+  });
+
+  it('preview shows the first bytes in base64', () => {
+    expect(block(20).preview(3)).toBe(`${Buffer.from([1, 2, 3]).toString('base64')}...`);
+    expect(block(20).preview()).toBe(`${Buffer.from(counting(10)).toString('base64')}...`);
+  });
+});
