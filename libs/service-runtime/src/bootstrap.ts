@@ -32,7 +32,7 @@ export function strictValidationPipe(): ValidationPipe {
         const own = Object.values(e.constraints ?? {});
         return [...own, ...(e.children ?? []).flatMap(collect).map((m) => `${e.property}.${m}`)];
       });
-      return new ApiError(400, 'validation', messages.join('; ') || 'invalid request');
+      return new ApiError(400, 'validation', messages.join('; ') || 'invalid request', messages.map((message) => ({ message })));
     },
   });
 }

@@ -13,13 +13,10 @@ export class EtsiErrorFilter implements ExceptionFilter {
   catch(exception: unknown, host: ArgumentsHost): void {
     const body = toErrorBody(exception);
     if (body.statusCode >= 500 && body.code === 'internal') this.logger.error(exception instanceof Error ? (exception.stack ?? exception.message) : String(exception));
-    const messages = body.message.split('; ');
-    const details: Record<string, unknown>[] = Array.isArray(body.details)
-      ? (body.details as Record<string, unknown>[])
-      : messages.length > 1
-        ? messages.map((m) => ({ message: m }))
-        : [{ code: body.code }];
-    const etsi: EtsiError = { message: messages[0], details };
+    const details = Array.isArray(body.details) ? (body.details as Record<string, unknown>[]) : [{ code: body.code }];
+    // A validation failure leads with its first complaint; details list them all.
+    const message = body.code === 'validation' ? String(details[0]?.message ?? body.message) : body.message;
+    const etsi: EtsiError = { message, details };
     this.adapterHost.httpAdapter.reply(host.switchToHttp().getResponse(), etsi, body.statusCode);
   }
 }

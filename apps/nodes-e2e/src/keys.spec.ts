@@ -1,0 +1,75 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { TopologyHarness } from '@dske/test-support';
+import { EtsiCaller } from './etsi-client';
+
+// The user guide's topology: 5 hubs, 5 clients, min_nr_shares 3.
+describe('keys end to end through the hubs', () => {
+  let topology: TopologyHarness;
+  let etsi: EtsiCaller;
+
+  beforeAll(async () => {
+    topology = await TopologyHarness.start();
+    etsi = new EtsiCaller(topology);
+  });
+  afterAll(async () => {
+    await topology?.close();
+  });
+
+  const pairs: Array<[string, string, string, string]> = [
+    ['carol', 'sam', 'curtis', 'sunny'],
+    ['celia', 'serena', 'curtis', 'susan'],
+    ['connie', 'sofia', 'carol', 'sam'],
+    ['curtis', 'susan', 'celia', 'serena'],
+  ];
+
+  for (const [masterClient, master, slaveClient, slave] of pairs) {
+    for (const bits of [128, 256, 1024, 8192]) {
+      it(`${master}@${masterClient} -> ${slave}@${slaveClient}, ${bits} bits`, async () => {
+        const made = await etsi.getKey(masterClient, master, slave, `size=${bits}`);
+        expect(made.status).toBe(200);
+        expect(made.body.keys).toHaveLength(1);
+        const { key_ID, key } = made.body.keys[0];
+        expect(key_ID).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+        expect(Buffer.from(key, 'base64')).toHaveLength(bits / 8);
+
+        const fetched = await etsi.getKeyWithIds(slaveClient, master, slave, key_ID);
+        expect(fetched.status).toBe(200);
+        expect(fetched.body).toEqual({ keys: [{ key_ID, key }] });
+      });
+    }
+  }
+
+  it('delivers a key once: the second fetch is a 400', async () => {
+    const made = await etsi.getKey('carol', 'sam', 'sunny');
+    const id = made.body.keys[0].key_ID;
+    expect((await etsi.getKeyWithIds('curtis', 'sam', 'sunny', id)).status).toBe(200);
+    const again = await etsi.getKeyWithIds('curtis', 'sam', 'sunny', id);
+    expect(again.status).toBe(400);
+    expect(again.body.message).toBe('one or more keys specified are not found on KME');
+  });
+
+  it('keys flow with one and two hubs stopped, and fail with 503 at three', async () => {
+    const before = await etsi.getKey('carol', 'sam', 'sunny');
+    expect(before.status).toBe(200);
+
+    await topology.hub('hugo').kill();
+    const withOneDown = await etsi.getKey('carol', 'sam', 'sunny', 'size=256');
+    expect(withOneDown.status).toBe(200);
+    expect((await etsi.getKeyWithIds('curtis', 'sam', 'sunny', withOneDown.body.keys[0].key_ID)).body.keys[0].key).toBe(withOneDown.body.keys[0].key);
+
+    await topology.hub('holly').kill();
+    const withTwoDown = await etsi.getKey('connie', 'sofia', 'serena', 'size=1024');
+    expect(withTwoDown.status).toBe(200);
+    expect((await etsi.getKeyWithIds('celia', 'sofia', 'serena', withTwoDown.body.keys[0].key_ID)).body.keys[0].key).toBe(withTwoDown.body.keys[0].key);
+
+    await topology.hub('hilary').kill();
+    const withThreeDown = await etsi.getKey('carol', 'sam', 'sunny');
+    expect(withThreeDown.status).toBe(503);
+    expect(withThreeDown.body.message).toBe('only 2 of 5 hubs accepted a key share; 3 needed');
+    expect(withThreeDown.body.details.map((d) => d.hub_name).sort()).toEqual(['hilary', 'holly', 'hugo']);
+
+    // The key made before the stop is still stored on two hubs only: not enough, but not gone either.
+    const late = await etsi.getKeyWithIds('curtis', 'sam', 'sunny', before.body.keys[0].key_ID);
+    expect(late.status).toBe(503);
+  });
+});
