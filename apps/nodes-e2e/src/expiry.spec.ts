@@ -1,0 +1,78 @@
+import { randomBytes } from 'node:crypto';
+import Redis from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { TopologyHarness } from '@dske/test-support';
+import { EtsiCaller } from './etsi-client';
+
+const REDIS_URL = 'redis://127.0.0.1:6379/0';
+const TIMEOUT_SECS = 2;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+// Fresh hub names per run keep these tests' Redis keys apart from anything else.
+const suffix = randomBytes(3).toString('hex');
+const hubs = ['ha', 'hb', 'hc'].map((h) => `${h}${suffix}`);
+const clients = [
+  { name: 'ca', encryptors: ['sa'] },
+  { name: 'cb', encryptors: ['sb'] },
+];
+
+for (const store of ['redis', 'embedded'] as const) {
+  describe(`share expiry with the ${store} store`, () => {
+    let topology: TopologyHarness;
+    let etsi: EtsiCaller;
+    let redis: Redis | undefined;
+
+    beforeAll(async () => {
+      topology = await TopologyHarness.start({ hubs, clients, minNrShares: 2, shareTimeoutSecs: TIMEOUT_SECS, redisUrl: store === 'redis' ? REDIS_URL : undefined });
+      etsi = new EtsiCaller(topology);
+      if (store === 'redis') redis = new Redis(REDIS_URL);
+    });
+    afterAll(async () => {
+      await topology?.close();
+      await redis?.quit();
+    });
+
+    it('a key fetched in time is delivered', async () => {
+      const made = await etsi.getKey('ca', 'sa', 'sb');
+      expect(made.status).toBe(200);
+      const fetched = await etsi.getKeyWithIds('cb', 'sa', 'sb', made.body.keys[0].key_ID);
+      expect(fetched.status).toBe(200);
+      expect(fetched.body.keys[0].key).toBe(made.body.keys[0].key);
+    });
+
+    it('a key not fetched within share_timeout_secs is gone (400)', async () => {
+      const made = await etsi.getKey('ca', 'sa', 'sb');
+      expect(made.status).toBe(200);
+      const id = made.body.keys[0].key_ID;
+      if (redis) {
+        // Every hub holds its share as a Redis key with the share timeout as expiry.
+        for (const hub of hubs) {
+          const ttl = await redis.ttl(`dske:${hub}:share:${id}`);
+          expect(ttl).toBeGreaterThan(0);
+          expect(ttl).toBeLessThanOrEqual(TIMEOUT_SECS);
+        }
+      }
+      const status = await fetch(`${topology.hubUrl(hubs[0])}/mgmt/v1/status`).then((r) => r.json());
+      expect(status.shares.map((s: { user_key_id: string }) => s.user_key_id)).toContain(id);
+
+      await sleep(TIMEOUT_SECS * 1000 + 700);
+      if (redis) for (const hub of hubs) expect(await redis.exists(`dske:${hub}:share:${id}`)).toBe(0);
+      const after = await fetch(`${topology.hubUrl(hubs[0])}/mgmt/v1/status`).then((r) => r.json());
+      expect(after.shares).toEqual([]);
+      const late = await etsi.getKeyWithIds('cb', 'sa', 'sb', id);
+      expect(late.status).toBe(400);
+      expect(late.body.message).toBe('one or more keys specified are not found on KME');
+    });
+
+    it('a share is taken once even when two fetches race', async () => {
+      const made = await etsi.getKey('ca', 'sa', 'sb');
+      const id = made.body.keys[0].key_ID;
+      const [a, b] = await Promise.all([etsi.getKeyWithIds('cb', 'sa', 'sb', id), etsi.getKeyWithIds('cb', 'sa', 'sb', id)]);
+      const statuses = [a.status, b.status].sort();
+      // Shares are split between the two fetches or all go to one: never both succeed.
+      expect(statuses.filter((s) => s === 200).length).toBeLessThanOrEqual(1);
+      if (statuses.includes(200)) expect([a, b].find((r) => r.status === 200)!.body.keys[0].key).toBe(made.body.keys[0].key);
+      expect((await etsi.getKeyWithIds('cb', 'sa', 'sb', id)).status).toBe(400);
+    });
+  });
+}
