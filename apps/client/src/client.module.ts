@@ -2,6 +2,7 @@ import { DynamicModule, Module } from '@nestjs/common';
 import { HealthController, NodeLifecycle, READINESS } from '@dske/service-runtime';
 import { CLIENT_CONFIG, ClientConfig } from './client-config';
 import { PeerHubs } from './peers/peer-hubs';
+import { SaeDirectory } from './peers/sae-directory';
 import { KeyRelayService } from './keys/key-relay.service';
 import { EtsiKeysController } from './etsi/etsi-keys.controller';
 import { EtsiKeysService } from './etsi/etsi-keys.service';
@@ -17,6 +18,7 @@ export class ClientModule {
         { provide: CLIENT_CONFIG, useValue: config },
         PeerHubs,
         { provide: READINESS, useExisting: PeerHubs },
+        SaeDirectory,
         KeyRelayService,
         EtsiKeysService,
         NodeLifecycle,

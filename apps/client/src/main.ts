@@ -4,6 +4,7 @@ import { CLIENT_SETTINGS, validateClientSettings } from '@dske/topology';
 import { parseNodeCommandLine, startNodeApp } from '@dske/service-runtime';
 import { ClientModule } from './client.module';
 import { ClientConfig } from './client-config';
+import { ETSI_ERROR_RENDERER } from './etsi/etsi-error';
 
 const DESCRIPTION = 'DSKE Client: a KME serving keys to its encryptors over ETSI GS QKD 014, relaying key shares through the hubs';
 
@@ -42,6 +43,7 @@ async function main(): Promise<void> {
     port: config.port,
     description: DESCRIPTION,
     saeBearerAuth: true,
+    errorRenderers: [ETSI_ERROR_RENDERER],
   });
 }
 

@@ -144,3 +144,13 @@ export class ErrorDto {
   @ApiProperty({ example: 'client.unknown' }) code!: string;
   @ApiProperty({ example: 'client carol is not registered with this hub' }) message!: string;
 }
+
+export class DirectoryEntryDto {
+  @ApiProperty({ example: 'carol' }) client_name!: string;
+  @ApiProperty({ type: [String], example: ['sam'] }) encryptor_names!: string[];
+}
+
+export class DirectoryDto {
+  @ApiProperty({ type: [DirectoryEntryDto], description: 'Registered clients and the encryptors (SAEs) they serve' })
+  clients!: DirectoryEntryDto[];
+}

@@ -4,7 +4,7 @@ import { HttpAdapterHost, NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { ApiError } from './api-error';
-import { ApiErrorFilter } from './error-filter';
+import { ApiErrorFilter, ErrorRenderer } from './error-filter';
 import { NodeLifecycle } from './node-lifecycle';
 
 export interface NodeAppOptions {
@@ -17,6 +17,8 @@ export interface NodeAppOptions {
   /** Adds the lab-mode `Authorization: Bearer <SAE ID>` scheme to the OpenAPI document. */
   saeBearerAuth?: boolean;
   bodyLimit?: string;
+  /** Error shapes for path prefixes below the node's own prefix, e.g. 'etsi/'. */
+  errorRenderers?: ErrorRenderer[];
 }
 
 export const API_VERSION = '1.0.0';
@@ -53,7 +55,9 @@ export async function startNodeApp(options: NodeAppOptions): Promise<INestApplic
   app.set('etag', false);
   app.setGlobalPrefix(`${options.kind}/${options.name}`, { exclude: ['healthz', 'readyz'] });
   app.useGlobalPipes(strictValidationPipe());
-  app.useGlobalFilters(new ApiErrorFilter(app.get(HttpAdapterHost)));
+  const prefix = `/${options.kind}/${options.name}/`;
+  const renderers = (options.errorRenderers ?? []).map((r) => ({ ...r, pathPrefix: prefix + r.pathPrefix }));
+  app.useGlobalFilters(new ApiErrorFilter(app.get(HttpAdapterHost), renderers));
   app.enableShutdownHooks();
 
   const title = `DSKE ${options.kind} ${options.name}`;

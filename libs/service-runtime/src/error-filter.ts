@@ -48,11 +48,25 @@ export function toErrorBody(exception: unknown): ApiErrorBody {
   return { statusCode: 500, error: 'Internal Server Error', code: 'internal', message: 'internal error' };
 }
 
+/** An interface family with its own error shape (ETSI 014), chosen by path prefix. */
+export interface ErrorRenderer {
+  pathPrefix: string;
+  render(body: ApiErrorBody): object;
+}
+
+/**
+ * The one exception filter of a node. It also sees errors raised before
+ * routing (malformed JSON, oversized bodies), so path-specific error shapes
+ * are chosen here rather than in controller-scoped filters.
+ */
 @Catch()
 export class ApiErrorFilter implements ExceptionFilter {
   private readonly logger = new Logger('Errors');
 
-  constructor(private readonly adapterHost: HttpAdapterHost) {}
+  constructor(
+    private readonly adapterHost: HttpAdapterHost,
+    private readonly renderers: readonly ErrorRenderer[] = [],
+  ) {}
 
   catch(exception: unknown, host: ArgumentsHost): void {
     const body = toErrorBody(exception);
@@ -60,6 +74,8 @@ export class ApiErrorFilter implements ExceptionFilter {
       this.logger.error(exception instanceof Error ? (exception.stack ?? exception.message) : String(exception));
     }
     const ctx = host.switchToHttp();
-    this.adapterHost.httpAdapter.reply(ctx.getResponse(), body, body.statusCode);
+    const path = String(this.adapterHost.httpAdapter.getRequestUrl(ctx.getRequest()) ?? '');
+    const renderer = this.renderers.find((r) => path.startsWith(r.pathPrefix));
+    this.adapterHost.httpAdapter.reply(ctx.getResponse(), renderer ? renderer.render(body) : body, body.statusCode);
   }
 }

@@ -1,9 +1,8 @@
-import { Body, Controller, Get, HttpCode, Param, Post, Query, UseFilters } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
 import {
   ApiBadRequestResponse, ApiBearerAuth, ApiOkResponse, ApiOperation, ApiServiceUnavailableResponse, ApiTags, ApiUnauthorizedResponse,
 } from '@nestjs/swagger';
 import { CallerSae } from './caller-sae';
-import { EtsiErrorFilter } from './etsi-error.filter';
 import { EtsiKeysService } from './etsi-keys.service';
 import {
   DecKeysQueryDto, EncKeysQueryDto, EtsiErrorDto, KeyContainerDto, KeyIdsDto, KeyRequestDto, MasterSaeParamDto, SlaveSaeParamDto, StatusDto,
@@ -13,7 +12,6 @@ import {
 @ApiBearerAuth('sae')
 @ApiUnauthorizedResponse({ type: EtsiErrorDto, description: 'No SAE identity, or an SAE this key or KME is not for' })
 @ApiBadRequestResponse({ type: EtsiErrorDto })
-@UseFilters(EtsiErrorFilter)
 @Controller('etsi/api/v1/keys')
 export class EtsiKeysController {
   constructor(private readonly keys: EtsiKeysService) {}
@@ -21,7 +19,7 @@ export class EtsiKeysController {
   @Get(':slave_SAE_ID/status')
   @ApiOperation({ summary: 'ETSI 014 Get status (caller: master SAE)' })
   @ApiOkResponse({ type: StatusDto })
-  status(@Param() params: SlaveSaeParamDto, @CallerSae() caller: string | undefined): StatusDto {
+  status(@Param() params: SlaveSaeParamDto, @CallerSae() caller: string | undefined): Promise<StatusDto> {
     return this.keys.status(this.keys.authorize(caller), params.slave_SAE_ID);
   }
 

@@ -4,6 +4,7 @@ import { ApiError } from '@dske/service-runtime';
 import { CLIENT_CONFIG, ClientConfig } from '../client-config';
 import { KeyRelayService, RelayError } from '../keys/key-relay.service';
 import { PeerHubs } from '../peers/peer-hubs';
+import { SaeDirectory } from '../peers/sae-directory';
 import { ETSI_LIMITS } from './etsi-limits';
 import { KeyContainerDto, StatusDto } from './etsi.dto';
 
@@ -22,6 +23,7 @@ export class EtsiKeysService {
   constructor(
     private readonly relay: KeyRelayService,
     private readonly peers: PeerHubs,
+    private readonly directory: SaeDirectory,
     @Inject(CLIENT_CONFIG) private readonly config: ClientConfig,
   ) {}
 
@@ -34,14 +36,23 @@ export class EtsiKeysService {
     return caller;
   }
 
-  status(master: string, slave: string): StatusDto {
+  /** The KME serving a peer SAE; an SAE no hub has heard of is a 400. */
+  private async peerKme(sae: string, role: 'slave' | 'master'): Promise<string> {
+    const kme = await this.directory.clientFor(sae);
+    if (!kme) throw badRequest(`${role}_SAE_ID ${sae} is not known to any hub`);
+    return kme;
+  }
+
+  async status(master: string, slave: string): Promise<StatusDto> {
+    if (master === slave) throw badRequest('master_SAE_ID and slave_SAE_ID shall differ');
+    const targetKme = await this.peerKme(slave, 'slave');
     const keySize = ETSI_LIMITS.defaultKeySizeBits;
     const perKey = keySize / 8 + SIGNING_KEY_BYTES;
     const capacities = this.peers.hubs.filter((h) => h.isRegistered).map((h) => Math.floor(h.localPool.unusedBytes / perKey));
     const kth = capacities.sort((a, b) => b - a)[this.config.minNrShares - 1] ?? 0;
     return {
       source_KME_ID: this.config.name,
-      target_KME_ID: '',
+      target_KME_ID: targetKme,
       master_SAE_ID: master,
       slave_SAE_ID: slave,
       key_size: keySize,
@@ -67,6 +78,7 @@ export class EtsiKeysService {
       throw badRequest(`additional_slave_SAE_IDs are not supported (max_SAE_ID_count is ${ETSI_LIMITS.maxSaeIdCount})`);
     }
     if ((request.extension_mandatory?.length ?? 0) > 0) throw badRequest('not all extension_mandatory parameters are supported');
+    await this.peerKme(slave, 'slave');
     try {
       const keys = await Promise.all(Array.from({ length: number }, () => this.relay.makeKey(master, slave, size / 8)));
       return { keys: keys.map((k) => ({ key_ID: k.keyId, key: Buffer.from(k.key).toString('base64') })) };
@@ -77,6 +89,8 @@ export class EtsiKeysService {
 
   async getKeysWithIds(master: string, slave: string, keyIds: string[]): Promise<KeyContainerDto> {
     if (new Set(keyIds).size !== keyIds.length) throw badRequest('key_IDs shall not repeat');
+    if (master === slave) throw badRequest('master_SAE_ID and slave_SAE_ID shall differ');
+    await this.peerKme(master, 'master');
     try {
       const keys = await Promise.all(keyIds.map((id) => this.relay.fetchKey(master, slave, id)));
       return { keys: keys.map((k) => ({ key_ID: k.keyId, key: Buffer.from(k.key).toString('base64') })) };
@@ -88,7 +102,8 @@ export class EtsiKeysService {
   private relayFailure(error: unknown): unknown {
     if (!(error instanceof RelayError)) return error;
     const details = error.failures.map((f) => ({ ...f }));
-    if (error.notFound) return new ApiError(400, 'etsi.keys-not-found', 'one or more keys specified are not found on KME', details);
+    if (error.kind === 'not-found') return new ApiError(400, 'etsi.keys-not-found', 'one or more keys specified are not found on KME', details);
+    if (error.kind === 'unauthorized') return new ApiError(401, 'etsi.unauthorized', 'one or more keys specified were not made for this SAE pair', details);
     return new ApiError(503, 'etsi.hubs-unavailable', error.message, details);
   }
 }

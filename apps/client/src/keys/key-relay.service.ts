@@ -10,12 +10,16 @@ export interface HubFailure {
   reason: string;
 }
 
-/** Not enough hubs took or gave shares. `notFound` when the key cannot exist any more (400, not 503). */
+/**
+ * Not enough hubs took or gave shares. `unavailable`: hubs that might hold
+ * the missing shares did not answer (503); `not-found`: the key cannot exist
+ * any more (400); `unauthorized`: hubs hold it for another SAE pair (401).
+ */
 export class RelayError extends Error {
   constructor(
     message: string,
     readonly failures: HubFailure[],
-    readonly notFound = false,
+    readonly kind: 'unavailable' | 'not-found' | 'unauthorized' = 'unavailable',
   ) {
     super(message);
   }
@@ -81,8 +85,9 @@ export class KeyRelayService {
     const usable = this.consistentShares(shares, failures);
     if (usable.length < k) {
       // 400 when the missing shares cannot be anywhere; 503 when unreachable hubs might hold them.
-      const couldExist = usable.length + (hubs.length - notFound - usable.length) >= k && !unauthorized;
-      throw new RelayError(`only ${usable.length} of ${hubs.length} hubs gave a share of key ${keyId}; ${k} needed`, failures, !couldExist || unauthorized);
+      const couldExist = hubs.length - notFound >= k;
+      const kind = unauthorized ? 'unauthorized' : couldExist ? 'unavailable' : 'not-found';
+      throw new RelayError(`only ${usable.length} of ${hubs.length} hubs gave a share of key ${keyId}; ${k} needed`, failures, kind);
     }
     try {
       const { key, rejected } = recoverKeyRobust(usable, k);

@@ -222,6 +222,14 @@ export class HubConnection {
     }
   }
 
+  /** The hub's registry of which client serves which SAE (out of band, unsigned). */
+  async encryptorDirectory(): Promise<Array<{ client_name: string; encryptor_names: string[] }>> {
+    const response = await this.http.request('GET', `${OOB}/encryptors`);
+    if (response.status !== 200) throw new HubCallError(this.hubName, 'refused', `directory request answered ${response.status}`, response.status);
+    const body = JSON.parse(response.body.toString('utf8')) as { clients?: Array<{ client_name: string; encryptor_names: string[] }> };
+    return Array.isArray(body.clients) ? body.clients : [];
+  }
+
   poolsStatus(preview: boolean) {
     return { local_pool: this.localPool.status(preview), peer_pool: this.peerPool.status(preview) };
   }

@@ -3,7 +3,7 @@ import { ApiBadRequestResponse, ApiOkResponse, ApiOperation, ApiTags } from '@ne
 import { PsrdBlock } from '@dske/core';
 import { HUB_CONFIG, HubConfig } from '../hub-config';
 import { PeerClientRegistry } from '../peers/peer-client-registry';
-import { ErrorDto, PsrdQueryDto, PsrdResponseDto, RegistrationDto, RegistrationResponseDto } from '../dto';
+import { DirectoryDto, ErrorDto, PsrdQueryDto, PsrdResponseDto, RegistrationDto, RegistrationResponseDto } from '../dto';
 
 /** Out-of-band simulation: stands in for a courier with a tamper-proof disk. */
 @ApiTags('oob')
@@ -38,5 +38,12 @@ export class OobController {
     // pool_owner=client: the client allocates, so on the hub it is the peer pool.
     (query.pool_owner === 'client' ? client.peerPool : client.localPool).addBlock(block);
     return { block_uuid: block.uuid, data };
+  }
+
+  @Get('encryptors')
+  @ApiOperation({ summary: 'Which client serves which encryptor (SAE), as registered; clients use it to find the KME of a peer SAE' })
+  @ApiOkResponse({ type: DirectoryDto })
+  encryptors(): DirectoryDto {
+    return { clients: this.registry.all().map((c) => ({ client_name: c.name, encryptor_names: [...c.encryptorNames] })) };
   }
 }
