@@ -154,3 +154,69 @@ export class DirectoryDto {
   @ApiProperty({ type: [DirectoryEntryDto], description: 'Registered clients and the encryptors (SAEs) they serve' })
   clients!: DirectoryEntryDto[];
 }
+
+/** Batches: one message per hub carries the shares of many keys (ETSI number > 1). */
+export const MAX_BATCH = 128;
+
+export class BatchShareDto {
+  @ApiProperty({ format: 'uuid', example: UUID_EXAMPLE })
+  @IsUUID('all')
+  user_key_id!: string;
+
+  @ApiProperty({ minimum: 0, maximum: 15, example: 0 })
+  @IsInt() @Min(0) @Max(15)
+  share_index!: number;
+
+  @ApiProperty({ type: AllocationDto })
+  @ValidateNested() @Type(() => AllocationDto)
+  encryption_key_allocation!: AllocationDto;
+
+  @ApiProperty({ format: 'byte', example: 'JmaqM91DsWC/qlawABoVOw==' })
+  @IsString() @IsNotEmpty() @MaxLength(MAX_SHARE_BASE64) @IsBase64()
+  encrypted_share_value!: string;
+}
+
+export class PostKeySharesDto {
+  @ApiProperty({ example: 'carol' })
+  @IsString() @Matches(NAME, { message: NAME_MESSAGE })
+  master_client_name!: string;
+
+  @ApiProperty({ example: 'sam' })
+  @IsString() @Matches(NAME, { message: NAME_MESSAGE })
+  master_sae_id!: string;
+
+  @ApiProperty({ example: 'sunny' })
+  @IsString() @Matches(NAME, { message: NAME_MESSAGE })
+  slave_sae_id!: string;
+
+  @ApiProperty({ type: [BatchShareDto], minItems: 1, maxItems: MAX_BATCH })
+  @IsArray() @ArrayMinSize(1) @ArrayMaxSize(MAX_BATCH) @ValidateNested({ each: true }) @Type(() => BatchShareDto)
+  shares!: BatchShareDto[];
+}
+
+export class PostKeySharesResponseDto {
+  @ApiProperty({ example: 'hank' }) hub_name!: string;
+  @ApiProperty({ type: [String], example: [UUID_EXAMPLE] }) user_key_ids!: string[];
+}
+
+export class GetKeySharesQueryDto {
+  @ApiProperty({ example: 'curtis' })
+  @IsString() @Matches(NAME, { message: NAME_MESSAGE })
+  client_name!: string;
+
+  @ApiProperty({ example: 'sam' })
+  @IsString() @Matches(NAME, { message: NAME_MESSAGE })
+  master_sae_id!: string;
+
+  @ApiProperty({ example: 'sunny' })
+  @IsString() @Matches(NAME, { message: NAME_MESSAGE })
+  slave_sae_id!: string;
+
+  @ApiProperty({ example: `${UUID_EXAMPLE},0f0e3a4c-1b7e-4c55-9a55-8f5e3a7b2c11`, description: `Comma-separated key IDs (at most ${MAX_BATCH})` })
+  @Matches(/^[0-9a-fA-F-]{36}(,[0-9a-fA-F-]{36}){0,127}$/, { message: 'key_ids must be comma-separated UUIDs' })
+  key_ids!: string;
+}
+
+export class GetKeySharesResponseDto {
+  @ApiProperty({ type: [BatchShareDto] }) shares!: BatchShareDto[];
+}

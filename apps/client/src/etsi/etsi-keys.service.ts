@@ -80,7 +80,7 @@ export class EtsiKeysService {
     if ((request.extension_mandatory?.length ?? 0) > 0) throw badRequest('not all extension_mandatory parameters are supported');
     await this.peerKme(slave, 'slave');
     try {
-      const keys = await Promise.all(Array.from({ length: number }, () => this.relay.makeKey(master, slave, size / 8)));
+      const keys = await this.relay.makeKeys({ master_sae_id: master, slave_sae_id: slave }, size / 8, number);
       return { keys: keys.map((k) => ({ key_ID: k.keyId, key: Buffer.from(k.key).toString('base64') })) };
     } catch (error) {
       throw this.relayFailure(error);
@@ -92,7 +92,7 @@ export class EtsiKeysService {
     if (master === slave) throw badRequest('master_SAE_ID and slave_SAE_ID shall differ');
     await this.peerKme(master, 'master');
     try {
-      const keys = await Promise.all(keyIds.map((id) => this.relay.fetchKey(master, slave, id)));
+      const keys = await this.relay.fetchKeys({ master_sae_id: master, slave_sae_id: slave }, keyIds);
       return { keys: keys.map((k) => ({ key_ID: k.keyId, key: Buffer.from(k.key).toString('base64') })) };
     } catch (error) {
       throw this.relayFailure(error);

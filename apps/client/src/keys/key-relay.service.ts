@@ -2,7 +2,7 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { DskeError, recoverKeyRobust, splitKey, Share } from '@dske/core';
 import { CLIENT_CONFIG, ClientConfig } from '../client-config';
-import { HubCallError, HubConnection } from '../peers/hub-connection';
+import { HubCallError, HubConnection, ShareRoute } from '../peers/hub-connection';
 import { PeerHubs } from '../peers/peer-hubs';
 
 export interface HubFailure {
@@ -12,8 +12,8 @@ export interface HubFailure {
 
 /**
  * Not enough hubs took or gave shares. `unavailable`: hubs that might hold
- * the missing shares did not answer (503); `not-found`: the key cannot exist
- * any more (400); `unauthorized`: hubs hold it for another SAE pair (401).
+ * the missing shares did not answer (503); `not-found`: the keys cannot exist
+ * any more (400); `unauthorized`: hubs hold them for another SAE pair (401).
  */
 export class RelayError extends Error {
   constructor(
@@ -30,12 +30,17 @@ export interface RelayedKey {
   key: Uint8Array;
 }
 
+type HubShare = Share & { hub: string };
+
 const describe = (hub: HubConnection, error: unknown): HubFailure => ({
   hub_name: hub.hubName,
   reason: error instanceof Error ? error.message : String(error),
 });
 
-/** Scatter a new key's shares through the hubs, or gather them back. */
+/**
+ * Scatter new keys' shares through the hubs, or gather them back. However
+ * many keys a request asks for, each hub gets one message.
+ */
 @Injectable()
 export class KeyRelayService {
   private readonly logger = new Logger('KeyRelay');
@@ -45,66 +50,61 @@ export class KeyRelayService {
     @Inject(CLIENT_CONFIG) private readonly config: ClientConfig,
   ) {}
 
-  /** New random key; one share per hub, in parallel; done when at least k hubs stored theirs. */
-  async makeKey(masterSae: string, slaveSae: string, sizeBytes: number): Promise<RelayedKey> {
-    const keyId = randomUUID();
-    const key = randomBytes(sizeBytes);
+  /** New random keys; done when at least k hubs stored their shares of all of them. */
+  async makeKeys(route: ShareRoute, sizeBytes: number, count: number): Promise<RelayedKey[]> {
     const hubs = this.peers.hubs;
-    const shares = splitKey(key, hubs.length, this.config.minNrShares);
-    const results = await Promise.allSettled(
-      hubs.map((hub, i) =>
-        hub.postShare(shares[i].data, { master_client_name: this.config.name, master_sae_id: masterSae, slave_sae_id: slaveSae, user_key_id: keyId }),
-      ),
-    );
+    const keys = Array.from({ length: count }, () => ({ keyId: randomUUID(), key: randomBytes(sizeBytes) }));
+    const shares = keys.map(({ key }) => splitKey(key, hubs.length, this.config.minNrShares));
+    const results = await Promise.allSettled(hubs.map((hub, i) => hub.postShares(route, keys.map((k, j) => ({ keyId: k.keyId, data: shares[j][i].data })))));
     const failures = results.flatMap((r, i) => (r.status === 'rejected' ? [describe(hubs[i], r.reason)] : []));
     const accepted = hubs.length - failures.length;
     if (accepted < this.config.minNrShares) {
       throw new RelayError(`only ${accepted} of ${hubs.length} hubs accepted a key share; ${this.config.minNrShares} needed`, failures);
     }
-    return { keyId, key };
+    return keys;
   }
 
-  /** Fetch every hub's share and recover the key, tolerating wrong shares when more than k arrive. */
-  async fetchKey(masterSae: string, slaveSae: string, keyId: string): Promise<RelayedKey> {
+  /** Fetch every hub's shares of the keys and recover each, tolerating wrong shares when more than k arrive. */
+  async fetchKeys(route: ShareRoute, keyIds: string[]): Promise<RelayedKey[]> {
     const hubs = this.peers.hubs;
     const k = this.config.minNrShares;
-    const results = await Promise.allSettled(hubs.map((hub) => hub.getShare({ master_sae_id: masterSae, slave_sae_id: slaveSae, key_id: keyId })));
+    const results = await Promise.allSettled(hubs.map((hub) => hub.getShares(route, keyIds)));
     const failures: HubFailure[] = [];
-    const shares: Array<Share & { hub: string }> = [];
+    const perKey: HubShare[][] = keyIds.map(() => []);
     let notFound = 0;
     let unauthorized = false;
     results.forEach((r, i) => {
       if (r.status === 'fulfilled') {
-        shares.push({ ...r.value, hub: hubs[i].hubName });
+        r.value.forEach((share, j) => perKey[j].push({ ...share, hub: hubs[i].hubName }));
         return;
       }
       failures.push(describe(hubs[i], r.reason));
       if (r.reason instanceof HubCallError && r.reason.kind === 'not-found') notFound++;
       if (r.reason instanceof HubCallError && r.reason.status === 401) unauthorized = true;
     });
-    const usable = this.consistentShares(shares, failures);
-    if (usable.length < k) {
-      // 400 when the missing shares cannot be anywhere; 503 when unreachable hubs might hold them.
-      const couldExist = hubs.length - notFound >= k;
-      const kind = unauthorized ? 'unauthorized' : couldExist ? 'unavailable' : 'not-found';
-      throw new RelayError(`only ${usable.length} of ${hubs.length} hubs gave a share of key ${keyId}; ${k} needed`, failures, kind);
-    }
-    try {
-      const { key, rejected } = recoverKeyRobust(usable, k);
-      for (const x of rejected) {
-        const hub = usable.find((s) => s.x === x)?.hub;
-        this.logger.warn(`Hub ${hub} sent a bad share for key ${keyId}; it was left out of the recovery`);
-        failures.push({ hub_name: hub ?? String(x), reason: 'share not consistent with the others' });
+    return keyIds.map((keyId, j) => {
+      const usable = this.consistentShares(perKey[j], j === 0 ? failures : []);
+      if (usable.length < k) {
+        // 400 when the missing shares cannot be anywhere; 503 when unreachable hubs might hold them.
+        const kind = unauthorized ? 'unauthorized' : hubs.length - notFound >= k ? 'unavailable' : 'not-found';
+        throw new RelayError(`only ${usable.length} of ${hubs.length} hubs gave a share of key ${keyId}; ${k} needed`, failures, kind);
       }
-      return { keyId, key };
-    } catch (error) {
-      if (error instanceof DskeError) throw new RelayError(`key ${keyId} could not be recovered: ${error.message}`, failures);
-      throw error;
-    }
+      try {
+        const { key, rejected } = recoverKeyRobust(usable, k);
+        for (const x of rejected) {
+          const hub = usable.find((s) => s.x === x)?.hub;
+          this.logger.warn(`Hub ${hub} sent a bad share for key ${keyId}; it was left out of the recovery`);
+        }
+        return { keyId, key };
+      } catch (error) {
+        if (error instanceof DskeError) throw new RelayError(`key ${keyId} could not be recovered: ${error.message}`, failures);
+        throw error;
+      }
+    });
   }
 
   /** Drop shares a hub got wrong in shape: duplicate indexes, odd lengths (the majority length wins). */
-  private consistentShares(shares: Array<Share & { hub: string }>, failures: HubFailure[]): Array<Share & { hub: string }> {
+  private consistentShares(shares: HubShare[], failures: HubFailure[]): HubShare[] {
     const byLength = new Map<number, number>();
     for (const s of shares) byLength.set(s.data.length, (byLength.get(s.data.length) ?? 0) + 1);
     const length = [...byLength.entries()].sort((a, b) => b[1] - a[1])[0]?.[0];

@@ -20,6 +20,10 @@ export class HubCallError extends Error {
 }
 
 type PoolSide = 'local' | 'peer';
+export interface ShareRoute {
+  master_sae_id: string;
+  slave_sae_id: string;
+}
 const OOB = '/dske/oob/v1';
 const API = '/dske/api/v1';
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms).unref());
@@ -179,44 +183,76 @@ export class HubConnection {
     return response;
   }
 
-  /** Encrypt share `index` under fresh local PSRD and store it on the hub. */
-  async postShare(share: Uint8Array, fields: Omit<PostKeyShareRequest, 'share_index' | 'encryption_key_allocation' | 'encrypted_share_value'>): Promise<void> {
+  /**
+   * Encrypt this hub's share of each key under fresh local PSRD and store them
+   * on the hub: one message for one key (key-share) or for many (key-shares).
+   */
+  async postShares(route: ShareRoute, shares: Array<{ keyId: string; data: Uint8Array }>): Promise<void> {
     this.requireRegistered();
-    const response = await this.withLocal(share.length + SIGNING_KEY_BYTES, () => {
-      const pad = this.localPool.allocate(share.length);
-      const request: PostKeyShareRequest = {
-        ...fields,
-        share_index: this.index,
-        encryption_key_allocation: pad.toWire(),
-        encrypted_share_value: Buffer.from(otpXor(share, pad.bytes)).toString('base64'),
-      };
-      return this.signedCall('POST', `${API}/key-share`, '', JSON.stringify(request));
+    const total = shares.reduce((n, s) => n + s.data.length, 0);
+    const response = await this.withLocal(total + SIGNING_KEY_BYTES, () => {
+      const encrypted = shares.map((share) => {
+        const pad = this.localPool.allocate(share.data.length);
+        return {
+          user_key_id: share.keyId,
+          share_index: this.index,
+          encryption_key_allocation: pad.toWire(),
+          encrypted_share_value: Buffer.from(otpXor(share.data, pad.bytes)).toString('base64'),
+        };
+      });
+      const common = { master_client_name: this.config.name, master_sae_id: route.master_sae_id, slave_sae_id: route.slave_sae_id };
+      if (encrypted.length === 1) {
+        const single: PostKeyShareRequest = { ...common, ...encrypted[0] };
+        return this.signedCall('POST', `${API}/key-share`, '', JSON.stringify(single));
+      }
+      return this.signedCall('POST', `${API}/key-shares`, '', JSON.stringify({ ...common, shares: encrypted }));
     });
     if (response.status !== 200) throw refusal(this.hubName, response);
   }
 
-  /** Fetch and decrypt this hub's share of a key (once; the hub deletes it). */
-  async getShare(query: { master_sae_id: string; slave_sae_id: string; key_id: string }): Promise<{ x: number; data: Uint8Array }> {
+  /** Fetch and decrypt this hub's shares of the named keys (once; the hub deletes them). */
+  async getShares(route: ShareRoute, keyIds: string[]): Promise<Array<{ x: number; data: Uint8Array }>> {
     this.requireRegistered();
-    const text = new URLSearchParams({ client_name: this.config.name, ...query }).toString();
-    const fetchOnce = () => this.withLocal(SIGNING_KEY_BYTES, () => this.signedCall('GET', `${API}/key-share`, text, ''));
+    const single = keyIds.length === 1;
+    const text = new URLSearchParams({
+      client_name: this.config.name,
+      master_sae_id: route.master_sae_id,
+      slave_sae_id: route.slave_sae_id,
+      ...(single ? { key_id: keyIds[0] } : { key_ids: keyIds.join(',') }),
+    }).toString();
+    const path = single ? `${API}/key-share` : `${API}/key-shares`;
+    const fetchOnce = () => this.withLocal(SIGNING_KEY_BYTES, () => this.signedCall('GET', path, text, ''));
     let response = await fetchOnce();
     if (response.status === 503 && errorCode(response) === 'psrd.exhausted') {
-      // The hub needs more of the pool it allocates from (a large key): fill it and ask once more.
+      // The hub needs more of the pool it allocates from (large keys): fill it and ask once more.
       const needed = Number((errorBody(response)?.details as { needed_bytes?: number } | undefined)?.needed_bytes ?? 0);
       await this.fill('peer', needed + this.config.startRequestPsrdThreshold);
       response = await fetchOnce();
     }
     if (response.status !== 200) throw refusal(this.hubName, response);
     try {
-      const body = JSON.parse(response.body.toString('utf8')) as GetKeyShareResponse;
-      const encrypted = Buffer.from(body.encrypted_share_value, 'base64');
-      assertFragmentShape(body.encryption_key_allocation?.fragments);
-      if (!Number.isInteger(body.share_index)) throw new Error('share_index is not an integer');
-      const pad = this.peerPool.take(body.encryption_key_allocation.fragments, encrypted.length);
-      return { x: body.share_index, data: otpXor(encrypted, pad) };
+      const body = JSON.parse(response.body.toString('utf8')) as GetKeyShareResponse & { shares?: Array<GetKeyShareResponse & { user_key_id: string }> };
+      const received = single ? [{ ...body, user_key_id: keyIds[0] }] : (body.shares ?? []);
+      if (received.length !== keyIds.length) throw new Error(`${received.length} shares for ${keyIds.length} keys`);
+      // Check every share's shape and pad before using any PSRD.
+      const encrypted = received.map((share, i) => {
+        if (share.user_key_id.toLowerCase() !== keyIds[i].toLowerCase()) throw new Error('shares out of order');
+        if (!Number.isInteger(share.share_index)) throw new Error('share_index is not an integer');
+        assertFragmentShape(share.encryption_key_allocation?.fragments);
+        return Buffer.from(share.encrypted_share_value, 'base64');
+      });
+      const pads = this.peerPool.take(
+        received.flatMap((share) => share.encryption_key_allocation.fragments),
+        encrypted.reduce((n, e) => n + e.length, 0),
+      );
+      let offset = 0;
+      return encrypted.map((e, i) => {
+        const pad = pads.subarray(offset, offset + e.length);
+        offset += e.length;
+        return { x: received[i].share_index, data: otpXor(e, pad) };
+      });
     } catch (error) {
-      throw new HubCallError(this.hubName, 'bad-response', `hub ${this.hubName} sent an unusable share: ${(error as Error).message}`);
+      throw new HubCallError(this.hubName, 'bad-response', `hub ${this.hubName} sent unusable shares: ${(error as Error).message}`);
     } finally {
       this.refillIfLow('peer');
     }

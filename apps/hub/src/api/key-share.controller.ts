@@ -3,7 +3,10 @@ import { ApiBadRequestResponse, ApiForbiddenResponse, ApiHeader, ApiOkResponse, 
 import { SIGNATURE_HEADER } from '@dske/core';
 import { Raw, RawMessage } from '@dske/service-runtime';
 import { HUB_CONFIG, HubConfig } from '../hub-config';
-import { ErrorDto, GetKeyShareQueryDto, GetKeyShareResponseDto, PostKeyShareDto, PostKeyShareResponseDto } from '../dto';
+import {
+  ErrorDto, GetKeyShareQueryDto, GetKeyShareResponseDto, GetKeySharesQueryDto, GetKeySharesResponseDto, PostKeyShareDto, PostKeyShareResponseDto, PostKeySharesDto,
+  PostKeySharesResponseDto,
+} from '../dto';
 import { KeyShareService } from './key-share.service';
 import { SignedReply } from './signed-reply';
 import { Inject } from '@nestjs/common';
@@ -31,7 +34,8 @@ export class KeyShareController {
   @ApiBadRequestResponse({ type: ErrorDto, description: 'Bad body, unknown client, malformed signature, bad allocation, SAE not served, key ID already stored' })
   @ApiForbiddenResponse({ type: ErrorDto, description: 'Signature does not match' })
   async post(@Body() body: PostKeyShareDto, @Raw() raw: RawMessage, @Res({ passthrough: true }) response: unknown): Promise<string> {
-    const client = await this.shares.accept(body, raw);
+    const { master_client_name, master_sae_id, slave_sae_id, ...share } = body;
+    const client = await this.shares.accept(master_client_name, { master_sae_id, slave_sae_id }, [share], raw);
     return this.signed.send(response, client.localPool, { hub_name: this.config.name, user_key_id: body.user_key_id });
   }
 
@@ -44,7 +48,36 @@ export class KeyShareController {
   @ApiForbiddenResponse({ type: ErrorDto, description: 'Signature does not match' })
   @ApiServiceUnavailableResponse({ type: ErrorDto, description: 'The hub holds too little PSRD for this client (code psrd.exhausted); the client refills and retries' })
   async get(@Query() query: GetKeyShareQueryDto, @Raw() raw: RawMessage, @Res({ passthrough: true }) response: unknown): Promise<string> {
-    const { client, body } = await this.shares.deliver(query, raw);
-    return this.signed.send(response, client.localPool, body);
+    const route = { master_sae_id: query.master_sae_id, slave_sae_id: query.slave_sae_id };
+    const { client, shares } = await this.shares.deliver(query.client_name, route, [query.key_id], raw);
+    const { share_index, encryption_key_allocation, encrypted_share_value } = shares[0];
+    return this.signed.send(response, client.localPool, { share_index, encryption_key_allocation, encrypted_share_value });
+  }
+
+  @Post('key-shares')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Store the shares of many keys for one SAE pair in one message (all or nothing; signed both ways)' })
+  @ApiHeader(signatureHeader)
+  @ApiOkResponse({ type: PostKeySharesResponseDto })
+  @ApiBadRequestResponse({ type: ErrorDto })
+  @ApiForbiddenResponse({ type: ErrorDto, description: 'Signature does not match' })
+  async postBatch(@Body() body: PostKeySharesDto, @Raw() raw: RawMessage, @Res({ passthrough: true }) response: unknown): Promise<string> {
+    const route = { master_sae_id: body.master_sae_id, slave_sae_id: body.slave_sae_id };
+    const client = await this.shares.accept(body.master_client_name, route, body.shares, raw);
+    return this.signed.send(response, client.localPool, { hub_name: this.config.name, user_key_ids: body.shares.map((s) => s.user_key_id) });
+  }
+
+  @Get('key-shares')
+  @ApiOperation({ summary: 'Fetch (once) the shares of many keys in one message (all or nothing; signed both ways)' })
+  @ApiHeader(signatureHeader)
+  @ApiOkResponse({ type: GetKeySharesResponseDto })
+  @ApiBadRequestResponse({ type: ErrorDto })
+  @ApiUnauthorizedResponse({ type: ErrorDto })
+  @ApiForbiddenResponse({ type: ErrorDto })
+  @ApiServiceUnavailableResponse({ type: ErrorDto, description: 'psrd.exhausted: the client refills and retries' })
+  async getBatch(@Query() query: GetKeySharesQueryDto, @Raw() raw: RawMessage, @Res({ passthrough: true }) response: unknown): Promise<string> {
+    const route = { master_sae_id: query.master_sae_id, slave_sae_id: query.slave_sae_id };
+    const { client, shares } = await this.shares.deliver(query.client_name, route, query.key_ids.split(','), raw);
+    return this.signed.send(response, client.localPool, { shares });
   }
 }

@@ -1,12 +1,20 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { SIGNING_KEY_BYTES, otpXor, verifyMessage } from '@dske/core';
+import { Fragment, SIGNING_KEY_BYTES, UUID_PATTERN, otpXor, verifyMessage } from '@dske/core';
 import { ApiError, RawMessage } from '@dske/service-runtime';
 import { HUB_CONFIG, HubConfig } from '../hub-config';
 import { PeerClient, PeerClientRegistry } from '../peers/peer-client-registry';
-import { SHARE_STORE, ShareStore } from '../shares/share-store';
-import { GetKeyShareQueryDto, GetKeyShareResponseDto, PostKeyShareDto } from '../dto';
+import { SHARE_STORE, ShareStore, StoredShare } from '../shares/share-store';
+import { BatchShareDto } from '../dto';
 
-/** The hub's half of DSKE: accept a share from the initiator, hand it once to the responder's client. */
+export interface ShareRoute {
+  master_sae_id: string;
+  slave_sae_id: string;
+}
+
+/**
+ * The hub's half of DSKE: accept shares from the initiator, hand each once to
+ * the responder's client. Single-share and batch endpoints share this code.
+ */
 @Injectable()
 export class KeyShareService {
   constructor(
@@ -15,65 +23,84 @@ export class KeyShareService {
     @Inject(HUB_CONFIG) private readonly config: HubConfig,
   ) {}
 
-  /** Checks in PROTOCOL.md order; the share is stored only when all pass. */
-  async accept(body: PostKeyShareDto, raw: RawMessage): Promise<PeerClient> {
-    const client = this.registry.get(body.master_client_name);
+  /** Checks in PROTOCOL.md order; shares are stored only when every check passes for all of them. */
+  async accept(masterClientName: string, route: ShareRoute, shares: BatchShareDto[], raw: RawMessage): Promise<PeerClient> {
+    const client = this.registry.get(masterClientName);
     verifyMessage(client.peerPool, raw.signature, raw.query, raw.body);
-    if (!client.serves(body.master_sae_id)) {
-      throw new ApiError(400, 'sae.not-served', `encryptor ${body.master_sae_id} is not attached to client ${client.name}`);
+    if (!client.serves(route.master_sae_id)) {
+      throw new ApiError(400, 'sae.not-served', `encryptor ${route.master_sae_id} is not attached to client ${client.name}`);
     }
-    if (await this.store.peek(body.user_key_id)) {
-      throw new ApiError(400, 'share.exists', `a share for key ${body.user_key_id} is already stored`);
+    const ids = shares.map((s) => s.user_key_id.toLowerCase());
+    if (new Set(ids).size !== ids.length) throw new ApiError(400, 'share.duplicate', 'a key ID appears twice in one message');
+    for (const id of ids) {
+      if (await this.store.peek(id)) throw new ApiError(400, 'share.exists', `a share for key ${id} is already stored`);
     }
-    const encrypted = Buffer.from(body.encrypted_share_value, 'base64');
-    const pad = client.peerPool.take(body.encryption_key_allocation.fragments, encrypted.length);
-    const share = Buffer.from(otpXor(encrypted, pad)).toString('base64');
-    const stored = await this.store.put(
-      {
-        user_key_id: body.user_key_id,
+    // One take over every pad: overlapping or reused bytes anywhere in the message fail it whole.
+    const encrypted = shares.map((s) => Buffer.from(s.encrypted_share_value, 'base64'));
+    const fragments: Fragment[] = shares.flatMap((s) => s.encryption_key_allocation.fragments);
+    const pads = client.peerPool.take(fragments, encrypted.reduce((n, e) => n + e.length, 0));
+    let offset = 0;
+    const records: StoredShare[] = shares.map((s, i) => {
+      const pad = pads.subarray(offset, offset + encrypted[i].length);
+      offset += encrypted[i].length;
+      return {
+        user_key_id: ids[i],
         master_client_name: client.name,
-        master_sae_id: body.master_sae_id,
-        slave_sae_id: body.slave_sae_id,
-        share_index: body.share_index,
-        share,
-      },
-      this.config.shareTimeoutSecs,
-    );
-    if (!stored) throw new ApiError(400, 'share.exists', `a share for key ${body.user_key_id} is already stored`);
+        ...route,
+        share_index: s.share_index,
+        share: Buffer.from(otpXor(encrypted[i], pad)).toString('base64'),
+      };
+    });
+    for (const record of records) {
+      if (!(await this.store.put(record, this.config.shareTimeoutSecs))) {
+        throw new ApiError(400, 'share.exists', `a share for key ${record.user_key_id} is already stored`);
+      }
+    }
     return client;
   }
 
-  async deliver(query: GetKeyShareQueryDto, raw: RawMessage): Promise<{ client: PeerClient; body: GetKeyShareResponseDto }> {
-    const client = this.registry.get(query.client_name);
+  /** All the named shares or none: a missing one is a 400 and nothing is delivered. */
+  async deliver(clientName: string, route: ShareRoute, keyIds: string[], raw: RawMessage): Promise<{ client: PeerClient; shares: BatchShareDto[] }> {
+    const client = this.registry.get(clientName);
     verifyMessage(client.peerPool, raw.signature, raw.query, raw.body);
-    if (!client.serves(query.slave_sae_id)) {
-      throw new ApiError(401, 'sae.not-served', `client ${client.name} does not serve encryptor ${query.slave_sae_id}`);
+    if (!client.serves(route.slave_sae_id)) {
+      throw new ApiError(401, 'sae.not-served', `client ${client.name} does not serve encryptor ${route.slave_sae_id}`);
     }
-    const notFound = () => new ApiError(400, 'share.not-found', `no share for key ${query.key_id} (unknown, expired or already delivered)`);
-    const share = await this.store.peek(query.key_id);
-    if (!share) throw notFound();
-    if (share.master_sae_id !== query.master_sae_id || share.slave_sae_id !== query.slave_sae_id) {
-      throw new ApiError(401, 'share.wrong-pair', `key ${query.key_id} was not made for ${query.master_sae_id} -> ${query.slave_sae_id}`);
+    const ids = keyIds.map((id) => id.toLowerCase());
+    if (!ids.every((id) => UUID_PATTERN.test(id))) throw new ApiError(400, 'validation', 'key IDs must be UUIDs');
+    if (new Set(ids).size !== ids.length) throw new ApiError(400, 'share.duplicate', 'a key ID appears twice in one message');
+    const notFound = (id: string) => new ApiError(400, 'share.not-found', `no share for key ${id} (unknown, expired or already delivered)`);
+    const stored: StoredShare[] = [];
+    for (const id of ids) {
+      const share = await this.store.peek(id);
+      if (!share) throw notFound(id);
+      if (share.master_sae_id !== route.master_sae_id || share.slave_sae_id !== route.slave_sae_id) {
+        throw new ApiError(401, 'share.wrong-pair', `key ${id} was not made for ${route.master_sae_id} -> ${route.slave_sae_id}`);
+      }
+      stored.push(share);
     }
-    const value = Buffer.from(share.share, 'base64');
-    const needed = value.length + SIGNING_KEY_BYTES;
+    const values = stored.map((s) => Buffer.from(s.share, 'base64'));
+    const needed = values.reduce((n, v) => n + v.length, 0) + SIGNING_KEY_BYTES;
     if (client.localPool.unusedBytes < needed) {
-      // The client refills its hub-allocated pool and asks again; the share stays.
+      // The client refills its hub-allocated pool and asks again; the shares stay.
       throw new ApiError(503, 'psrd.exhausted', `hub pool for client ${client.name} holds ${client.localPool.unusedBytes} bytes, ${needed} needed`, { needed_bytes: needed });
     }
-    const allocation = client.localPool.allocate(value.length);
-    if (!(await this.store.remove(query.key_id))) {
-      // Someone else fetched it in between; these bytes never left the hub.
-      client.localPool.giveBack(allocation);
-      throw notFound();
+    const allocations = values.map((v) => client.localPool.allocate(v.length));
+    for (const id of ids) {
+      if (!(await this.store.remove(id))) {
+        // Someone else fetched it in between; these bytes never left the hub.
+        for (const allocation of allocations) client.localPool.giveBack(allocation);
+        throw notFound(id);
+      }
     }
     return {
       client,
-      body: {
-        share_index: share.share_index,
-        encryption_key_allocation: allocation.toWire(),
-        encrypted_share_value: Buffer.from(otpXor(value, allocation.bytes)).toString('base64'),
-      },
+      shares: stored.map((s, i) => ({
+        user_key_id: s.user_key_id,
+        share_index: s.share_index,
+        encryption_key_allocation: allocations[i].toWire(),
+        encrypted_share_value: Buffer.from(otpXor(values[i], allocations[i].bytes)).toString('base64'),
+      })),
     };
   }
 }
