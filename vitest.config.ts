@@ -8,6 +8,7 @@ const alias = {
   '@dske/core': lib('dske-core'),
   '@dske/topology': lib('topology'),
   '@dske/test-support': lib('test-support'),
+  '@dske/lab-pki': lib('lab-pki'),
 };
 
 // Tests that start real processes run one file at a time: the CI machine has 2 cores.
@@ -18,6 +19,7 @@ export default defineConfig({
     projects: [
       { resolve: { alias }, test: { name: 'dske-core', root: 'libs/dske-core', include: ['src/**/*.spec.ts'] } },
       { resolve: { alias }, test: { name: 'topology', root: 'libs/topology', include: ['src/**/*.spec.ts'] } },
+      { resolve: { alias }, test: { name: 'lab-pki', root: 'libs/lab-pki', include: ['src/**/*.spec.ts'] } },
       { resolve: { alias }, test: { name: 'manager', root: 'apps/manager', include: ['src/**/*.spec.ts', 'test/**/*.spec.ts'], ...system } },
       { resolve: { alias }, test: { name: 'nodes-e2e', root: 'apps/nodes-e2e', include: ['src/**/*.spec.ts'], ...system } },
     ],
