@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import 'reflect-metadata';
+import { readFileSync } from 'node:fs';
 import { CLIENT_SETTINGS, validateClientSettings } from '@dske/topology';
 import { parseNodeCommandLine, startNodeApp } from '@dske/service-runtime';
 import { ClientModule } from './client.module';
@@ -7,6 +8,31 @@ import { ClientConfig } from './client-config';
 import { ETSI_ERROR_RENDERER } from './etsi/etsi-error';
 
 const DESCRIPTION = 'DSKE Client: a KME serving keys to its encryptors over ETSI GS QKD 014, relaying key shares through the hubs';
+
+/** --tls-cert, --tls-key and --tls-ca come together (mutual TLS) or not at all (lab mode). */
+function readTls(settings: Record<string, unknown>): ClientConfig['tls'] {
+  const flags = ['tls_cert', 'tls_key', 'tls_ca'] as const;
+  const given = flags.filter((f) => settings[f] !== undefined);
+  if (given.length === 0) return undefined;
+  const fail = (message: string): never => {
+    process.stderr.write(`client: error: ${message}\n`);
+    process.exit(2);
+  };
+  if (given.length !== flags.length) fail('--tls-cert, --tls-key and --tls-ca must be given together');
+  const read = (flag: string, path: string) => {
+    try {
+      return readFileSync(path);
+    } catch (error) {
+      return fail(`${flag}: cannot read ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+    }
+  };
+  return {
+    cert: read('--tls-cert', settings.tls_cert as string),
+    key: read('--tls-key', settings.tls_key as string),
+    ca: read('--tls-ca', settings.tls_ca as string),
+    saeIdFrom: settings.tls_sae_id_from === 'san' ? 'san' : 'cn',
+  };
+}
 
 async function main(): Promise<void> {
   const { name, settings } = parseNodeCommandLine('client', DESCRIPTION, CLIENT_SETTINGS, process.argv.slice(2));
@@ -22,6 +48,7 @@ async function main(): Promise<void> {
     getPsrdBlockSize: settings.get_psrd_block_size as number,
     requestTimeoutMs: 5000,
     showPsrdPreview: process.env.DSKE_HIDE_PSRD !== '1',
+    tls: readTls(settings),
   };
   try {
     validateClientSettings({
@@ -44,6 +71,7 @@ async function main(): Promise<void> {
     description: DESCRIPTION,
     saeBearerAuth: true,
     errorRenderers: [ETSI_ERROR_RENDERER],
+    tls: config.tls,
   });
 }
 

@@ -19,6 +19,8 @@ export interface NodeAppOptions {
   bodyLimit?: string;
   /** Error shapes for path prefixes below the node's own prefix, e.g. 'etsi/'. */
   errorRenderers?: ErrorRenderer[];
+  /** Serve HTTPS, asking for (not requiring) client certificates; the app decides what needs one. */
+  tls?: { cert: Buffer; key: Buffer; ca: Buffer };
 }
 
 export const API_VERSION = '1.0.0';
@@ -49,7 +51,8 @@ function redocPage(title: string): string {
 /** Create, document and start one DSKE node (hub or client). */
 export async function startNodeApp(options: NodeAppOptions): Promise<INestApplication> {
   const logger = new ConsoleLogger({ prefix: `${options.kind}-${options.name}`, colors: Boolean(process.stdout.isTTY) });
-  const app = await NestFactory.create<NestExpressApplication>(options.module, { rawBody: true, logger, abortOnError: false });
+  const httpsOptions = options.tls ? { ...options.tls, requestCert: true, rejectUnauthorized: false } : undefined;
+  const app = await NestFactory.create<NestExpressApplication>(options.module, { rawBody: true, logger, abortOnError: false, httpsOptions });
   app.useBodyParser('json', { limit: options.bodyLimit ?? '2mb' });
   app.disable('x-powered-by');
   app.set('etag', false);
@@ -73,6 +76,6 @@ export async function startNodeApp(options: NodeAppOptions): Promise<INestApplic
 
   app.get(NodeLifecycle).attach(app);
   await app.listen(options.port, options.host);
-  new Logger('Startup').log(`${title} listening on http://${options.host}:${options.port} (docs at /docs)`);
+  new Logger('Startup').log(`${title} listening on ${options.tls ? 'https' : 'http'}://${options.host}:${options.port} (docs at /docs)`);
   return app;
 }

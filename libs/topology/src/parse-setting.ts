@@ -17,6 +17,12 @@ export function parseSettingValue(spec: SettingSpec, raw: string): number | stri
     case 'string':
       if (value === '' || /\s/.test(value)) throw new SettingError(spec.flag, `expected a non-empty value without spaces, got ${quote(raw)}`);
       return value;
+    case 'path':
+      if (value === '') throw new SettingError(spec.flag, 'expected a file path, got an empty value');
+      return value;
+    case 'choice':
+      if (!(spec.choices ?? []).includes(value)) throw new SettingError(spec.flag, `expected one of ${(spec.choices ?? []).join(', ')}, got ${quote(raw)}`);
+      return value;
     case 'url':
       return parseUrl(spec, value);
     case 'url-list':

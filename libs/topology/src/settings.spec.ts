@@ -64,6 +64,10 @@ describe('setting constants', () => {
       ['start_request_psrd_threshold', '--start-request-psrd-threshold', 'DSKE_START_REQUEST_PSRD_THRESHOLD', 'positive-int', 500],
       ['stop_request_psrd_threshold', '--stop-request-psrd-threshold', 'DSKE_STOP_REQUEST_PSRD_THRESHOLD', 'positive-int', 2000],
       ['get_psrd_block_size', '--get-psrd-block-size', 'DSKE_GET_PSRD_BLOCK_SIZE', 'positive-int', 1000],
+      ['tls_cert', '--tls-cert', 'DSKE_TLS_CERT', 'path', undefined],
+      ['tls_key', '--tls-key', 'DSKE_TLS_KEY', 'path', undefined],
+      ['tls_ca', '--tls-ca', 'DSKE_TLS_CA', 'path', undefined],
+      ['tls_sae_id_from', '--tls-sae-id-from', 'DSKE_TLS_SAE_ID_FROM', 'choice', 'cn'],
     ]);
   });
 

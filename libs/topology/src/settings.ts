@@ -25,7 +25,7 @@ export const MAX_PORT = 65535;
 /** Containers get the node name in this variable (it is the positional argument on the command line). */
 export const NODE_NAME_ENV = 'DSKE_NAME';
 
-export type SettingKind = 'port' | 'positive-int' | 'string' | 'url-list' | 'name-list' | 'url';
+export type SettingKind = 'port' | 'positive-int' | 'string' | 'url-list' | 'name-list' | 'url' | 'path' | 'choice';
 
 export interface SettingSpec {
   /** Same spelling as the config file key where the setting comes from the config file. */
@@ -39,6 +39,8 @@ export interface SettingSpec {
   max?: number;
   /** Accepted URL schemes (with ':') for 'url' and 'url-list' settings. */
   schemes?: readonly string[];
+  /** Accepted values of a 'choice' setting. */
+  choices?: readonly string[];
 }
 
 export class SettingError extends Error {
@@ -142,6 +144,36 @@ export const CLIENT_SETTINGS: readonly SettingSpec[] = [
     kind: 'positive-int',
     default: TOPOLOGY_DEFAULTS.get_psrd_block_size,
     max: MAX_PSRD_BLOCK_SIZE,
+  },
+  {
+    key: 'tls_cert',
+    flag: '--tls-cert',
+    env: 'DSKE_TLS_CERT',
+    description: 'PEM server certificate: serve HTTPS and require SAE client certificates on the ETSI API (mutual TLS)',
+    kind: 'path',
+  },
+  {
+    key: 'tls_key',
+    flag: '--tls-key',
+    env: 'DSKE_TLS_KEY',
+    description: 'PEM private key of --tls-cert',
+    kind: 'path',
+  },
+  {
+    key: 'tls_ca',
+    flag: '--tls-ca',
+    env: 'DSKE_TLS_CA',
+    description: 'PEM CA certificate(s) that SAE client certificates must chain to',
+    kind: 'path',
+  },
+  {
+    key: 'tls_sae_id_from',
+    flag: '--tls-sae-id-from',
+    env: 'DSKE_TLS_SAE_ID_FROM',
+    description: 'Where a client certificate names its SAE ID: the subject CN, or the first DNS subjectAltName',
+    kind: 'choice',
+    choices: ['cn', 'san'],
+    default: 'cn',
   },
 ];
 

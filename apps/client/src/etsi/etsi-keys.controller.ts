@@ -2,7 +2,7 @@ import { Body, Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/com
 import {
   ApiBadRequestResponse, ApiBearerAuth, ApiOkResponse, ApiOperation, ApiServiceUnavailableResponse, ApiTags, ApiUnauthorizedResponse,
 } from '@nestjs/swagger';
-import { CallerSae } from './caller-sae';
+import { CallerSae, SaeCredentials } from './caller-sae';
 import { EtsiKeysService } from './etsi-keys.service';
 import {
   DecKeysQueryDto, EncKeysQueryDto, EtsiErrorDto, KeyContainerDto, KeyIdsDto, KeyRequestDto, MasterSaeParamDto, SlaveSaeParamDto, StatusDto,
@@ -19,7 +19,7 @@ export class EtsiKeysController {
   @Get(':slave_SAE_ID/status')
   @ApiOperation({ summary: 'ETSI 014 Get status (caller: master SAE)' })
   @ApiOkResponse({ type: StatusDto })
-  status(@Param() params: SlaveSaeParamDto, @CallerSae() caller: string | undefined): Promise<StatusDto> {
+  status(@Param() params: SlaveSaeParamDto, @CallerSae() caller: SaeCredentials): Promise<StatusDto> {
     return this.keys.status(this.keys.authorize(caller), params.slave_SAE_ID);
   }
 
@@ -27,7 +27,7 @@ export class EtsiKeysController {
   @ApiOperation({ summary: 'ETSI 014 Get key (caller: master SAE)' })
   @ApiOkResponse({ type: KeyContainerDto })
   @ApiServiceUnavailableResponse({ type: EtsiErrorDto, description: 'Fewer than min_nr_shares hubs took a share; details per hub' })
-  getKey(@Param() params: SlaveSaeParamDto, @Query() query: EncKeysQueryDto, @CallerSae() caller: string | undefined): Promise<KeyContainerDto> {
+  getKey(@Param() params: SlaveSaeParamDto, @Query() query: EncKeysQueryDto, @CallerSae() caller: SaeCredentials): Promise<KeyContainerDto> {
     const master = this.keys.authorize(caller);
     return this.keys.getKeys(master, params.slave_SAE_ID, {
       number: query.number === undefined ? undefined : Number(query.number),
@@ -40,7 +40,7 @@ export class EtsiKeysController {
   @ApiOperation({ summary: 'ETSI 014 Get key, POST form (caller: master SAE)' })
   @ApiOkResponse({ type: KeyContainerDto })
   @ApiServiceUnavailableResponse({ type: EtsiErrorDto })
-  postKey(@Param() params: SlaveSaeParamDto, @Body() body: KeyRequestDto, @CallerSae() caller: string | undefined): Promise<KeyContainerDto> {
+  postKey(@Param() params: SlaveSaeParamDto, @Body() body: KeyRequestDto, @CallerSae() caller: SaeCredentials): Promise<KeyContainerDto> {
     return this.keys.getKeys(this.keys.authorize(caller), params.slave_SAE_ID, body);
   }
 
@@ -48,7 +48,7 @@ export class EtsiKeysController {
   @ApiOperation({ summary: 'ETSI 014 Get key with key IDs (caller: slave SAE)' })
   @ApiOkResponse({ type: KeyContainerDto })
   @ApiServiceUnavailableResponse({ type: EtsiErrorDto, description: 'Fewer than min_nr_shares hubs reachable' })
-  getKeyWithIds(@Param() params: MasterSaeParamDto, @Query() query: DecKeysQueryDto, @CallerSae() caller: string | undefined): Promise<KeyContainerDto> {
+  getKeyWithIds(@Param() params: MasterSaeParamDto, @Query() query: DecKeysQueryDto, @CallerSae() caller: SaeCredentials): Promise<KeyContainerDto> {
     return this.keys.getKeysWithIds(params.master_SAE_ID, this.keys.authorize(caller), [query.key_ID]);
   }
 
@@ -57,7 +57,7 @@ export class EtsiKeysController {
   @ApiOperation({ summary: 'ETSI 014 Get key with key IDs, POST form (caller: slave SAE)' })
   @ApiOkResponse({ type: KeyContainerDto })
   @ApiServiceUnavailableResponse({ type: EtsiErrorDto })
-  postKeyWithIds(@Param() params: MasterSaeParamDto, @Body() body: KeyIdsDto, @CallerSae() caller: string | undefined): Promise<KeyContainerDto> {
+  postKeyWithIds(@Param() params: MasterSaeParamDto, @Body() body: KeyIdsDto, @CallerSae() caller: SaeCredentials): Promise<KeyContainerDto> {
     return this.keys.getKeysWithIds(params.master_SAE_ID, this.keys.authorize(caller), body.key_IDs.map((k) => k.key_ID));
   }
 }

@@ -4,6 +4,7 @@ import { ApiError } from '@dske/service-runtime';
 import { CLIENT_CONFIG, ClientConfig } from '../client-config';
 import { KeyRelayService, RelayError } from '../keys/key-relay.service';
 import { PeerHubs } from '../peers/peer-hubs';
+import { SaeCredentials } from './caller-sae';
 import { SaeDirectory } from '../peers/sae-directory';
 import { ETSI_LIMITS } from './etsi-limits';
 import { KeyContainerDto, StatusDto } from './etsi.dto';
@@ -27,9 +28,23 @@ export class EtsiKeysService {
     @Inject(CLIENT_CONFIG) private readonly config: ClientConfig,
   ) {}
 
-  /** The caller must be an SAE attached to this KME. */
-  authorize(caller: string | undefined): string {
-    if (!caller) throw new ApiError(401, 'etsi.unauthorized', 'no SAE identity: send Authorization: Bearer <SAE ID>');
+  /**
+   * The caller's SAE ID, which must be attached to this KME. With TLS it
+   * comes only from a client certificate chained to the configured CA; in
+   * lab mode from the bearer token.
+   */
+  authorize(credentials: SaeCredentials): string {
+    let caller: string | undefined;
+    if (this.config.tls) {
+      const tls = credentials.tls;
+      if (!tls) throw new ApiError(401, 'etsi.unauthorized', 'a client certificate is required');
+      if (!tls.authorized) throw new ApiError(401, 'etsi.unauthorized', `client certificate not accepted: ${tls.error ?? 'no certificate sent'}`);
+      caller = this.config.tls.saeIdFrom === 'san' ? tls.dnsNames[0] : tls.commonName;
+      if (!caller) throw new ApiError(401, 'etsi.unauthorized', `client certificate has no ${this.config.tls.saeIdFrom === 'san' ? 'DNS subjectAltName' : 'subject CN'}`);
+    } else {
+      caller = credentials.bearer;
+      if (!caller) throw new ApiError(401, 'etsi.unauthorized', 'no SAE identity: send Authorization: Bearer <SAE ID>');
+    }
     if (!this.config.encryptors.includes(caller)) {
       throw new ApiError(401, 'etsi.unauthorized', `SAE ${caller} is not attached to KME ${this.config.name}`);
     }
