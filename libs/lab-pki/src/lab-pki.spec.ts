@@ -1,7 +1,8 @@
 import { X509Certificate, createPrivateKey, createPublicKey } from 'node:crypto';
 import { createServer, connect } from 'node:tls';
 import { describe, expect, it } from 'vitest';
-import { createLabCa, createLabPki, issueCertificate, pkiFiles } from './lab-pki';
+import { TLS_FILES } from '@dske/topology';
+import { createLabCa, createLabPki, issueCertificate } from './lab-pki';
 
 describe('lab PKI', () => {
   it('issues a CA that signs server and client certificates with the right names and usages', async () => {
@@ -30,7 +31,7 @@ describe('lab PKI', () => {
     expect([...files.keys()].sort()).toEqual(
       ['ca.crt', 'ca.key', 'kme-carol.crt', 'kme-carol.key', 'kme-cindy.crt', 'kme-cindy.key', 'kme-curtis.crt', 'kme-curtis.key', 'sae-sam.crt', 'sae-sam.key', 'sae-sunny.crt', 'sae-sunny.key', 'sae-susan.crt', 'sae-susan.key'].sort(),
     );
-    expect(new X509Certificate(files.get(pkiFiles.saeCert('sunny'))!).subject).toBe('CN=sunny');
+    expect(new X509Certificate(files.get(TLS_FILES.saeCert('sunny'))!).subject).toBe('CN=sunny');
   });
 
   it('works for a real mutual-TLS handshake in Node', async () => {

@@ -2,6 +2,7 @@
 import 'reflect-metadata';
 import { webcrypto, X509Certificate } from 'node:crypto';
 import * as x509 from '@peculiar/x509';
+import { TLS_FILES } from '@dske/topology';
 
 /**
  * A small lab PKI for ETSI 014 mutual TLS: one CA, a server certificate per
@@ -101,16 +102,6 @@ export interface PkiTopology {
   clients: ReadonlyArray<{ name: string; encryptors: readonly string[] }>;
 }
 
-/** File names of a lab PKI for a topology, relative to its directory. */
-export const pkiFiles = {
-  caCert: 'ca.crt',
-  caKey: 'ca.key',
-  kmeCert: (client: string) => `kme-${client}.crt`,
-  kmeKey: (client: string) => `kme-${client}.key`,
-  saeCert: (sae: string) => `sae-${sae}.crt`,
-  saeKey: (sae: string) => `sae-${sae}.key`,
-};
-
 /**
  * Everything a TLS topology needs: the CA, one server certificate per client
  * (valid for its name, localhost and 127.0.0.1 plus `extraHosts`) and one
@@ -119,18 +110,18 @@ export const pkiFiles = {
 export async function createLabPki(topology: PkiTopology, extraHosts: string[] = []): Promise<Map<string, string>> {
   const files = new Map<string, string>();
   const ca = await createLabCa();
-  files.set(pkiFiles.caCert, ca.cert);
-  files.set(pkiFiles.caKey, ca.key);
+  files.set(TLS_FILES.caCert, ca.cert);
+  files.set(TLS_FILES.caKey, ca.key);
   for (const client of topology.clients) {
     const ips = ['127.0.0.1', ...extraHosts.filter((h) => /^[0-9.]+$/.test(h))];
     const dns = ['localhost', client.name, ...extraHosts.filter((h) => !/^[0-9.]+$/.test(h))];
     const server = await issueCertificate(ca, { commonName: client.name, usage: 'server', dnsNames: dns, ipAddresses: ips });
-    files.set(pkiFiles.kmeCert(client.name), server.cert);
-    files.set(pkiFiles.kmeKey(client.name), server.key);
+    files.set(TLS_FILES.kmeCert(client.name), server.cert);
+    files.set(TLS_FILES.kmeKey(client.name), server.key);
     for (const sae of client.encryptors) {
       const pair = await issueCertificate(ca, { commonName: sae, usage: 'client', dnsNames: [sae] });
-      files.set(pkiFiles.saeCert(sae), pair.cert);
-      files.set(pkiFiles.saeKey(sae), pair.key);
+      files.set(TLS_FILES.saeCert(sae), pair.cert);
+      files.set(TLS_FILES.saeKey(sae), pair.key);
     }
   }
   return files;

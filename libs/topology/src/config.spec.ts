@@ -121,7 +121,7 @@ describe('parseTopology reports, with file, line and field', () => {
   it('an unknown top-level key', () => {
     const error = expectError(
       doc(...THREE_HUBS, 'clients: []', 'min_nr_share: 2'),
-      'dske-config.yaml:6: min_nr_share: unknown key (allowed: base_port, start_request_psrd_threshold, stop_request_psrd_threshold, get_psrd_block_size, min_nr_shares, share_timeout_secs, redis_url, hubs, clients)',
+      'dske-config.yaml:6: min_nr_share: unknown key (allowed: base_port, start_request_psrd_threshold, stop_request_psrd_threshold, get_psrd_block_size, min_nr_shares, share_timeout_secs, redis_url, tls_dir, hubs, clients)',
       'unknown-key',
     );
     expect([error.file, error.line, error.field]).toEqual([FILE, 6, 'min_nr_share']);

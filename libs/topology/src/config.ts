@@ -1,3 +1,4 @@
+import { dirname, resolve } from 'node:path';
 /** Loads and validates dske-config.yaml; nothing starts unless the whole file is valid. */
 import { readFileSync } from 'node:fs';
 import { isMap, isSeq, LineCounter, parseDocument, type YAMLMap } from 'yaml';
@@ -73,6 +74,7 @@ interface NameUse {
 class TopologyReader {
   private readonly given = new Map<IntegerSettingKey, { value: number; line: number }>();
   private redisUrl: string | undefined;
+  private tlsDir: string | undefined;
   private hubs: { names: string[]; line: number } | undefined;
   private clients: { list: ClientSource[]; line: number } | undefined;
   private readonly nodeNames = new Map<string, NameUse>();
@@ -85,6 +87,7 @@ class TopologyReader {
       if (entry.key === 'hubs') this.hubs = { names: this.readHubs(entry), line: entry.line };
       else if (entry.key === 'clients') this.clients = { list: this.readClients(entry), line: entry.line };
       else if (entry.key === 'redis_url') this.redisUrl = this.readRedisUrl(entry);
+      else if (entry.key === 'tls_dir') this.tlsDir = this.readTlsDir(entry);
       else if (isIntegerSettingKey(entry.key)) this.given.set(entry.key, { value: this.readInteger(entry, entry.key), line: entry.line });
     }
     if (this.hubs === undefined) this.r.fail(rootLine, 'hubs', 'missing-key', 'required key missing (a list of hubs)');
@@ -101,6 +104,7 @@ class TopologyReader {
     const settings: TopologySettings = { ...TOPOLOGY_DEFAULTS };
     for (const [key, { value }] of this.given) settings[key] = value;
     if (this.redisUrl !== undefined) settings.redis_url = this.redisUrl;
+    if (this.tlsDir !== undefined) settings.tls_dir = resolve(dirname(resolve(this.r.file)), this.tlsDir);
     return settings;
   }
 
@@ -131,6 +135,12 @@ class TopologyReader {
     const value = this.r.value(entry.node, entry.line, entry.field);
     if (isIntegerInBounds(value, bounds)) return value;
     this.r.fail(entry.line, entry.field, typeof value === 'number' ? 'invalid-value' : 'wrong-type', `${integerExpectation(bounds)}, got ${this.r.describe(entry.node)}`);
+  }
+
+  private readTlsDir(entry: Entry): string {
+    const value = this.r.value(entry.node, entry.line, entry.field);
+    if (typeof value === 'string' && value.trim() !== '') return value.trim();
+    this.r.fail(entry.line, entry.field, typeof value === 'string' ? 'invalid-value' : 'wrong-type', `expected a directory path, got ${typeof value === 'string' ? quote(value) : this.r.describe(entry.node)}`);
   }
 
   private readRedisUrl(entry: Entry): string {

@@ -8,3 +8,4 @@ export type { ClientPlan, HubPlan, NodePlan, Topology, TopologySettings } from '
 export * from './config';
 export * from './urls';
 export * from './node-command';
+export * from './tls-files';

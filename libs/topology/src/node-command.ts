@@ -7,6 +7,7 @@ import type { ClientPlan, HubPlan, Topology } from './plan';
 import { nodeArgs, nodeEnvironment, type SettingValues } from './setting-render';
 import { CLIENT_SETTINGS, DEFAULT_HOST, HUB_SETTINGS } from './settings';
 import { hubBaseUrl } from './urls';
+import { clientTlsPaths } from './tls-files';
 
 export interface NodeCommandOptions {
   /** Listen address passed as --host; left out (node default 127.0.0.1) when not given. */
@@ -44,6 +45,7 @@ function clientValues(topology: Topology, client: ClientPlan, opts: NodeCommandO
     start_request_psrd_threshold: s.start_request_psrd_threshold,
     stop_request_psrd_threshold: s.stop_request_psrd_threshold,
     get_psrd_block_size: s.get_psrd_block_size,
+    ...(s.tls_dir !== undefined ? clientTlsPaths(s.tls_dir, client.name) : {}),
   };
 }
 

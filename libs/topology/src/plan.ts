@@ -27,6 +27,8 @@ export interface TopologySettings {
   min_nr_shares: number;
   share_timeout_secs: number;
   redis_url?: string;
+  /** Lab PKI directory (absolute, resolved against the topology file): clients serve the ETSI API over mutual TLS. */
+  tls_dir?: string;
 }
 
 export interface Topology {
