@@ -8,4 +8,5 @@ export type { ClientPlan, HubPlan, NodePlan, Topology, TopologySettings } from '
 export * from './config';
 export * from './urls';
 export * from './node-command';
+export * from './deploy';
 export * from './tls-files';

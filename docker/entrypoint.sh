@@ -1,0 +1,33 @@
+#!/bin/sh
+# Runs the DSKE program named by the first argument, with the remaining arguments:
+#   hub [NAME] [flags]  |  client [NAME] [flags]  |  manager [args]  |  help
+# Nodes read every setting from DSKE_* variables when no flag is given
+# (DSKE_NAME, DSKE_PORT, DSKE_HOST, DSKE_HUBS, REDIS_URL, ...).
+# Outside the image the apps are found relative to this script (the repository).
+set -eu
+
+app_dir="${DSKE_APP_DIR:-$(cd "$(dirname "$0")/.." && pwd)}"
+
+usage() {
+  echo "usage: entrypoint.sh hub|client|manager [arguments...]"
+  echo "  hub [NAME] [--port P] ...       a DSKE hub     (--help for its flags)"
+  echo "  client [NAME] [--port P] ...    a DSKE client  (--help for its flags)"
+  echo "  manager [arguments...]          the DSKE manager CLI"
+}
+
+program="${1:-help}"
+case "$program" in
+  hub | client | manager)
+    shift
+    # exec: the node process gets the container's signals (SIGTERM on stop) directly.
+    exec node "$app_dir/apps/$program/dist/main.js" "$@"
+    ;;
+  help | -h | --help)
+    usage
+    ;;
+  *)
+    echo "entrypoint.sh: unknown program '$program'" >&2
+    usage >&2
+    exit 2
+    ;;
+esac
