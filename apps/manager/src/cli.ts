@@ -1,0 +1,154 @@
+/**
+ * The command line: commander 14 with the user guide's wording. Global
+ * options come before the subcommand (as with manager.py); etsi-qkd takes two
+ * SAE IDs and then an operation, which commander cannot model directly (a
+ * command with both arguments and subcommands), so etsi-qkd passes its
+ * arguments through to a second small program of operations.
+ */
+import { Command, Option } from 'commander';
+import { DEFAULT_CONFIG_FILE } from '@dske/topology';
+import { etsiCommand, type EtsiOperation } from './commands/etsi-qkd';
+import { startCommand, type StartOptions } from './commands/start';
+import { statusCommand } from './commands/status';
+import { stopCommand } from './commands/stop';
+import { loadContext, type GlobalOptions } from './context';
+import { UsageError } from './errors';
+import { useArgparseHelp } from './help-format';
+import type { ManagerIo } from './io';
+import { STATE_DIR } from './node-processes';
+import { DEFAULT_PORT_WAIT_SECS, DEFAULT_READY_WAIT_SECS, PORT_WAIT_ENV, READY_WAIT_ENV } from './timings';
+
+export const PROGRAM = 'manager';
+const COMMANDS = ['start', 'stop', 'status', 'etsi-qkd'];
+const OPERATIONS = ['get-key', 'get-key-with-key-ids', 'get-key-pair', 'get-status'];
+
+export const MAIN_EPILOG = `\
+Nodes start in topology order (hubs, then clients) and stop in reverse order.
+Each node is a detached \`node\` process; its output goes to KIND-NAME.out and
+its PID to ${STATE_DIR}/KIND-NAME.pid, both in the current directory: run
+stop and status from the directory where you ran start.
+
+start waits until the nodes' ports are free, then until every node answers
+/readyz. If a node exits or is not ready in time, start stops the nodes it
+started in this run and fails. stop asks each node to stop (mgmt API); a node
+that does not answer is reported, and ended by PID (SIGTERM, then SIGKILL) if
+it still runs the command this manager started; stop fails if any node could
+not be stopped (for instance, it was not running). --client and --hub may be
+repeated and combined; an unknown name is an error and nothing is done.
+
+environment:
+  ${PORT_WAIT_ENV}   seconds start and stop wait for free ports (default: ${DEFAULT_PORT_WAIT_SECS})
+  ${READY_WAIT_ENV}  seconds start waits for nodes to be ready (default: ${DEFAULT_READY_WAIT_SECS})
+
+exit status: 0 on success, 1 on failure, 2 on a command-line error.`;
+
+/** Repeatable options collect into a list. */
+const collect = (value: string, previous: string[]): string[] => [...previous, value];
+
+/** --size: a positive whole number of bits (the client checks the ETSI limits). */
+export function parseSize(value: string): number {
+  if (!/^[1-9][0-9]*$/.test(value) || !Number.isSafeInteger(Number(value))) {
+    throw new UsageError(`--size: expected a positive integer number of bits, got '${value}'`);
+  }
+  return Number(value);
+}
+
+export interface CliOptions {
+  start?: StartOptions;
+}
+
+/** Shared by both programs: errors and help go through ManagerIo; nothing calls process.exit. */
+function configure(cmd: Command, io: ManagerIo): Command {
+  return cmd
+    .helpCommand(false)
+    .exitOverride()
+    .configureOutput({
+      writeOut: (text) => io.out(text.replace(/\n$/, '')),
+      writeErr: (text) => io.err(text.replace(/\n$/, '')),
+      // commander says "error: unknown option '--x'"; keep it one line, prefixed like every other error.
+      outputError: (text, write) => write(`${PROGRAM}: ${text.trim().split('\n')[0]}\n`),
+    });
+}
+
+export function buildProgram(io: ManagerIo, options: CliOptions = {}): Command {
+  const program = configure(new Command(PROGRAM), io)
+    .description('DSKE Manager')
+    .enablePositionalOptions()
+    .allowExcessArguments()
+    .addOption(new Option('--config <CONFIG_FILE>', `Configuration file name (default: ${DEFAULT_CONFIG_FILE})`))
+    .addOption(new Option('--client <CLIENT>', 'Filter on client name').argParser(collect).default([]))
+    .addOption(new Option('--hub <HUB>', 'Filter on hub name').argParser(collect).default([]))
+    .action((_opts, cmd: Command) => {
+      const given = cmd.args[0];
+      throw new UsageError(given === undefined ? `missing command (choose from ${COMMANDS.join(', ')})` : `invalid command '${given}' (choose from ${COMMANDS.join(', ')})`);
+    });
+  useArgparseHelp(program, {
+    usage: `${PROGRAM} [-h] [--config CONFIG_FILE] [--client CLIENT] [--hub HUB] {${COMMANDS.join(',')}} ...`,
+    epilog: MAIN_EPILOG,
+  });
+  const context = () => loadContext(program.opts<GlobalOptions>(), io);
+
+  const simple = (name: string, description: string, run: () => Promise<void>) =>
+    useArgparseHelp(configure(program.command(name), io).description(description).action(run), { usage: `${PROGRAM} ${name} [-h]` });
+  simple('start', 'Start all hubs and clients', () => startCommand(context(), options.start));
+  simple('stop', 'Stop all hubs and clients', () => stopCommand(context()));
+  simple('status', 'Report status for all hubs and clients', () => statusCommand(context()));
+
+  const operations = buildOperations(io);
+  configure(program.command('etsi-qkd'), io)
+    .description('ETSI QKD operations')
+    .argument('[args...]')
+    .helpOption(false)
+    .allowUnknownOption()
+    .passThroughOptions()
+    .action(async (args: string[]) => {
+      const sae: string[] = [];
+      let i = 0;
+      for (; i < args.length && sae.length < 2; i++) {
+        if (args[i] === '-h' || args[i] === '--help') return operations.outputHelp();
+        if (args[i].startsWith('-')) throw new UsageError(`etsi-qkd: unknown option '${args[i]}'`);
+        sae.push(args[i]);
+      }
+      if (i === args.length) throw new UsageError(`etsi-qkd: expected master_sae_id slave_sae_id {${OPERATIONS.join(',')}}`);
+      const operation = await parseOperation(operations, args.slice(i));
+      if (operation !== undefined) await etsiCommand(context(), sae[0], sae[1], operation);
+    });
+  return program;
+}
+
+/** The etsi-qkd operations; parsing resolves to the chosen one (undefined after --help). */
+function buildOperations(io: ManagerIo): Command {
+  const prefix = `${PROGRAM} etsi-qkd master_sae_id slave_sae_id`;
+  const operations = configure(new Command(`${PROGRAM} etsi-qkd`), io).description('ETSI QKD operations');
+  useArgparseHelp(operations, {
+    usage: `${PROGRAM} etsi-qkd [-h] master_sae_id slave_sae_id {${OPERATIONS.join(',')}} ...`,
+    positionals: [
+      ['master_sae_id', 'Master encryptor (SAE) ID'],
+      ['slave_sae_id', 'Slave encryptor (SAE) ID'],
+    ],
+  });
+  const sizeOption = () => new Option('--size <SIZE>', 'Key size in bits').argParser(parseSize);
+  const operation = (name: string, description: string, usage: string) =>
+    useArgparseHelp(configure(operations.command(name), io).description(description), { usage: `${prefix} ${name} ${usage}` });
+  operation('get-key', 'Invoke ETSI QKD Get Key API (on the master SAE\'s client)', '[-h] [--size SIZE]').addOption(sizeOption());
+  operation('get-key-with-key-ids', 'Invoke ETSI QKD Get Key with Key IDs API (on the slave SAE\'s client)', '[-h] key_id').argument('<key_id>', 'Key ID');
+  operation('get-key-pair', 'Get Key, then Get Key with Key IDs; check the key values match', '[-h] [--size SIZE]').addOption(sizeOption());
+  operation('get-status', 'Invoke ETSI QKD Status API (on the master SAE\'s client)', '[-h]');
+  return operations;
+}
+
+async function parseOperation(operations: Command, args: string[]): Promise<EtsiOperation | undefined> {
+  let chosen: EtsiOperation | undefined;
+  const on = (name: string, pick: (cmd: Command) => EtsiOperation) => {
+    const cmd = operations.commands.find((c) => c.name() === name);
+    cmd?.action((...params: unknown[]) => {
+      chosen = pick(params[params.length - 1] as Command);
+    });
+  };
+  on('get-key', (cmd) => ({ op: 'get-key', size: cmd.opts<{ size?: number }>().size }));
+  on('get-key-with-key-ids', (cmd) => ({ op: 'get-key-with-key-ids', keyId: cmd.args[0] }));
+  on('get-key-pair', (cmd) => ({ op: 'get-key-pair', size: cmd.opts<{ size?: number }>().size }));
+  on('get-status', () => ({ op: 'get-status' }));
+  await operations.parseAsync(args, { from: 'user' });
+  return chosen;
+}

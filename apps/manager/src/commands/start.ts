@@ -1,0 +1,83 @@
+/**
+ * `start`: wait for free ports, launch one detached process per selected
+ * node, wait until each is ready. A start that fails (a node exits, or is not
+ * ready in time) stops the nodes it launched, so that a failed start leaves
+ * nothing half-running to block the next one.
+ */
+import { existsSync } from 'node:fs';
+import type { ManagerContext } from '../context';
+import { ManagerError } from '../errors';
+import { launchNode, logFileName, logTail, nodeProgram, removePidRecord, terminate, type LaunchedNode, type NodeKind } from '../node-processes';
+import { startingLine, stillWaitingLine, waitingLine } from '../output';
+import { waitForFreePorts } from '../port-wait';
+import { NodesExited, waitForReady } from '../readiness';
+import { describeNode, describeNodes } from '../selection';
+
+export interface StartOptions {
+  /** The program each node kind runs; tests substitute one that fails. */
+  programFor?(kind: NodeKind): string;
+}
+
+const secs = (ms: number) => `${ms / 1000} s`;
+
+export async function startCommand(ctx: ManagerContext, options: StartOptions = {}): Promise<void> {
+  const { io, selection, timings, topology } = ctx;
+  const programFor = options.programFor ?? nodeProgram;
+  for (const kind of new Set(selection.nodes.map((n) => n.kind))) {
+    const program = programFor(kind);
+    if (!existsSync(program)) throw new ManagerError(`the ${kind} program ${program} is missing; build it with 'npm run build'`);
+  }
+
+  io.out(waitingLine(selection.label, 'stopped'));
+  const busy = await waitForFreePorts(selection.nodes, {
+    timeoutMs: timings.portWaitMs,
+    pollEveryMs: timings.pollEveryMs,
+    reportEveryMs: timings.reportEveryMs,
+    onStillWaiting: (nodes) => io.out(stillWaitingLine(describeNodes(nodes), 'stopped')),
+  });
+  if (busy.length > 0) {
+    const which = busy.map((n) => `${describeNode(n)} (port ${n.port})`).join(', ');
+    throw new ManagerError(`the nodes from a previous run were not stopped: ${which} still in use after ${secs(timings.portWaitMs)}; stop them with './manager stop'`);
+  }
+
+  const launched: LaunchedNode[] = [];
+  for (const node of selection.nodes) {
+    io.out(startingLine(node));
+    launched.push(launchNode(topology, node, io.cwd, io.env, programFor(node.kind)));
+  }
+
+  io.out(waitingLine(selection.label, 'started'));
+  try {
+    const notReady = await waitForReady(launched, {
+      timeoutMs: timings.readyWaitMs,
+      pollEveryMs: timings.pollEveryMs,
+      reportEveryMs: timings.readyReportEveryMs,
+      onStillWaiting: (nodes) => io.out(stillWaitingLine(describeNodes(nodes), 'started')),
+    });
+    if (notReady.length === 0) return;
+    for (const { node, reason } of notReady) io.err(`Node ${describeNode(node)} on port ${node.port} is not ready: ${reason}`);
+    await stopLaunched(ctx, launched);
+    throw new ManagerError(`start failed: not ready after ${secs(timings.readyWaitMs)}: ${describeNodes(notReady.map((n) => n.node))}`);
+  } catch (error) {
+    if (!(error instanceof NodesExited)) throw error;
+    for (const dead of error.nodes) reportExit(ctx, dead);
+    await stopLaunched(ctx, launched);
+    throw new ManagerError(`start failed: ${describeNodes(error.nodes.map((n) => n.node))} exited during start`);
+  }
+}
+
+function reportExit(ctx: ManagerContext, dead: LaunchedNode): void {
+  const how = dead.exit?.signal ? `signal ${dead.exit.signal}` : `exit code ${dead.exit?.code ?? 'unknown'}`;
+  ctx.io.err(`Node ${describeNode(dead.node)} exited during start (${how}); last lines of ${logFileName(dead.node)}:`);
+  for (const line of logTail(dead.logFile)) ctx.io.err(`  ${line}`);
+}
+
+/** Ends every node this run launched (those still running) and forgets their pid files. */
+async function stopLaunched(ctx: ManagerContext, launched: readonly LaunchedNode[]): Promise<void> {
+  const running = launched.filter((n) => n.exit === undefined && n.child.pid !== undefined);
+  if (running.length > 0) ctx.io.err(`Stopping the nodes started in this run: ${describeNodes(running.map((n) => n.node))}`);
+  await Promise.all(running.map((n) => terminate(n.child.pid as number, ctx.timings.killGraceMs)));
+  for (const n of launched) removePidRecord(ctx.io.cwd, n.node);
+}
+
+
