@@ -2,3 +2,4 @@ export * from './ports';
 export * from './processes';
 export * from './topology-harness';
 export * from './http';
+export * from './https';

@@ -51,14 +51,18 @@ export function spawnNode(kind: 'hub' | 'client', name: string, port: number, ar
   };
 }
 
+/** The HTTP status a URL answers with (throws when nothing listens). */
+export type StatusProbe = (url: string) => Promise<number>;
+
+const fetchStatus: StatusProbe = async (url) => (await fetch(url, { signal: AbortSignal.timeout(1000) })).status;
+
 /** Poll a URL until it answers 200, the process dies, or time runs out. */
-export async function waitForReady(url: string, node: NodeProcess, timeoutMs = 30_000): Promise<void> {
+export async function waitForReady(url: string, node: NodeProcess, timeoutMs = 30_000, probe: StatusProbe = fetchStatus): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (node.child.exitCode !== null) throw new Error(`${node.kind} ${node.name} exited with ${node.child.exitCode}:\n${node.log().slice(-2000)}`);
     try {
-      const response = await fetch(url, { signal: AbortSignal.timeout(1000) });
-      if (response.status === 200) return;
+      if ((await probe(url)) === 200) return;
     } catch {
       // not listening yet
     }

@@ -1,5 +1,6 @@
+import { httpsJson } from './https';
 import { freePortRange } from './ports';
-import { NodeProcess, spawnNode, waitForReady } from './processes';
+import { NodeProcess, spawnNode, StatusProbe, waitForReady } from './processes';
 
 export interface HarnessOptions {
   hubs?: string[];
@@ -7,9 +8,19 @@ export interface HarnessOptions {
   minNrShares?: number;
   shareTimeoutSecs?: number;
   redisUrl?: string;
+  /** Extra arguments for every client. */
   clientArgs?: string[];
+  /** Extra arguments for one client (after `clientArgs`), e.g. its own TLS certificate. */
+  clientArgsFor?: (name: string) => string[];
+  /** Clients serve HTTPS (started with the TLS flags): client URLs and readiness probes use https. */
+  https?: boolean;
+  /** How long each node may take to answer /readyz 200 (default 30 s). */
+  readyTimeoutMs?: number;
   env?: NodeJS.ProcessEnv;
 }
+
+/** Readiness over HTTPS: any server certificate will do, no client certificate is sent. */
+const httpsStatus: StatusProbe = async (url) => (await httpsJson('GET', url, { tls: { insecure: true }, timeoutMs: 1000 })).status;
 
 export const DEFAULT_HUBS = ['hank', 'helen', 'hilary', 'holly', 'hugo'];
 export const DEFAULT_CLIENTS = [
@@ -28,13 +39,17 @@ export class TopologyHarness {
   readonly hubs = new Map<string, NodeProcess>();
   readonly clients = new Map<string, NodeProcess>();
   readonly hubUrls: string[] = [];
-  private constructor(private readonly basePort: number) {}
+  private constructor(
+    private readonly basePort: number,
+    private readonly clientScheme: 'http' | 'https' = 'http',
+  ) {}
 
   static async start(options: HarnessOptions = {}): Promise<TopologyHarness> {
     const hubs = options.hubs ?? DEFAULT_HUBS;
     const clients = options.clients ?? DEFAULT_CLIENTS;
     const base = await freePortRange(hubs.length + clients.length);
-    const harness = new TopologyHarness(base);
+    const harness = new TopologyHarness(base, options.https ? 'https' : 'http');
+    const readyTimeoutMs = options.readyTimeoutMs ?? 30_000;
     try {
       hubs.forEach((name, i) => {
         harness.hubUrls.push(`http://127.0.0.1:${base + i}/hub/${name}`);
@@ -44,11 +59,18 @@ export class TopologyHarness {
       });
       clients.forEach((client, j) => {
         const port = base + hubs.length + j;
-        const args = [client.name, '--port', String(port), '--hubs', ...harness.hubUrls, '--min-nr-shares', String(options.minNrShares ?? 3), ...(options.clientArgs ?? [])];
+        const args = [client.name, '--port', String(port), '--hubs', ...harness.hubUrls, '--min-nr-shares', String(options.minNrShares ?? 3), ...(options.clientArgs ?? []), ...(options.clientArgsFor?.(client.name) ?? [])];
         if (client.encryptors.length > 0) args.push('--encryptors', ...client.encryptors);
         harness.clients.set(client.name, spawnNode('client', client.name, port, args, options.env));
       });
-      await Promise.all([...harness.hubs.values(), ...harness.clients.values()].map((node) => waitForReady(`http://127.0.0.1:${node.port}/readyz`, node)));
+      await Promise.all([
+        ...[...harness.hubs.values()].map((node) => waitForReady(`http://127.0.0.1:${node.port}/readyz`, node, readyTimeoutMs)),
+        ...[...harness.clients.values()].map((node) =>
+          options.https
+            ? waitForReady(`https://127.0.0.1:${node.port}/readyz`, node, readyTimeoutMs, httpsStatus)
+            : waitForReady(`http://127.0.0.1:${node.port}/readyz`, node, readyTimeoutMs),
+        ),
+      ]);
       return harness;
     } catch (error) {
       await harness.close();
@@ -77,7 +99,7 @@ export class TopologyHarness {
   }
 
   clientUrl(name: string): string {
-    return `http://127.0.0.1:${this.client(name).port}/client/${name}`;
+    return `${this.clientScheme}://127.0.0.1:${this.client(name).port}/client/${name}`;
   }
 
   async close(): Promise<void> {

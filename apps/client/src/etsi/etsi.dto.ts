@@ -1,12 +1,14 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { ArrayMaxSize, ArrayMinSize, IsArray, IsInt, IsObject, IsOptional, IsString, IsUUID, Matches, ValidateNested } from 'class-validator';
+import { ArrayMaxSize, ArrayMinSize, IsArray, IsInt, IsObject, IsOptional, IsString, IsUUID, Matches, ValidateIf, ValidateNested } from 'class-validator';
 import type { EtsiError, EtsiKey, EtsiKeyContainer, EtsiKeyIds, EtsiKeyRequest, EtsiStatus } from '@dske/core';
 import { ETSI_LIMITS } from './etsi-limits';
 
 const SAE = /^[a-z]([a-z0-9-]{0,61}[a-z0-9])?$/;
 const UUID_EXAMPLE = '4b700076-9691-4935-9e9b-707c1425fd29';
 const INT = /^(0|[1-9][0-9]{0,8})$/;
+/** Optional, but `null` is not an integer (IsOptional would let it through as absent). */
+const unlessAbsent = ValidateIf((_object: unknown, value: unknown) => value !== undefined);
 
 export class SlaveSaeParamDto {
   @ApiProperty({ example: 'sunny', description: 'SAE ID of the slave encryptor' })
@@ -38,11 +40,11 @@ export class DecKeysQueryDto {
 
 export class KeyRequestDto implements EtsiKeyRequest {
   @ApiPropertyOptional({ minimum: 1, maximum: ETSI_LIMITS.maxKeyPerRequest, default: 1, example: 1 })
-  @IsOptional() @IsInt({ message: 'number shall be an integer' })
+  @unlessAbsent @IsInt({ message: 'number shall be an integer' })
   number?: number;
 
   @ApiPropertyOptional({ minimum: ETSI_LIMITS.minKeySizeBits, maximum: ETSI_LIMITS.maxKeySizeBits, default: ETSI_LIMITS.defaultKeySizeBits, example: 256 })
-  @IsOptional() @IsInt({ message: 'size shall be an integer' })
+  @unlessAbsent @IsInt({ message: 'size shall be an integer' })
   size?: number;
 
   @ApiPropertyOptional({ type: [String], example: [], description: `Not supported: max_SAE_ID_count is ${ETSI_LIMITS.maxSaeIdCount}` })
@@ -70,7 +72,8 @@ export class KeyIdDto {
 
 export class KeyIdsDto implements EtsiKeyIds {
   @ApiProperty({ type: [KeyIdDto] })
-  @IsArray() @ArrayMinSize(1) @ArrayMaxSize(ETSI_LIMITS.maxKeyPerRequest) @ValidateNested({ each: true }) @Type(() => KeyIdDto)
+  // Listed in reverse: class-validator reports the last decorator first, and a missing list must say so.
+  @ValidateNested({ each: true }) @Type(() => KeyIdDto) @ArrayMaxSize(ETSI_LIMITS.maxKeyPerRequest) @ArrayMinSize(1) @IsArray()
   key_IDs!: KeyIdDto[];
 
   @ApiPropertyOptional({ type: 'object', additionalProperties: true })

@@ -1,0 +1,102 @@
+// Benchmark (issue #3): the user guide's topology (5 hubs, 5 clients, min_nr_shares 3) as real processes.
+// Prints: time from spawn to all nodes ready; key pairs per second with p50/p99 latency of
+// get key + get key with key IDs, sequential and with 8 concurrent SAE loops; resident memory per node.
+// Uses the built programs (apps/*/dist) and libs/test-support/dist. No timed assertions.
+import { readFileSync } from 'node:fs';
+import { performance } from 'node:perf_hooks';
+import testSupport from '../../../libs/test-support/dist/index.js';
+
+const { TopologyHarness, httpJson } = testSupport;
+
+const SEQUENTIAL_PAIRS = Number(process.env.BENCH_SEQUENTIAL_PAIRS ?? 200);
+const CONCURRENT_LOOPS = 8;
+const CONCURRENT_PAIRS = Number(process.env.BENCH_CONCURRENT_PAIRS ?? 400);
+const PHASE_LIMIT_MS = 30_000; // each measured phase stops early past this
+const WATCHDOG_MS = 110_000;
+
+// master SAE @ its client -> slave SAE @ its client (every SAE of the guide's topology takes part).
+const PAIRS = [
+  ['carol', 'sam', 'curtis', 'sunny'],
+  ['celia', 'serena', 'connie', 'sofia'],
+  ['connie', 'sofia', 'carol', 'sam'],
+  ['curtis', 'susan', 'celia', 'serena'],
+  ['curtis', 'sunny', 'connie', 'sofia'],
+  ['carol', 'sam', 'curtis', 'susan'],
+  ['celia', 'serena', 'carol', 'sam'],
+  ['connie', 'sofia', 'curtis', 'sunny'],
+];
+
+let topology;
+const watchdog = setTimeout(() => {
+  console.error(`benchmark exceeded ${WATCHDOG_MS / 1000} s; stopping`);
+  process.exit(1); // test-support kills every node it spawned on exit
+}, WATCHDOG_MS);
+for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => process.exit(130));
+
+const percentile = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))];
+const ms = (v) => `${v.toFixed(1)} ms`;
+
+/** One key pair: get key at the master's client, get key with key IDs at the slave's client. */
+async function keyPair([masterClient, master, slaveClient, slave]) {
+  const t0 = performance.now();
+  const made = await httpJson('GET', `${topology.clientUrl(masterClient)}/etsi/api/v1/keys/${slave}/enc_keys`, { headers: { authorization: `Bearer ${master}` } });
+  if (made.status !== 200) throw new Error(`get key ${master} -> ${slave}: ${made.status} ${made.text}`);
+  const t1 = performance.now();
+  const { key_ID, key } = made.body.keys[0];
+  const fetched = await httpJson('GET', `${topology.clientUrl(slaveClient)}/etsi/api/v1/keys/${master}/dec_keys?key_ID=${key_ID}`, { headers: { authorization: `Bearer ${slave}` } });
+  if (fetched.status !== 200 || fetched.body.keys[0].key !== key) throw new Error(`get key with key IDs ${master} -> ${slave}: ${fetched.status} ${fetched.text}`);
+  const t2 = performance.now();
+  return { pair: t2 - t0, enc: t1 - t0, dec: t2 - t1 };
+}
+
+async function phase(label, loops, totalPairs) {
+  const samples = [];
+  const deadline = performance.now() + PHASE_LIMIT_MS;
+  let next = 0;
+  const start = performance.now();
+  await Promise.all(
+    Array.from({ length: loops }, async (_, loop) => {
+      while (next < totalPairs && performance.now() < deadline) {
+        const i = next++;
+        samples.push(await keyPair(PAIRS[(loops === 1 ? i : loop) % PAIRS.length]));
+      }
+    }),
+  );
+  const seconds = (performance.now() - start) / 1000;
+  const stat = (field) => {
+    const sorted = samples.map((s) => s[field]).sort((a, b) => a - b);
+    return `p50 ${ms(percentile(sorted, 50))}, p99 ${ms(percentile(sorted, 99))}`;
+  };
+  console.log(`${label}: ${samples.length} pairs in ${seconds.toFixed(2)} s = ${(samples.length / seconds).toFixed(1)} pairs/s`);
+  console.log(`  pair (get key + get key with key IDs): ${stat('pair')}`);
+  console.log(`  get key: ${stat('enc')}; get key with key IDs: ${stat('dec')}`);
+}
+
+function rssKiB(pid) {
+  const match = /^VmRSS:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return match ? Number(match[1]) : NaN;
+}
+
+try {
+  console.log(`DSKE topology benchmark: 5 hubs, 5 clients, min_nr_shares 3, 256-bit keys, plain HTTP (lab mode); node ${process.version}`);
+  const spawned = performance.now();
+  topology = await TopologyHarness.start({ readyTimeoutMs: 60_000 });
+  console.log(`start: spawn to all 10 nodes ready (/readyz 200): ${((performance.now() - spawned) / 1000).toFixed(2)} s`);
+
+  for (let i = 0; i < 16; i++) await keyPair(PAIRS[i % PAIRS.length]); // warm-up (JIT, connections)
+  await phase(`sequential, 1 loop`, 1, SEQUENTIAL_PAIRS);
+  await phase(`concurrent, ${CONCURRENT_LOOPS} SAE loops`, CONCURRENT_LOOPS, CONCURRENT_PAIRS);
+
+  console.log('resident memory after the run (VmRSS):');
+  const nodes = [...topology.hubs.values(), ...topology.clients.values()];
+  const rows = nodes.map((node) => [`${node.kind} ${node.name}`, rssKiB(node.child.pid)]);
+  for (const [name, kib] of rows) console.log(`  ${name.padEnd(14)} ${(kib / 1024).toFixed(1)} MiB`);
+  const total = rows.reduce((sum, [, kib]) => sum + kib, 0);
+  console.log(`  ${'total'.padEnd(14)} ${(total / 1024).toFixed(1)} MiB (${(total / 1024 / rows.length).toFixed(1)} MiB per node)`);
+} catch (error) {
+  console.error(error instanceof Error ? error.stack : error);
+  process.exitCode = 1;
+} finally {
+  await topology?.close();
+  clearTimeout(watchdog);
+}
