@@ -1,7 +1,7 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import {
-  ArrayMaxSize, IsArray, IsBase64, IsIn, IsInt, IsNotEmpty, IsString, IsUUID, Matches, Max, MaxLength, Min, ValidateNested, ArrayMinSize,
+  ArrayMaxSize, IsArray, IsObject, IsBase64, IsIn, IsInt, IsNotEmpty, IsString, IsUUID, Matches, Max, MaxLength, Min, ValidateNested, ArrayMinSize,
 } from 'class-validator';
 import type {
   AllocationWire, GetKeyShareQuery, GetKeyShareResponse, PostKeyShareRequest, PostKeyShareResponse, PsrdResponse, RegistrationRequest, RegistrationResponse,
@@ -93,7 +93,7 @@ export class PostKeyShareDto implements PostKeyShareRequest {
   share_index!: number;
 
   @ApiProperty({ type: AllocationDto, description: 'PSRD bytes (client-allocated pool) that one-time-pad the share' })
-  @ValidateNested() @Type(() => AllocationDto)
+  @IsObject() @ValidateNested() @Type(() => AllocationDto)
   encryption_key_allocation!: AllocationDto;
 
   @ApiProperty({ format: 'byte', example: 'JmaqM91DsWC/qlawABoVOw==' })
@@ -168,7 +168,7 @@ export class BatchShareDto {
   share_index!: number;
 
   @ApiProperty({ type: AllocationDto })
-  @ValidateNested() @Type(() => AllocationDto)
+  @IsObject() @ValidateNested() @Type(() => AllocationDto)
   encryption_key_allocation!: AllocationDto;
 
   @ApiProperty({ format: 'byte', example: 'JmaqM91DsWC/qlawABoVOw==' })

@@ -48,11 +48,27 @@ function redocPage(title: string): string {
 <script src="https://cdn.redoc.ly/redoc/v2.5.1/bundles/redoc.standalone.js"></script></body></html>`;
 }
 
+/**
+ * Request bodies are JSON only (415 otherwise): a text or form body would
+ * reach the handlers as {} or as strings, e.g. an ETSI POST enc_keys sent as
+ * text/plain would get one default key instead of the keys it asked for.
+ */
+function rejectNonJsonBodies(req: { headers: Record<string, string | string[] | undefined> }, _res: unknown, next: (error?: unknown) => void): void {
+  const hasBody = req.headers['transfer-encoding'] !== undefined || Number(req.headers['content-length'] ?? 0) > 0;
+  const type = String(req.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
+  if (hasBody && type !== 'application/json' && !/^application\/[a-z0-9.+-]+\+json$/.test(type)) {
+    next(new ApiError(415, 'unsupported-media-type', `request body must be application/json, not ${type || 'untyped'}`));
+    return;
+  }
+  next();
+}
+
 /** Create, document and start one DSKE node (hub or client). */
 export async function startNodeApp(options: NodeAppOptions): Promise<INestApplication> {
   const logger = new ConsoleLogger({ prefix: `${options.kind}-${options.name}`, colors: Boolean(process.stdout.isTTY) });
   const httpsOptions = options.tls ? { ...options.tls, requestCert: true, rejectUnauthorized: false } : undefined;
   const app = await NestFactory.create<NestExpressApplication>(options.module, { rawBody: true, logger, abortOnError: false, httpsOptions });
+  app.use(rejectNonJsonBodies);
   app.useBodyParser('json', { limit: options.bodyLimit ?? '2mb' });
   app.disable('x-powered-by');
   app.set('etag', false);

@@ -1,3 +1,4 @@
+import { STATUS_CODES } from 'node:http';
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import { DskeError, DskeErrorCode } from '@dske/core';
@@ -43,7 +44,7 @@ export function toErrorBody(exception: unknown): ApiErrorBody {
   const e = exception as { status?: number; statusCode?: number; type?: string; message?: string };
   const status = e?.status ?? e?.statusCode;
   if (typeof status === 'number' && status >= 400 && status < 500) {
-    return { statusCode: status, error: 'Bad Request', code: e.type ?? 'bad-request', message: e.message ?? 'bad request' };
+    return { statusCode: status, error: STATUS_CODES[status] ?? 'Bad Request', code: e.type ?? 'bad-request', message: e.message ?? 'bad request' };
   }
   return { statusCode: 500, error: 'Internal Server Error', code: 'internal', message: 'internal error' };
 }

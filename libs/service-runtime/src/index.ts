@@ -6,3 +6,4 @@ export * from './health';
 export * from './bootstrap';
 export * from './node-cli';
 export * from './status.dto';
+export * from './no-query';

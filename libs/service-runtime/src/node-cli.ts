@@ -28,7 +28,8 @@ export function parseNodeCommandLine(
     .argument(`[name]`, `${program === 'hub' ? 'Hub' : 'Client'} name (or ${NODE_NAME_ENV})`)
     .helpOption('-h, --help', 'show this help message and exit')
     .showHelpAfterError(false)
-    .configureOutput({ outputError: (text, write) => write(text.trim().split('\n')[0] + '\n') })
+    // One line, prefixed like our own errors: "hub: error: unknown option '--bogus'".
+    .configureOutput({ outputError: (text, write) => write(`${program}: ${text.trim().split('\n')[0]}\n`) })
     .exitOverride((error) => {
       process.exit(error.exitCode === 0 ? 0 : 2);
     });
@@ -36,7 +37,8 @@ export function parseNodeCommandLine(
     const placeholder = spec.key.toUpperCase();
     const flags = isList(spec) ? `${spec.flag} <${placeholder}...>` : `${spec.flag} <${placeholder}>`;
     const option = new Option(flags, spec.description).env(spec.env);
-    if (spec.default !== undefined) option.default(String(spec.default));
+    // The second argument is what --help shows: 8100, as in the user guide, rather than "8100".
+    if (spec.default !== undefined) option.default(String(spec.default), String(spec.default));
     // Validation happens below, after env fallback, so both sources get the same checks.
     command.addOption(option);
   }

@@ -2,6 +2,7 @@ import { Body, Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/com
 import {
   ApiBadRequestResponse, ApiBearerAuth, ApiOkResponse, ApiOperation, ApiServiceUnavailableResponse, ApiTags, ApiUnauthorizedResponse,
 } from '@nestjs/swagger';
+import { NoQueryParams } from '@dske/service-runtime';
 import { CallerSae, SaeCredentials } from './caller-sae';
 import { EtsiKeysService } from './etsi-keys.service';
 import {
@@ -17,6 +18,7 @@ export class EtsiKeysController {
   constructor(private readonly keys: EtsiKeysService) {}
 
   @Get(':slave_SAE_ID/status')
+  @NoQueryParams()
   @ApiOperation({ summary: 'ETSI 014 Get status (caller: master SAE)' })
   @ApiOkResponse({ type: StatusDto })
   status(@Param() params: SlaveSaeParamDto, @CallerSae() caller: SaeCredentials): Promise<StatusDto> {

@@ -1,7 +1,7 @@
 import { Controller, Get, HttpCode, Post } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiProperty, ApiTags } from '@nestjs/swagger';
 import type { ClientStatus } from '@dske/core';
-import { NodeLifecycle, PoolStatusDto, StopResponseDto } from '@dske/service-runtime';
+import { NodeLifecycle, NoQueryParams, PoolStatusDto, StopResponseDto } from '@dske/service-runtime';
 import { PeerHubs } from '../peers/peer-hubs';
 
 export class PeerHubStatusDto {
@@ -27,6 +27,7 @@ export class ClientMgmtController {
   ) {}
 
   @Get('status')
+  @NoQueryParams()
   @ApiOperation({ summary: 'Operational status for debugging (lab use: it shows pool contents)' })
   @ApiOkResponse({ type: ClientStatusDto })
   status(): ClientStatusDto {

@@ -1,7 +1,7 @@
 import { Controller, Get, HttpCode, Inject, Post } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiProperty, ApiTags } from '@nestjs/swagger';
 import type { HubStatus } from '@dske/core';
-import { NodeLifecycle, PoolStatusDto, StopResponseDto } from '@dske/service-runtime';
+import { NodeLifecycle, NoQueryParams, PoolStatusDto, StopResponseDto } from '@dske/service-runtime';
 import { HUB_CONFIG, HubConfig } from '../hub-config';
 import { PeerClientRegistry } from '../peers/peer-client-registry';
 import { SHARE_STORE, ShareStore } from '../shares/share-store';
@@ -36,6 +36,7 @@ export class HubMgmtController {
   ) {}
 
   @Get('status')
+  @NoQueryParams()
   @ApiOperation({ summary: 'Operational status for debugging (lab use: it shows pool contents)' })
   @ApiOkResponse({ type: HubStatusDto })
   async status(): Promise<HubStatusDto> {

@@ -1,6 +1,7 @@
 import { Body, Controller, Get, HttpCode, Inject, Logger, Put, Query } from '@nestjs/common';
 import { ApiBadRequestResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { PsrdBlock } from '@dske/core';
+import { NoQueryParams } from '@dske/service-runtime';
 import { HUB_CONFIG, HubConfig } from '../hub-config';
 import { PeerClientRegistry } from '../peers/peer-client-registry';
 import { DirectoryDto, ErrorDto, PsrdQueryDto, PsrdResponseDto, RegistrationDto, RegistrationResponseDto } from '../dto';
@@ -41,6 +42,7 @@ export class OobController {
   }
 
   @Get('encryptors')
+  @NoQueryParams()
   @ApiOperation({ summary: 'Which client serves which encryptor (SAE), as registered; clients use it to find the KME of a peer SAE' })
   @ApiOkResponse({ type: DirectoryDto })
   encryptors(): DirectoryDto {

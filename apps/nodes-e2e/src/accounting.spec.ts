@@ -1,0 +1,106 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { TopologyHarness } from '@dske/test-support';
+import { EtsiCaller } from './etsi-client';
+import { clientStatus, hubStatus, unusedBytes, usedBytes } from './signed-peer';
+
+// The guide's five hubs and k = 3, with the two clients one key needs.
+const HUBS = ['hank', 'helen', 'hilary', 'holly', 'hugo'];
+const CLIENTS = [
+  { name: 'carol', encryptors: ['sam'] },
+  { name: 'connie', encryptors: ['sofia'] },
+];
+const STOP_THRESHOLD = 2000;
+
+interface Ledger {
+  /** client -> hub -> used bytes of the client's local and peer pools */
+  clients: Record<string, Record<string, { local: number; peer: number }>>;
+  /** hub -> client -> used bytes of the hub's local and peer pools for that client */
+  hubs: Record<string, Record<string, { local: number; peer: number }>>;
+}
+
+describe('PSRD accounting for one 256-bit key', () => {
+  let topology: TopologyHarness;
+  let etsi: EtsiCaller;
+
+  async function ledger(): Promise<Ledger> {
+    const result: Ledger = { clients: {}, hubs: {} };
+    for (const { name } of CLIENTS) {
+      const status = await clientStatus(topology.clientUrl(name));
+      result.clients[name] = Object.fromEntries(status.peer_hubs.map((h) => [h.hub_name, { local: usedBytes(h.local_pool), peer: usedBytes(h.peer_pool) }]));
+    }
+    for (const hub of HUBS) {
+      const status = await hubStatus(topology.hubUrl(hub));
+      result.hubs[hub] = Object.fromEntries(status.peer_clients.map((c) => [c.client_name, { local: usedBytes(c.local_pool), peer: usedBytes(c.peer_pool) }]));
+    }
+    return result;
+  }
+
+  /** Every client registered with every hub, both pools filled to the stop threshold, and both sides agreeing. */
+  async function settled(): Promise<boolean> {
+    for (const { name } of CLIENTS) {
+      const status = await clientStatus(topology.clientUrl(name));
+      if (status.peer_hubs.length !== HUBS.length) return false;
+      for (const h of status.peer_hubs) {
+        if (!h.registered || unusedBytes(h.local_pool) < STOP_THRESHOLD || unusedBytes(h.peer_pool) < STOP_THRESHOLD) return false;
+      }
+    }
+    for (const hub of HUBS) {
+      const status = await hubStatus(topology.hubUrl(hub));
+      for (const { name } of CLIENTS) {
+        const c = status.peer_clients.find((p) => p.client_name === name);
+        if (!c || unusedBytes(c.local_pool) < STOP_THRESHOLD || unusedBytes(c.peer_pool) < STOP_THRESHOLD) return false;
+      }
+    }
+    return true;
+  }
+
+  beforeAll(async () => {
+    topology = await TopologyHarness.start({ hubs: HUBS, clients: CLIENTS, minNrShares: 3 });
+    etsi = new EtsiCaller(topology);
+    const deadline = Date.now() + 30_000;
+    while (!(await settled())) {
+      if (Date.now() > deadline) throw new Error('pools did not fill in 30 s');
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  });
+  afterAll(async () => {
+    await topology?.close();
+  });
+
+  it('spends exactly the share and signature bytes on every pool of both clients and every hub', async () => {
+    const zero = { local: 0, peer: 0 };
+    const before = await ledger();
+    expect(before).toEqual({
+      clients: { carol: Object.fromEntries(HUBS.map((h) => [h, zero])), connie: Object.fromEntries(HUBS.map((h) => [h, zero])) },
+      hubs: Object.fromEntries(HUBS.map((h) => [h, { carol: zero, connie: zero }])),
+    });
+
+    const made = await etsi.getKey('carol', 'sam', 'sofia', 'size=256');
+    expect(made.status, made.text).toBe(200);
+    const fetched = await etsi.getKeyWithIds('connie', 'sam', 'sofia', made.body.keys[0].key_ID);
+    expect(fetched.status, fetched.text).toBe(200);
+    expect(fetched.body.keys[0].key).toBe(made.body.keys[0].key);
+
+    // K = 32 share bytes per hub (a share is as long as the key); every signature key is 32 bytes.
+    const K = 32;
+    const S = 32;
+    const after = await ledger();
+    expect(after).toEqual({
+      clients: {
+        // carol pads and signs each POST (local), and checks each hub's signed answer (peer).
+        carol: Object.fromEntries(HUBS.map((h) => [h, { local: K + S, peer: S }])),
+        // connie signs each GET (local), and takes the hub's pad and answer signature (peer).
+        connie: Object.fromEntries(HUBS.map((h) => [h, { local: S, peer: K + S }])),
+      },
+      hubs: Object.fromEntries(
+        HUBS.map((h) => [
+          h,
+          {
+            carol: { peer: K + S, local: S },
+            connie: { peer: S, local: K + S },
+          },
+        ]),
+      ),
+    });
+  });
+});
