@@ -4,6 +4,7 @@ import Ajv, { type ValidateFunction } from 'ajv';
 import { parse } from 'yaml';
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
+  COMPOSE_FILE,
   BUNDLED_REDIS_URL,
   CLIENT_SETTINGS,
   clientArgs,
@@ -195,6 +196,12 @@ describe('renderCompose: the Compose Specification schema', () => {
       expect(validate(compose), JSON.stringify(validate.errors, null, 1)).toBe(true);
     });
   }
+
+  it.skipIf(!HAVE_SCHEMA)('the top-level compose.yaml (for a plain `docker compose up`) validates and includes the generated file', () => {
+    const entry = parse(readFileSync(resolve(REPO_ROOT, 'compose.yaml'), 'utf8')) as { include: string[] };
+    expect(validate(entry), JSON.stringify(validate.errors, null, 1)).toBe(true);
+    expect(entry.include).toEqual([COMPOSE_FILE]);
+  });
 
   it.skipIf(!HAVE_SCHEMA)('the schema check has teeth: a bad condition and an unknown key fail', () => {
     const { compose } = render(TOPOLOGIES['3 hubs, 2 clients']());
