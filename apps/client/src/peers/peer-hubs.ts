@@ -4,6 +4,9 @@ import { Readiness } from '@dske/service-runtime';
 import { CLIENT_CONFIG, ClientConfig } from '../client-config';
 import { HubConnection } from './hub-connection';
 
+/** How long readiness waits for hubs beyond the min_nr_shares that are already registered. */
+const READY_GRACE_MS = 10_000;
+
 /** The client's hubs, in topology order (share i goes to hub i). */
 @Injectable()
 export class PeerHubs implements OnApplicationBootstrap, OnApplicationShutdown, Readiness {
@@ -14,7 +17,10 @@ export class PeerHubs implements OnApplicationBootstrap, OnApplicationShutdown, 
     this.hubs = config.hubUrls.map((url, i) => new HubConnection(i, url, config, this.logger));
   }
 
+  private startedAt = Date.now();
+
   onApplicationBootstrap(): void {
+    this.startedAt = Date.now();
     for (const hub of this.hubs) void hub.startRegistration();
   }
 
@@ -22,10 +28,19 @@ export class PeerHubs implements OnApplicationBootstrap, OnApplicationShutdown, 
     await Promise.all(this.hubs.map((hub) => hub.close()));
   }
 
+  /**
+   * Ready once every hub is registered and holds PSRD; if some hub stays
+   * unreachable, ready with min_nr_shares of them after a grace period, so a
+   * start does not report readiness while reachable hubs are still joining.
+   */
   notReadyReason(): string | undefined {
     const usable = this.hubs.filter((hub) => hub.isUsable).length;
-    if (usable >= this.config.minNrShares) return undefined;
-    return `${usable} of ${this.hubs.length} hubs registered with PSRD; ${this.config.minNrShares} needed`;
+    if (usable < this.config.minNrShares) {
+      return `${usable} of ${this.hubs.length} hubs registered with PSRD; ${this.config.minNrShares} needed`;
+    }
+    if (usable === this.hubs.length || Date.now() - this.startedAt >= READY_GRACE_MS) return undefined;
+    const waiting = this.hubs.filter((hub) => !hub.isUsable).map((hub) => hub.hubName);
+    return `waiting up to ${READY_GRACE_MS / 1000} s for hubs ${waiting.join(', ')} (${usable} of ${this.hubs.length} registered with PSRD)`;
   }
 
   status(): ClientStatus {
