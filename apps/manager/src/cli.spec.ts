@@ -22,27 +22,34 @@ describe('--help', () => {
     const { code, out, err } = await run(['--help']);
     expect(code).toBe(0);
     expect(err).toEqual([]);
-    expect(out.slice(0, 16)).toEqual([
-      'usage: manager [-h] [--config CONFIG_FILE] [--client CLIENT] [--hub HUB] {start,stop,status,etsi-qkd} ...',
+    expect(out.slice(0, 20)).toEqual([
+      'usage: manager [-h] [--config CONFIG_FILE] [--client CLIENT] [--hub HUB] [--url-base URL] [--node-url NAME=URL] {start,stop,status,etsi-qkd,generate,tls} ...',
       '',
       'DSKE Manager',
       '',
       'positional arguments:',
-      '  {start,stop,status,etsi-qkd}',
+      '  {start,stop,status,etsi-qkd,generate,tls}',
       '    start               Start all hubs and clients',
       '    stop                Stop all hubs and clients',
       '    status              Report status for all hubs and clients',
       '    etsi-qkd            ETSI QKD operations',
+      '    generate            Generate deployment files from the topology',
+      '    tls                 Lab PKI for mutual TLS',
       '',
       'options:',
       '  -h, --help            show this help message and exit',
       '  --config CONFIG_FILE  Configuration file name (default: dske-config.yaml)',
       '  --client CLIENT       Filter on client name',
       '  --hub HUB             Filter on hub name',
+      '  --url-base URL        Reach deployed nodes at URL:PORT, or a {port}/{kind}/{name} template',
+      '  --node-url NAME=URL   Reach node NAME at URL (repeatable; over --url-base)',
     ]);
     // The epilog documents the decisions and the environment variables.
-    const epilog = out.slice(16).join('\n');
+    const epilog = out.slice(20).join('\n');
     expect(epilog).toContain('DSKE_MANAGER_PORT_WAIT_SECS');
+    expect(epilog).toContain("--url-base 'http://{name}.dske.svc:{port}'");
+    expect(epilog).toContain('start only starts local processes and refuses both options.');
+    expect(epilog).toContain('clients serve HTTPS');
     expect(epilog).toContain('DSKE_MANAGER_READY_WAIT_SECS');
     expect(epilog).toContain('start stops the nodes it\nstarted in this run');
   });
@@ -73,6 +80,60 @@ describe('--help', () => {
     expect((await run(['etsi-qkd', 'sam', 'sunny', '--help'])).out).toEqual(out);
   });
 
+  it('generate lists its targets; each target has its options', async () => {
+    const { code, out } = await run(['generate', '--help']);
+    expect(code).toBe(0);
+    expect(out.slice(0, 12)).toEqual([
+      'usage: manager generate [-h] {compose,k8s} ...',
+      '',
+      'Generate deployment files from the topology',
+      '',
+      'positional arguments:',
+      '  {compose,k8s}',
+      '    compose      Write docker-compose.generated.yml (docker compose up)',
+      '    k8s          Write deploy/k8s/ (kubectl apply -k deploy/k8s)',
+      '',
+      'options:',
+      '  -h, --help     show this help message and exit',
+      '',
+    ]);
+    expect(out.join('\n')).toContain('Files are written relative to the current directory');
+    expect((await run(['generate', 'compose', '--help'])).out.slice(0, 9)).toEqual([
+      'usage: manager generate compose [-h] [--image IMAGE] [--check]',
+      '',
+      'Write docker-compose.generated.yml (docker compose up)',
+      '',
+      'options:',
+      '  -h, --help     show this help message and exit',
+      '  --image IMAGE  Image of the hub and client containers (default: dske:latest)',
+      '  --check        Write nothing; fail if the files differ from what the topology gives',
+      '',
+    ]);
+    const k8s = (await run(['generate', 'k8s', '--help'])).out;
+    expect(k8s[0]).toBe('usage: manager generate k8s [-h] [--image IMAGE] [--namespace NAMESPACE] [--check]');
+    expect(k8s).toContain('  --namespace NAMESPACE');
+    expect(k8s).toContain('                        Kubernetes namespace (default: dske)');
+  });
+
+  it('tls create documents its options, the files and their modes', async () => {
+    expect((await run(['tls', '--help'])).out[0]).toBe('usage: manager tls [-h] {create} ...');
+    const { code, out } = await run(['tls', 'create', '--help']);
+    expect(code).toBe(0);
+    expect(out.slice(0, 10)).toEqual([
+      'usage: manager tls create [-h] [--dir DIR] [--host HOST] [--force]',
+      '',
+      'Create a lab CA and certificates for every client (KME) and encryptor (SAE)',
+      '',
+      'options:',
+      '  -h, --help   show this help message and exit',
+      "  --dir DIR    Directory for the files (default: the topology's tls_dir, else tls next to CONFIG_FILE)",
+      "  --host HOST  Another name or IPv4 address in the clients' certificates (repeatable)",
+      '  --force      Replace existing files',
+      '',
+    ]);
+    expect(out.join(' ')).toContain('Keys are written with mode 0600.');
+  });
+
   it('start, stop and status have help too', async () => {
     for (const cmd of ['start', 'stop', 'status']) {
       const { code, out } = await run([cmd, '--help']);
@@ -84,8 +145,8 @@ describe('--help', () => {
 
 describe('command-line errors: one line, exit status 2', () => {
   const cases: Array<[string[], string]> = [
-    [[], 'manager: error: missing command (choose from start, stop, status, etsi-qkd)'],
-    [['begin'], "manager: error: invalid command 'begin' (choose from start, stop, status, etsi-qkd)"],
+    [[], 'manager: error: missing command (choose from start, stop, status, etsi-qkd, generate, tls)'],
+    [['begin'], "manager: error: invalid command 'begin' (choose from start, stop, status, etsi-qkd, generate, tls)"],
     [['--verbose', 'start'], "manager: error: unknown option '--verbose'"],
     [['--client'], "manager: error: option '--client <CLIENT>' argument missing"],
     [['etsi-qkd', 'sam'], 'manager: error: etsi-qkd: expected master_sae_id slave_sae_id {get-key,get-key-with-key-ids,get-key-pair,get-status}'],
@@ -93,6 +154,23 @@ describe('command-line errors: one line, exit status 2', () => {
     [['etsi-qkd', 'sam', 'sunny', 'get-key', '--size', '12x'], "manager: error: --size: expected a positive integer number of bits, got '12x'"],
     [['etsi-qkd', 'sam', 'sunny', 'get-key-pair', '--size', '0'], "manager: error: --size: expected a positive integer number of bits, got '0'"],
     [['etsi-qkd', 'sam', 'sunny', 'get-key-with-key-ids'], "manager: error: missing required argument 'key_id'"],
+    [['generate'], 'manager: error: generate: missing command (choose from compose, k8s)'],
+    [['generate', 'helm'], "manager: error: generate: invalid command 'helm' (choose from compose, k8s)"],
+    [['generate', 'compose', '--namespace', 'x'], "manager: error: unknown option '--namespace'"],
+    [['generate', 'k8s', '--namespace', 'Lab_1'], "manager: error: --namespace: expected a Kubernetes namespace name (lower-case letters, digits and '-', at most 63), got 'Lab_1'"],
+    [['generate', 'compose', '--image', 'my image'], "manager: error: --image: expected an image reference such as dske:latest, got 'my image'"],
+    [['--hub', 'hank', 'generate', 'k8s'], 'manager: error: generate k8s does not take --hub: it covers the whole topology'],
+    [['--url-base', 'http://127.0.0.1', 'generate', 'compose'], 'manager: error: generate compose does not take --url-base: it covers the whole topology'],
+    [['tls'], 'manager: error: tls: missing command (choose from create)'],
+    [['tls', 'create', '--host', 'a b'], "manager: error: --host: expected a host name or an IPv4 address, got 'a b'"],
+    [['tls', 'create', '--host', '300.1.1.1'], "manager: error: --host: expected a host name or an IPv4 address, got '300.1.1.1'"],
+    [['--client', 'carol', 'tls', 'create'], 'manager: error: tls create does not take --client: it covers the whole topology'],
+    [['--url-base', 'http://127.0.0.1', 'start'], 'manager: error: start does not take --url-base: it starts local node processes (status, stop and etsi-qkd take them)'],
+    [['--node-url', 'hank=http://h:1', 'start'], 'manager: error: start does not take --node-url: it starts local node processes (status, stop and etsi-qkd take them)'],
+    [['--url-base', 'http://127.0.0.1:8100', 'status'], "manager: error: --url-base: 'http://127.0.0.1:8100' names a port, but each node has its own: leave the port out (it comes from the port plan) or write {port}"],
+    [['--url-base', 'http://{node}:{port}', 'status'], 'manager: error: --url-base: unknown placeholder {node} (use {port}, {kind}, {name})'],
+    [['--node-url', 'hank', 'status'], "manager: error: --node-url: expected NAME=URL, got 'hank'"],
+    [['status', '--url-base', 'http://127.0.0.1'], "manager: error: unknown option '--url-base'"],
   ];
   for (const [args, line] of cases) {
     it(`${args.join(' ') || '(nothing)'}`, async () => {
@@ -128,6 +206,13 @@ describe('topology errors: the loader message with the file name as given, exit 
     expect(err).toEqual(['dske-config.yaml: cannot read the topology file (no such file)']);
     expect(code).toBe(1);
     rmSync(dir, { recursive: true });
+  });
+
+  it('--node-url names an unknown node: exit 1, nothing done', async () => {
+    const { code, out, err } = await run(['--node-url', 'hugh=http://127.0.0.1:1', 'status']);
+    expect(err).toEqual(["manager: error: --node-url: unknown node 'hugh' (not in dske-config.yaml)"]);
+    expect(out).toEqual([]);
+    expect(code).toBe(1);
   });
 
   it('unknown SAE IDs are named', async () => {

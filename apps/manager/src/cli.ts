@@ -6,12 +6,15 @@
  * arguments through to a second small program of operations.
  */
 import { Command, Option } from 'commander';
-import { DEFAULT_CONFIG_FILE } from '@dske/topology';
+import { DEFAULT_CONFIG_FILE, DEFAULT_IMAGE, DEFAULT_NAMESPACE, type DeployTarget } from '@dske/topology';
 import { etsiCommand, type EtsiOperation } from './commands/etsi-qkd';
+import { DEPLOY_TARGETS, generateCommand, parseImage, parseNamespace, type GenerateOptions } from './commands/generate';
 import { startCommand, type StartOptions } from './commands/start';
 import { statusCommand } from './commands/status';
 import { stopCommand } from './commands/stop';
+import { DEFAULT_TLS_DIR, parseHost, tlsCreateCommand, type TlsCreateOptions } from './commands/tls';
 import { loadContext, type GlobalOptions } from './context';
+import { parseNodeUrl, parseUrlBase } from './endpoints';
 import { UsageError } from './errors';
 import { useArgparseHelp } from './help-format';
 import type { ManagerIo } from './io';
@@ -19,7 +22,7 @@ import { STATE_DIR } from './node-processes';
 import { DEFAULT_PORT_WAIT_SECS, DEFAULT_READY_WAIT_SECS, PORT_WAIT_ENV, READY_WAIT_ENV } from './timings';
 
 export const PROGRAM = 'manager';
-const COMMANDS = ['start', 'stop', 'status', 'etsi-qkd'];
+const COMMANDS = ['start', 'stop', 'status', 'etsi-qkd', 'generate', 'tls'];
 const OPERATIONS = ['get-key', 'get-key-with-key-ids', 'get-key-pair', 'get-status'];
 
 export const MAIN_EPILOG = `\
@@ -36,11 +39,42 @@ it still runs the command this manager started; stop fails if any node could
 not be stopped (for instance, it was not running). --client and --hub may be
 repeated and combined; an unknown name is an error and nothing is done.
 
+A deployed topology (docker compose, Kubernetes): with --url-base URL, status,
+stop and etsi-qkd reach each node at URL:PORT/KIND/NAME (PORT from the port
+plan), e.g. --url-base http://127.0.0.1 for compose's published ports, or
+after \`kubectl port-forward svc/NAME PORT:PORT\` for every node. A URL with
+{port}, {kind} or {name} is a template filled in per node, e.g.
+--url-base 'http://{name}.dske.svc:{port}'. --node-url NAME=URL reaches node
+NAME at URL/KIND/NAME instead (repeatable). Such nodes are only asked to
+stop; stop then waits until they no longer answer (no local ports or PIDs).
+start only starts local processes and refuses both options.
+
+With tls_dir in the topology ('${PROGRAM} tls create' writes the files),
+clients serve HTTPS: the manager checks their certificates against ca.crt,
+and etsi-qkd presents the encryptor's certificate (sae-SAE.crt) instead of
+the lab mode's Authorization header. Hubs stay on HTTP.
+
 environment:
   ${PORT_WAIT_ENV}   seconds start and stop wait for free ports (default: ${DEFAULT_PORT_WAIT_SECS})
   ${READY_WAIT_ENV}  seconds start waits for nodes to be ready (default: ${DEFAULT_READY_WAIT_SECS})
 
 exit status: 0 on success, 1 on failure, 2 on a command-line error.`;
+
+export const GENERATE_EPILOG = `\
+Files are written relative to the current directory and overwritten;
+generated files of deploy/k8s that the topology no longer gives are removed.
+Each file's header names the topology file and the command that regenerates
+it. Nothing is written when the topology file is invalid. --check writes
+nothing and fails (exit status 1) listing the files that differ.`;
+
+export const TLS_EPILOG = `\
+The files: ca.crt and ca.key (the lab CA), kme-CLIENT.crt/.key (each client's
+server certificate, for its name, localhost, 127.0.0.1 and every --host) and
+sae-SAE.crt/.key (each encryptor's client certificate, its SAE ID in the
+subject CN). Keys are written with mode 0600. Existing files are replaced
+only with --force. With tls_dir in the topology, start gives the clients
+these files and they serve the ETSI API over mutual TLS; restart the
+clients after replacing them. A lab PKI is for testing, not for production.`;
 
 /** Repeatable options collect into a list. */
 const collect = (value: string, previous: string[]): string[] => [...previous, value];
@@ -70,6 +104,32 @@ function configure(cmd: Command, io: ManagerIo): Command {
     });
 }
 
+/** A command made of subcommands (generate, tls): a missing or unknown one is a one-line usage error. */
+function group(parent: Command, io: ManagerIo, name: string, description: string): Command {
+  return configure(parent.command(name), io)
+    .description(description)
+    .allowExcessArguments()
+    .action((_opts, self: Command) => {
+      const choices = self.commands.map((c) => c.name()).join(', ');
+      const given = self.args[0];
+      throw new UsageError(given === undefined ? `${name}: missing command (choose from ${choices})` : `${name}: invalid command '${given}' (choose from ${choices})`);
+    });
+}
+
+/** Options of the program that a command cannot use, named in one usage error. */
+function refuseOptions(command: string, opts: GlobalOptions, which: ReadonlyArray<'filters' | 'addresses'>, why: string): void {
+  const given: string[] = [];
+  if (which.includes('filters')) {
+    if ((opts.client ?? []).length > 0) given.push('--client');
+    if ((opts.hub ?? []).length > 0) given.push('--hub');
+  }
+  if (which.includes('addresses')) {
+    if (opts.urlBase !== undefined) given.push('--url-base');
+    if ((opts.nodeUrl ?? []).length > 0) given.push('--node-url');
+  }
+  if (given.length > 0) throw new UsageError(`${command} does not take ${given.join(' or ')}: ${why}`);
+}
+
 export function buildProgram(io: ManagerIo, options: CliOptions = {}): Command {
   const program = configure(new Command(PROGRAM), io)
     .description('DSKE Manager')
@@ -78,19 +138,25 @@ export function buildProgram(io: ManagerIo, options: CliOptions = {}): Command {
     .addOption(new Option('--config <CONFIG_FILE>', `Configuration file name (default: ${DEFAULT_CONFIG_FILE})`))
     .addOption(new Option('--client <CLIENT>', 'Filter on client name').argParser(collect).default([]))
     .addOption(new Option('--hub <HUB>', 'Filter on hub name').argParser(collect).default([]))
+    .addOption(new Option('--url-base <URL>', 'Reach deployed nodes at URL:PORT, or a {port}/{kind}/{name} template').argParser(parseUrlBase))
+    .addOption(new Option('--node-url <NAME=URL>', 'Reach node NAME at URL (repeatable; over --url-base)').argParser(parseNodeUrl).default([]))
     .action((_opts, cmd: Command) => {
       const given = cmd.args[0];
       throw new UsageError(given === undefined ? `missing command (choose from ${COMMANDS.join(', ')})` : `invalid command '${given}' (choose from ${COMMANDS.join(', ')})`);
     });
   useArgparseHelp(program, {
-    usage: `${PROGRAM} [-h] [--config CONFIG_FILE] [--client CLIENT] [--hub HUB] {${COMMANDS.join(',')}} ...`,
+    usage: `${PROGRAM} [-h] [--config CONFIG_FILE] [--client CLIENT] [--hub HUB] [--url-base URL] [--node-url NAME=URL] {${COMMANDS.join(',')}} ...`,
     epilog: MAIN_EPILOG,
   });
-  const context = () => loadContext(program.opts<GlobalOptions>(), io);
+  const globals = () => program.opts<GlobalOptions>();
+  const context = () => loadContext(globals(), io);
 
   const simple = (name: string, description: string, run: () => Promise<void>) =>
     useArgparseHelp(configure(program.command(name), io).description(description).action(run), { usage: `${PROGRAM} ${name} [-h]` });
-  simple('start', 'Start all hubs and clients', () => startCommand(context(), options.start));
+  simple('start', 'Start all hubs and clients', () => {
+    refuseOptions('start', globals(), ['addresses'], 'it starts local node processes (status, stop and etsi-qkd take them)');
+    return startCommand(context(), options.start);
+  });
   simple('stop', 'Stop all hubs and clients', () => stopCommand(context()));
   simple('status', 'Report status for all hubs and clients', () => statusCommand(context()));
 
@@ -113,7 +179,52 @@ export function buildProgram(io: ManagerIo, options: CliOptions = {}): Command {
       const operation = await parseOperation(operations, args.slice(i));
       if (operation !== undefined) await etsiCommand(context(), sae[0], sae[1], operation);
     });
+
+  addGenerate(program, io, globals, context);
+  addTls(program, io, globals, context);
   return program;
+}
+
+type Globals = () => GlobalOptions;
+type Context = () => ReturnType<typeof loadContext>;
+
+function addGenerate(program: Command, io: ManagerIo, globals: Globals, context: Context): void {
+  const generate = group(program, io, 'generate', 'Generate deployment files from the topology');
+  useArgparseHelp(generate, { usage: `${PROGRAM} generate [-h] {${DEPLOY_TARGETS.join(',')}} ...`, epilog: GENERATE_EPILOG });
+  const imageOption = () => new Option('--image <IMAGE>', `Image of the hub and client containers (default: ${DEFAULT_IMAGE})`).argParser(parseImage);
+  const checkOption = () => new Option('--check', 'Write nothing; fail if the files differ from what the topology gives');
+  const target = (name: DeployTarget, description: string, usage: string) =>
+    useArgparseHelp(
+      configure(generate.command(name), io)
+        .description(description)
+        .action((opts: GenerateOptions) => {
+          refuseOptions(`generate ${name}`, globals(), ['filters', 'addresses'], 'it covers the whole topology');
+          return generateCommand(context(), name, opts);
+        }),
+      { usage: `${PROGRAM} generate ${name} ${usage}`, epilog: GENERATE_EPILOG },
+    );
+  target('compose', 'Write docker-compose.generated.yml (docker compose up)', '[-h] [--image IMAGE] [--check]').addOption(imageOption()).addOption(checkOption());
+  target('k8s', 'Write deploy/k8s/ (kubectl apply -k deploy/k8s)', '[-h] [--image IMAGE] [--namespace NAMESPACE] [--check]')
+    .addOption(imageOption())
+    .addOption(new Option('--namespace <NAMESPACE>', `Kubernetes namespace (default: ${DEFAULT_NAMESPACE})`).argParser(parseNamespace))
+    .addOption(checkOption());
+}
+
+function addTls(program: Command, io: ManagerIo, globals: Globals, context: Context): void {
+  const tls = group(program, io, 'tls', 'Lab PKI for mutual TLS');
+  useArgparseHelp(tls, { usage: `${PROGRAM} tls [-h] {create} ...` });
+  useArgparseHelp(
+    configure(tls.command('create'), io)
+      .description('Create a lab CA and certificates for every client (KME) and encryptor (SAE)')
+      .addOption(new Option('--dir <DIR>', `Directory for the files (default: the topology's tls_dir, else ${DEFAULT_TLS_DIR} next to CONFIG_FILE)`))
+      .addOption(new Option('--host <HOST>', "Another name or IPv4 address in the clients' certificates (repeatable)").argParser(parseHost).default([]))
+      .addOption(new Option('--force', 'Replace existing files'))
+      .action((opts: TlsCreateOptions) => {
+        refuseOptions('tls create', globals(), ['filters', 'addresses'], 'it covers the whole topology');
+        return tlsCreateCommand(context(), opts);
+      }),
+    { usage: `${PROGRAM} tls create [-h] [--dir DIR] [--host HOST] [--force]`, epilog: TLS_EPILOG },
+  );
 }
 
 /** The etsi-qkd operations; parsing resolves to the chosen one (undefined after --help). */

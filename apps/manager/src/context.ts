@@ -1,6 +1,7 @@
-/** What every command starts from: the loaded topology, the selected nodes, the timings. */
+/** What every command starts from: the loaded topology, the selected nodes, where they are, the timings. */
 import { resolve } from 'node:path';
 import { DEFAULT_CONFIG_FILE, loadTopology, TopologyError, type Topology } from '@dske/topology';
+import { Endpoints, type NodeUrl, type UrlBase } from './endpoints';
 import { ConfigError } from './errors';
 import type { ManagerIo } from './io';
 import { selectNodes, type Selection } from './selection';
@@ -11,6 +12,8 @@ export interface GlobalOptions {
   config?: string;
   client?: string[];
   hub?: string[];
+  urlBase?: UrlBase;
+  nodeUrl?: NodeUrl[];
 }
 
 export interface ManagerContext {
@@ -18,8 +21,16 @@ export interface ManagerContext {
   topology: Topology;
   selection: Selection;
   timings: Timings;
+  /** Where each node is reached (local processes, or --url-base/--node-url), and the lab PKI with tls_dir. */
+  endpoints: Endpoints;
   /** The topology file as the user named it, for messages. */
   configName: string;
+}
+
+/** A topology error reworded with the file name the user typed rather than the absolute path. */
+export function asConfigError(error: TopologyError, configName: string): ConfigError {
+  const { line, field, code, reason } = error;
+  return new ConfigError(new TopologyError({ file: configName, line, field, code, reason }).message);
 }
 
 export function loadContext(options: GlobalOptions, io: ManagerIo): ManagerContext {
@@ -30,10 +41,9 @@ export function loadContext(options: GlobalOptions, io: ManagerIo): ManagerConte
     topology = loadTopology(resolve(io.cwd, configName));
   } catch (error) {
     if (!(error instanceof TopologyError)) throw error;
-    // Reworded with the name the user typed rather than the absolute path.
-    const { line, field, code, reason } = error;
-    throw new ConfigError(new TopologyError({ file: configName, line, field, code, reason }).message);
+    throw asConfigError(error, configName);
   }
   const selection = selectNodes(topology, { clients: options.client ?? [], hubs: options.hub ?? [] }, configName);
-  return { io, topology, selection, timings, configName };
+  const endpoints = new Endpoints(topology, { urlBase: options.urlBase, nodeUrls: options.nodeUrl }, configName);
+  return { io, topology, selection, timings, endpoints, configName };
 }

@@ -4,7 +4,8 @@
  * gave it PSRD). A bound port is not enough, since the first key request
  * would then fail. A node whose process exits ends the wait at once.
  */
-import { DEFAULT_HOST, type NodePlan } from '@dske/topology';
+import type { NodePlan } from '@dske/topology';
+import type { Endpoints } from './endpoints';
 import { HttpFailure, httpRequest } from './http';
 import type { LaunchedNode } from './node-processes';
 import { waitLoop } from './wait-loop';
@@ -24,22 +25,25 @@ export class NodesExited extends Error {
 }
 
 export interface ReadinessOptions {
+  /** Where each node answers (HTTPS for the clients of a topology with tls_dir). */
+  endpoints: Endpoints;
   timeoutMs: number;
   pollEveryMs: number;
   reportEveryMs: number;
   onStillWaiting(nodes: NodePlan[]): void;
 }
 
-export const readyUrl = (node: NodePlan): string => `http://${DEFAULT_HOST}:${node.port}/readyz`;
+export const readyUrl = (endpoints: Endpoints, node: NodePlan): string => `${endpoints.of(node).root}/readyz`;
 
-async function probe(node: NodePlan): Promise<string | undefined> {
+async function probe(endpoints: Endpoints, node: NodePlan): Promise<string | undefined> {
   try {
-    const answer = await httpRequest('GET', readyUrl(node), { timeoutMs: 2000 });
+    const answer = await httpRequest('GET', readyUrl(endpoints, node), { timeoutMs: 2000, tls: endpoints.tlsFor(node) });
     if (answer.status === 200) return undefined;
     const message = (answer.json as { message?: unknown } | undefined)?.message;
     return `readyz answered ${answer.status}${typeof message === 'string' ? `: ${message}` : ''}`;
   } catch (error) {
-    return error instanceof HttpFailure ? `no answer on port ${node.port} (${error.reason})` : String(error);
+    if (error instanceof HttpFailure) return `no answer ${endpoints.where(node)} (${error.reason})`;
+    return error instanceof Error ? error.message : String(error);
   }
 }
 
@@ -51,7 +55,7 @@ export async function waitForReady(launched: readonly LaunchedNode[], options: R
     ...options,
     onStillWaiting: (nodes) => options.onStillWaiting(nodes.map((n) => n.node)),
     pending: async () => {
-      const results = await Promise.all(pending.map((n) => probe(n.node)));
+      const results = await Promise.all(pending.map((n) => probe(options.endpoints, n.node)));
       // Checked after the probe: a node that died while we asked is caught now, not a poll later.
       const exited = launched.filter((n) => n.exit !== undefined);
       if (exited.length > 0) throw new NodesExited(exited);

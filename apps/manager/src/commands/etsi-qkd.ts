@@ -1,14 +1,15 @@
 /**
  * `etsi-qkd MASTER SLAVE ...`: the ETSI GS QKD 014 calls an encryptor (SAE)
- * would make, sent to the right client (KME) with the SAE's identity (lab
- * mode: `Authorization: Bearer <SAE ID>`). Get Key and Status go to the
- * master SAE's client; Get Key with Key IDs goes to the slave SAE's client.
+ * would make, sent to the right client (KME) with the SAE's identity: in lab
+ * mode `Authorization: Bearer <SAE ID>` over HTTP; with tls_dir, mutual TLS
+ * with the SAE's certificate (sae-<SAE>.crt/.key) and no Authorization
+ * header. Get Key and Status go to the master SAE's client; Get Key with Key
+ * IDs goes to the slave SAE's client.
  */
 import type { ClientPlan } from '@dske/topology';
 import type { ManagerContext } from '../context';
 import { ManagerError } from '../errors';
 import { HttpFailure, httpRequest, type HttpAnswer } from '../http';
-import { nodeBaseUrl } from '../node-urls';
 import { etsiHeader, prettyBody, type EtsiCall } from '../output';
 
 export type EtsiOperation =
@@ -42,6 +43,8 @@ export async function etsiCommand(ctx: ManagerContext, master: string, slave: st
       await call(ctx, { api: 'Status', client: pair.masterClient, master, slave }, `${encodeURIComponent(slave)}/status`, master);
       return;
     case 'get-key-pair':
+      // Both encryptors' certificates (with tls_dir) before the first call, so a missing one costs no key.
+      ctx.endpoints.tlsFor(pair.slaveClient, slave);
       await getKeyPair(ctx, pair, operation.size);
       return;
   }
@@ -74,16 +77,20 @@ async function getKeyPair(ctx: ManagerContext, pair: Pair, size: number | undefi
   throw new ManagerError(`the slave's key ${fetched.key_ID} differs from the master's key ${made.key_ID}`);
 }
 
-/** Prints the header and the answer; anything but 200 is a failure. */
-async function call(ctx: ManagerContext, etsi: EtsiCall, path: string, bearer: string): Promise<HttpAnswer> {
+/** Prints the header and the answer; anything but 200 is a failure. `caller` is the SAE making the call. */
+async function call(ctx: ManagerContext, etsi: EtsiCall, path: string, caller: string): Promise<HttpAnswer> {
+  const { endpoints } = ctx;
+  // Read before the header: a missing certificate is the failure, not the call.
+  const tls = endpoints.tlsFor(etsi.client, caller);
   ctx.io.out(etsiHeader(etsi));
-  const url = `${nodeBaseUrl(etsi.client)}/etsi/api/v1/keys/${path}`;
+  const url = `${endpoints.of(etsi.client).api}/etsi/api/v1/keys/${path}`;
+  const headers: Record<string, string> = tls === undefined ? { authorization: `Bearer ${caller}` } : {};
   let answer: HttpAnswer;
   try {
-    answer = await httpRequest('GET', url, { headers: { authorization: `Bearer ${bearer}` }, timeoutMs: ctx.timings.requestMs });
+    answer = await httpRequest('GET', url, { headers, tls, timeoutMs: ctx.timings.requestMs });
   } catch (error) {
     if (!(error instanceof HttpFailure)) throw error;
-    throw new ManagerError(`client (KME) ${etsi.client.name} on port ${etsi.client.port} did not answer: ${error.reason}`);
+    throw new ManagerError(`client (KME) ${etsi.client.name} ${endpoints.where(etsi.client)} did not answer: ${error.reason}`);
   }
   ctx.io.out(prettyBody(answer.text, answer.json));
   if (answer.status !== 200) throw new ManagerError(`ETSI QKD API returned status ${answer.status}`);

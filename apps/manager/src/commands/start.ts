@@ -7,6 +7,7 @@
 import { existsSync } from 'node:fs';
 import type { ManagerContext } from '../context';
 import { ManagerError } from '../errors';
+import { CREATE_HINT } from '../lab-pki-files';
 import { launchNode, logFileName, logTail, nodeProgram, removePidRecord, terminate, type LaunchedNode, type NodeKind } from '../node-processes';
 import { startingLine, stillWaitingLine, waitingLine } from '../output';
 import { waitForFreePorts } from '../port-wait';
@@ -26,6 +27,13 @@ export async function startCommand(ctx: ManagerContext, options: StartOptions = 
   for (const kind of new Set(selection.nodes.map((n) => n.kind))) {
     const program = programFor(kind);
     if (!existsSync(program)) throw new ManagerError(`the ${kind} program ${program} is missing; build it with 'npm run build'`);
+  }
+  // With tls_dir the clients serve HTTPS with the lab PKI: a missing file would only show as a client dying during start.
+  const pki = ctx.endpoints.pki;
+  const clients = selection.nodes.filter((n) => n.kind === 'client');
+  if (pki !== undefined && clients.length > 0) {
+    const missing = pki.missingFor(clients);
+    if (missing.length > 0) throw new ManagerError(`tls_dir ${pki.dir} lacks ${missing.join(', ')}; ${CREATE_HINT}`);
   }
 
   io.out(waitingLine(selection.label, 'stopped'));
@@ -49,6 +57,7 @@ export async function startCommand(ctx: ManagerContext, options: StartOptions = 
   io.out(waitingLine(selection.label, 'started'));
   try {
     const notReady = await waitForReady(launched, {
+      endpoints: ctx.endpoints,
       timeoutMs: timings.readyWaitMs,
       pollEveryMs: timings.pollEveryMs,
       reportEveryMs: timings.readyReportEveryMs,

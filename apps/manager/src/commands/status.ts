@@ -7,24 +7,24 @@ import type { NodePlan } from '@dske/topology';
 import type { ManagerContext } from '../context';
 import { ManagerError, reasonOf } from '../errors';
 import { HttpFailure, httpRequest } from '../http';
-import { nodeBaseUrl } from '../node-urls';
 import { prettyBody, statusHeader } from '../output';
-import { describeNode, describeNodes } from '../selection';
+import { describeNodes } from '../selection';
 
 export async function statusCommand(ctx: ManagerContext): Promise<void> {
-  const { io } = ctx;
+  const { io, endpoints } = ctx;
   const failed: NodePlan[] = [];
   for (const node of ctx.selection.nodes) {
     io.out(statusHeader(node));
     try {
-      const answer = await httpRequest('GET', `${nodeBaseUrl(node)}/mgmt/v1/status`, { timeoutMs: ctx.timings.requestMs });
+      const url = `${endpoints.of(node).api}/mgmt/v1/status`;
+      const answer = await httpRequest('GET', url, { timeoutMs: ctx.timings.requestMs, tls: endpoints.tlsFor(node) });
       if (answer.status === 200) {
         io.out(prettyBody(answer.text, answer.json));
         continue;
       }
-      io.err(`Could not get status of ${describeNode(node)} on port ${node.port}: mgmt status answered ${answer.status}`);
+      io.err(`Could not get status of ${endpoints.describe(node)}: mgmt status answered ${answer.status}`);
     } catch (error) {
-      io.err(`Could not get status of ${describeNode(node)} on port ${node.port}: ${error instanceof HttpFailure ? error.reason : reasonOf(error)}`);
+      io.err(`Could not get status of ${endpoints.describe(node)}: ${error instanceof HttpFailure ? error.reason : reasonOf(error)}`);
     }
     failed.push(node);
   }

@@ -3,43 +3,62 @@
  * before hubs, last-started first; end by PID a node that does not answer but
  * is still running the command this manager started; then wait until the
  * ports are free, so that the next `start` can bind them at once.
+ *
+ * A node reached through --url-base or --node-url may run anywhere (a
+ * container, a pod): it is only asked to stop, and then awaited until it no
+ * longer answers; no local port or PID is involved.
  */
 import type { NodePlan } from '@dske/topology';
 import type { ManagerContext } from '../context';
 import { ManagerError, reasonOf } from '../errors';
 import { HttpFailure, httpRequest } from '../http';
 import { isRecordedProcessRunning, readPidRecord, removePidRecord, removeStateDirIfEmpty, terminate, type PidRecord } from '../node-processes';
-import { nodeBaseUrl } from '../node-urls';
 import { stillWaitingLine, stoppingLine, waitingLine } from '../output';
-import { waitForFreePorts } from '../port-wait';
+import { busyNodes } from '../port-wait';
 import { describeNode, describeNodes, stopOrder } from '../selection';
-import { sleep } from '../wait-loop';
+import { sleep, waitLoop } from '../wait-loop';
 
 export async function stopCommand(ctx: ManagerContext): Promise<void> {
   const { io, selection, timings } = ctx;
   const order = stopOrder(selection.nodes);
+  const isRemote = (node: NodePlan) => ctx.endpoints.of(node).remote;
   const notStopped: NodePlan[] = [];
   for (const node of order) {
     io.out(stoppingLine(node));
     const failure = await requestStop(ctx, node);
     if (failure === undefined) continue;
-    io.err(`Could not stop ${describeNode(node)} on port ${node.port}: ${failure}`);
-    if (!(await endByPid(ctx, node))) notStopped.push(node);
+    io.err(`Could not stop ${ctx.endpoints.describe(node)}: ${failure}`);
+    if (isRemote(node) || !(await endByPid(ctx, node))) notStopped.push(node);
   }
 
+  // Local nodes: until their ports are free. Remote nodes that accepted the stop: until they no longer answer.
+  const local = order.filter((node) => !isRemote(node));
+  const remote = order.filter((node) => isRemote(node) && !notStopped.includes(node));
   io.out(waitingLine(selection.label, 'stopped'));
-  const busy = await waitForFreePorts(order, {
+  const left = await waitLoop({
     timeoutMs: timings.portWaitMs,
     pollEveryMs: timings.pollEveryMs,
     reportEveryMs: timings.reportEveryMs,
     onStillWaiting: (nodes) => io.out(stillWaitingLine(describeNodes(nodes), 'stopped')),
+    pending: async () => {
+      const [busy, answering] = await Promise.all([busyNodes(local), answeringNodes(ctx, remote)]);
+      return order.filter((node) => busy.includes(node) || answering.includes(node));
+    },
   });
-  await Promise.all(order.map((node) => settle(ctx, node)));
+  await Promise.all(local.map((node) => settle(ctx, node)));
+  // A remote node may be one this manager started here: forget its pid file once that process is gone (never signal it).
+  for (const node of remote) runningRecord(ctx, node);
   removeStateDirIfEmpty(io.cwd);
 
+  const busy = left.filter((node) => !isRemote(node));
   if (busy.length > 0) {
     const which = busy.map((n) => `${describeNode(n)} (port ${n.port})`).join(', ');
     throw new ManagerError(`ports still in use after ${timings.portWaitMs / 1000} s: ${which}`);
+  }
+  const answering = left.filter(isRemote);
+  if (answering.length > 0) {
+    const which = answering.map((n) => `${describeNode(n)} (${ctx.endpoints.of(n).root})`).join(', ');
+    throw new ManagerError(`still answering after ${timings.portWaitMs / 1000} s: ${which}`);
   }
   if (notStopped.length > 0) {
     throw new ManagerError(`${notStopped.length} of ${order.length} nodes could not be stopped (not running?): ${describeNodes(notStopped)}`);
@@ -49,11 +68,27 @@ export async function stopCommand(ctx: ManagerContext): Promise<void> {
 /** Undefined when the node accepted the stop, else why not. */
 async function requestStop(ctx: ManagerContext, node: NodePlan): Promise<string | undefined> {
   try {
-    const answer = await httpRequest('POST', `${nodeBaseUrl(node)}/mgmt/v1/stop`, { timeoutMs: ctx.timings.stopRequestMs });
+    const url = `${ctx.endpoints.of(node).api}/mgmt/v1/stop`;
+    const answer = await httpRequest('POST', url, { timeoutMs: ctx.timings.stopRequestMs, tls: ctx.endpoints.tlsFor(node) });
     return answer.status === 200 ? undefined : `mgmt stop answered ${answer.status}`;
   } catch (error) {
     return error instanceof HttpFailure ? error.reason : reasonOf(error);
   }
+}
+
+/** The nodes that still answer at their URL (any HTTP answer to /readyz counts). */
+async function answeringNodes(ctx: ManagerContext, nodes: readonly NodePlan[]): Promise<NodePlan[]> {
+  const answers = await Promise.all(
+    nodes.map(async (node) => {
+      try {
+        await httpRequest('GET', `${ctx.endpoints.of(node).root}/readyz`, { timeoutMs: 2000, tls: ctx.endpoints.tlsFor(node) });
+        return true;
+      } catch {
+        return false;
+      }
+    }),
+  );
+  return nodes.filter((_, i) => answers[i]);
 }
 
 /** A recorded node process that is still ours, else undefined (and its stale pid file goes). */
