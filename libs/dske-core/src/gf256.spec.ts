@@ -1,20 +1,10 @@
 import fc from 'fast-check';
 import { split as ossSplit } from 'shamir-secret-sharing';
 import { describe, expect, it } from 'vitest';
-import { DskeError, DskeErrorCode } from './errors';
 import { gfAdd, gfDiv, gfInv, gfMul, gfMulAccumulate, gfMulTable, lagrangeWeights } from './gf256';
 import { splitKey } from './shamir';
+import { expectCode } from './test-helpers/expect-code';
 
-function expectCode(fn: () => unknown, code: DskeErrorCode): void {
-  let caught: unknown;
-  try {
-    fn();
-  } catch (error) {
-    caught = error;
-  }
-  expect(caught).toBeInstanceOf(DskeError);
-  expect((caught as DskeError).code).toBe(code);
-}
 
 /** Carry-less "Russian peasant" multiplication, reduced by 0x11B; independent of the tables. */
 function peasantMul(a: number, b: number): number {

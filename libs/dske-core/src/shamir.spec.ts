@@ -1,20 +1,10 @@
 import { createHmac } from 'node:crypto';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { DskeError, DskeErrorCode } from './errors';
 import { gfMulAccumulate, lagrangeWeights } from './gf256';
 import { DIGEST_X, MAX_SHARES, MIN_KEY_BYTES, RandomFill, SECRET_X, Share, recoverKey, recoverKeyRobust, splitKey } from './shamir';
+import { expectCode } from './test-helpers/expect-code';
 
-function expectCode(fn: () => unknown, code: DskeErrorCode): void {
-  let caught: unknown;
-  try {
-    fn();
-  } catch (error) {
-    caught = error;
-  }
-  expect(caught).toBeInstanceOf(DskeError);
-  expect((caught as DskeError).code).toBe(code);
-}
 
 /** Deterministic RandomFill (mulberry32) that records every buffer it fills. */
 function seededRandom(seed: number): RandomFill & { draws: Uint8Array[] } {

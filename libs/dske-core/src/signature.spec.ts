@@ -1,7 +1,6 @@
 import { createHmac } from 'node:crypto';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { DskeError, DskeErrorCode } from './errors';
 import { PsrdBlock } from './psrd/block';
 import { Fragment, fragmentsToText } from './psrd/fragment';
 import { PsrdPool } from './psrd/pool';
@@ -14,17 +13,8 @@ import {
   signMessage,
   verifyMessage,
 } from './signature';
+import { expectCode } from './test-helpers/expect-code';
 
-function expectCode(fn: () => unknown, code: DskeErrorCode): void {
-  let caught: unknown;
-  try {
-    fn();
-  } catch (error) {
-    caught = error;
-  }
-  expect(caught).toBeInstanceOf(DskeError);
-  expect((caught as DskeError).code).toBe(code);
-}
 
 const A = '0b2f7c1e-3d4a-4b5c-8d6e-7f8091a2b3c4';
 const B = '9a8b7c6d-5e4f-4a3b-9c2d-1e0f2a3b4c5d';

@@ -1,18 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { DskeError, DskeErrorCode } from '../errors';
 import { PsrdBlock } from './block';
 import { UUID_PATTERN } from './fragment';
+import { expectCode } from '../test-helpers/expect-code';
 
-function expectCode(fn: () => unknown, code: DskeErrorCode): void {
-  let caught: unknown;
-  try {
-    fn();
-  } catch (error) {
-    caught = error;
-  }
-  expect(caught).toBeInstanceOf(DskeError);
-  expect((caught as DskeError).code).toBe(code);
-}
 
 const UUID = '6f1c2a3b-4d5e-4f60-8a9b-0c1d2e3f4a5b';
 /** Bytes 1..size, so every byte is nonzero and a wiped byte shows as 0. */

@@ -1,19 +1,9 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { DskeError, DskeErrorCode } from '../errors';
 import { Allocation } from './allocation';
 import { Fragment, UUID_PATTERN, assertFragmentShape, fragmentsFromText, fragmentsToText } from './fragment';
+import { expectCode } from '../test-helpers/expect-code';
 
-function expectCode(fn: () => unknown, code: DskeErrorCode): void {
-  let caught: unknown;
-  try {
-    fn();
-  } catch (error) {
-    caught = error;
-  }
-  expect(caught).toBeInstanceOf(DskeError);
-  expect((caught as DskeError).code).toBe(code);
-}
 
 const A = '0b2f7c1e-3d4a-4b5c-8d6e-7f8091a2b3c4';
 const B = 'ffffffff-0000-4000-8000-000000000001';

@@ -5,17 +5,8 @@ import { Allocation } from './allocation';
 import { PsrdBlock } from './block';
 import { Fragment, fragmentsFromText, fragmentsToText } from './fragment';
 import { PoolOwner, PsrdPool } from './pool';
+import { expectCode } from '../test-helpers/expect-code';
 
-function expectCode(fn: () => unknown, code: DskeErrorCode): void {
-  let caught: unknown;
-  try {
-    fn();
-  } catch (error) {
-    caught = error;
-  }
-  expect(caught).toBeInstanceOf(DskeError);
-  expect((caught as DskeError).code).toBe(code);
-}
 
 interface BlockSpec {
   uuid: string;
