@@ -1,4 +1,4 @@
-import { ApiProperty } from '@nestjs/swagger';
+import { ApiProperty, IntersectionType, OmitType } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import {
   ArrayMaxSize, IsArray, IsObject, IsBase64, IsIn, IsInt, IsNotEmpty, IsString, IsUUID, Matches, Max, MaxLength, Min, ValidateNested, ArrayMinSize,
@@ -71,71 +71,12 @@ export class AllocationDto implements AllocationWire {
   fragments!: FragmentDto[];
 }
 
-export class PostKeyShareDto implements PostKeyShareRequest {
-  @ApiProperty({ example: 'carol' })
-  @IsString() @Matches(NAME, { message: NAME_MESSAGE })
-  master_client_name!: string;
-
-  @ApiProperty({ example: 'sam' })
-  @IsString() @Matches(NAME, { message: NAME_MESSAGE })
-  master_sae_id!: string;
-
-  @ApiProperty({ example: 'sunny' })
-  @IsString() @Matches(NAME, { message: NAME_MESSAGE })
-  slave_sae_id!: string;
-
-  @ApiProperty({ format: 'uuid', example: UUID_EXAMPLE })
-  @IsUUID('all')
-  user_key_id!: string;
-
-  @ApiProperty({ minimum: 0, maximum: 15, example: 0 })
-  @IsInt() @Min(0) @Max(15)
-  share_index!: number;
-
-  @ApiProperty({ type: AllocationDto, description: 'PSRD bytes (client-allocated pool) that one-time-pad the share' })
-  @IsObject() @ValidateNested() @Type(() => AllocationDto)
-  encryption_key_allocation!: AllocationDto;
-
-  @ApiProperty({ format: 'byte', example: 'JmaqM91DsWC/qlawABoVOw==' })
-  @IsString() @IsNotEmpty() @MaxLength(MAX_SHARE_BASE64) @IsBase64()
-  encrypted_share_value!: string;
-}
-
 export class PostKeyShareResponseDto implements PostKeyShareResponse {
   @ApiProperty({ example: 'hank' })
   hub_name!: string;
 
   @ApiProperty({ format: 'uuid', example: UUID_EXAMPLE })
   user_key_id!: string;
-}
-
-export class GetKeyShareQueryDto implements GetKeyShareQuery {
-  @ApiProperty({ example: 'curtis', description: 'The client asking (it must serve slave_sae_id)' })
-  @IsString() @Matches(NAME, { message: NAME_MESSAGE })
-  client_name!: string;
-
-  @ApiProperty({ example: 'sam' })
-  @IsString() @Matches(NAME, { message: NAME_MESSAGE })
-  master_sae_id!: string;
-
-  @ApiProperty({ example: 'sunny' })
-  @IsString() @Matches(NAME, { message: NAME_MESSAGE })
-  slave_sae_id!: string;
-
-  @ApiProperty({ format: 'uuid', example: UUID_EXAMPLE })
-  @IsUUID('all')
-  key_id!: string;
-}
-
-export class GetKeyShareResponseDto implements GetKeyShareResponse {
-  @ApiProperty({ example: 0 })
-  share_index!: number;
-
-  @ApiProperty({ type: AllocationDto, description: 'PSRD bytes (hub-allocated pool) that one-time-pad the share' })
-  encryption_key_allocation!: AllocationDto;
-
-  @ApiProperty({ format: 'byte', example: 'JmaqM91DsWC/qlawABoVOw==' })
-  encrypted_share_value!: string;
 }
 
 export class ErrorDto {
@@ -176,11 +117,8 @@ export class BatchShareDto {
   encrypted_share_value!: string;
 }
 
-export class PostKeySharesDto {
-  @ApiProperty({ example: 'carol' })
-  @IsString() @Matches(NAME, { message: NAME_MESSAGE })
-  master_client_name!: string;
-
+/** The SAE pair a share belongs to, in every in-band message. */
+export class SaePairDto {
   @ApiProperty({ example: 'sam' })
   @IsString() @Matches(NAME, { message: NAME_MESSAGE })
   master_sae_id!: string;
@@ -188,7 +126,25 @@ export class PostKeySharesDto {
   @ApiProperty({ example: 'sunny' })
   @IsString() @Matches(NAME, { message: NAME_MESSAGE })
   slave_sae_id!: string;
+}
 
+/** A message from the initiating client. */
+export class ShareSenderDto extends SaePairDto {
+  @ApiProperty({ example: 'carol' })
+  @IsString() @Matches(NAME, { message: NAME_MESSAGE })
+  master_client_name!: string;
+}
+
+/** A request from the responder's client. */
+export class ShareFetcherDto extends SaePairDto {
+  @ApiProperty({ example: 'curtis', description: 'The client asking (it must serve slave_sae_id)' })
+  @IsString() @Matches(NAME, { message: NAME_MESSAGE })
+  client_name!: string;
+}
+
+export class PostKeyShareDto extends IntersectionType(ShareSenderDto, BatchShareDto) implements PostKeyShareRequest {}
+
+export class PostKeySharesDto extends ShareSenderDto {
   @ApiProperty({ type: [BatchShareDto], minItems: 1, maxItems: MAX_BATCH })
   @IsArray() @ArrayMinSize(1) @ArrayMaxSize(MAX_BATCH) @ValidateNested({ each: true }) @Type(() => BatchShareDto)
   shares!: BatchShareDto[];
@@ -199,23 +155,19 @@ export class PostKeySharesResponseDto {
   @ApiProperty({ type: [String], example: [UUID_EXAMPLE] }) user_key_ids!: string[];
 }
 
-export class GetKeySharesQueryDto {
-  @ApiProperty({ example: 'curtis' })
-  @IsString() @Matches(NAME, { message: NAME_MESSAGE })
-  client_name!: string;
+export class GetKeyShareQueryDto extends ShareFetcherDto implements GetKeyShareQuery {
+  @ApiProperty({ format: 'uuid', example: UUID_EXAMPLE })
+  @IsUUID('all')
+  key_id!: string;
+}
 
-  @ApiProperty({ example: 'sam' })
-  @IsString() @Matches(NAME, { message: NAME_MESSAGE })
-  master_sae_id!: string;
-
-  @ApiProperty({ example: 'sunny' })
-  @IsString() @Matches(NAME, { message: NAME_MESSAGE })
-  slave_sae_id!: string;
-
+export class GetKeySharesQueryDto extends ShareFetcherDto {
   @ApiProperty({ example: `${UUID_EXAMPLE},0f0e3a4c-1b7e-4c55-9a55-8f5e3a7b2c11`, description: `Comma-separated key IDs (at most ${MAX_BATCH})` })
   @Matches(/^[0-9a-fA-F-]{36}(,[0-9a-fA-F-]{36}){0,127}$/, { message: 'key_ids must be comma-separated UUIDs' })
   key_ids!: string;
 }
+
+export class GetKeyShareResponseDto extends OmitType(BatchShareDto, ['user_key_id'] as const) implements GetKeyShareResponse {}
 
 export class GetKeySharesResponseDto {
   @ApiProperty({ type: [BatchShareDto] }) shares!: BatchShareDto[];
