@@ -7,3 +7,4 @@ export * from './bootstrap';
 export * from './node-cli';
 export * from './status.dto';
 export * from './no-query';
+export * from './mgmt-controller';

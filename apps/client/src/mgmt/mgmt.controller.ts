@@ -1,7 +1,7 @@
-import { Controller, Get, HttpCode, Post } from '@nestjs/common';
+import { Controller, Get } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiProperty, ApiTags } from '@nestjs/swagger';
 import type { ClientStatus } from '@dske/core';
-import { NodeLifecycle, NoQueryParams, PoolStatusDto, StopResponseDto } from '@dske/service-runtime';
+import { MgmtControllerBase, NodeLifecycle, NoQueryParams, PoolStatusDto } from '@dske/service-runtime';
 import { PeerHubs } from '../peers/peer-hubs';
 
 export class PeerHubStatusDto {
@@ -20,11 +20,13 @@ export class ClientStatusDto implements ClientStatus {
 
 @ApiTags('mgmt')
 @Controller('mgmt/v1')
-export class ClientMgmtController {
+export class ClientMgmtController extends MgmtControllerBase {
   constructor(
     private readonly peers: PeerHubs,
-    private readonly lifecycle: NodeLifecycle,
-  ) {}
+    lifecycle: NodeLifecycle,
+  ) {
+    super(lifecycle);
+  }
 
   @Get('status')
   @NoQueryParams()
@@ -32,14 +34,5 @@ export class ClientMgmtController {
   @ApiOkResponse({ type: ClientStatusDto })
   status(): ClientStatusDto {
     return this.peers.status();
-  }
-
-  @Post('stop')
-  @HttpCode(200)
-  @ApiOperation({ summary: 'Answer, then stop this node cleanly' })
-  @ApiOkResponse({ type: StopResponseDto })
-  stop(): StopResponseDto {
-    this.lifecycle.stopSoon('stop requested through mgmt API');
-    return { status: 'stopping' };
   }
 }

@@ -1,7 +1,7 @@
-import { Controller, Get, HttpCode, Inject, Post } from '@nestjs/common';
+import { Controller, Get, Inject } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiProperty, ApiTags } from '@nestjs/swagger';
 import type { HubStatus } from '@dske/core';
-import { NodeLifecycle, NoQueryParams, PoolStatusDto, StopResponseDto } from '@dske/service-runtime';
+import { MgmtControllerBase, NodeLifecycle, NoQueryParams, PoolStatusDto } from '@dske/service-runtime';
 import { HUB_CONFIG, HubConfig } from '../hub-config';
 import { PeerClientRegistry } from '../peers/peer-client-registry';
 import { SHARE_STORE, ShareStore } from '../shares/share-store';
@@ -27,13 +27,15 @@ export class HubStatusDto implements HubStatus {
 }
 @ApiTags('mgmt')
 @Controller('mgmt/v1')
-export class HubMgmtController {
+export class HubMgmtController extends MgmtControllerBase {
   constructor(
     private readonly registry: PeerClientRegistry,
     @Inject(SHARE_STORE) private readonly store: ShareStore,
     @Inject(HUB_CONFIG) private readonly config: HubConfig,
-    private readonly lifecycle: NodeLifecycle,
-  ) {}
+    lifecycle: NodeLifecycle,
+  ) {
+    super(lifecycle);
+  }
 
   @Get('status')
   @NoQueryParams()
@@ -51,14 +53,5 @@ export class HubMgmtController {
       })),
       shares: await this.store.list(),
     };
-  }
-
-  @Post('stop')
-  @HttpCode(200)
-  @ApiOperation({ summary: 'Answer, then stop this node cleanly' })
-  @ApiOkResponse({ type: StopResponseDto })
-  stop(): StopResponseDto {
-    this.lifecycle.stopSoon('stop requested through mgmt API');
-    return { status: 'stopping' };
   }
 }
