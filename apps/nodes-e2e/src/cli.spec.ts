@@ -41,13 +41,13 @@ describe('hub --help', () => {
     expect(stderr).toBe('');
     const lines = stdout.split('\n');
     expect(lines[0]).toBe('Usage: hub [options] [name]');
-    expect(lines).toContain('  --port <PORT>                              TCP port to listen on (default: 8100, env: DSKE_PORT)');
+    expect(lines).toContain('  -p, --port <PORT>                          TCP port to listen on (default: 8100, env: DSKE_PORT)');
     expect(lines).toContain(
       '  --share-timeout-secs <SHARE_TIMEOUT_SECS>  Seconds a stored key share waits for its responder before it is deleted (default: 60, env: DSKE_SHARE_TIMEOUT_SECS)',
     );
     expect(lines).toContain('  -h, --help                                 show this help message and exit');
     for (const spec of HUB_SETTINGS) {
-      const line = lines.find((l) => l.startsWith(`  ${spec.flag} `));
+      const line = lines.find((l) => l.startsWith(`  ${spec.flag} `) || l.startsWith(`  -p, ${spec.flag} `));
       expect(line, spec.flag).toBeDefined();
       expect(line).toContain(spec.default === undefined ? `(env: ${spec.env})` : `(default: ${spec.default}, env: ${spec.env})`);
     }
@@ -87,7 +87,7 @@ describe('bad flag values: exit 2 with one line on stderr naming the flag', () =
     ['port abc', 'hub', ['hank', '--port', 'abc'], {}, "hub: error: --port: expected an integer from 1 to 65535, got 'abc'"],
     ['port 70000', 'hub', ['hank', '--port', '70000'], {}, "hub: error: --port: expected an integer from 1 to 65535, got '70000'"],
     ['port 0', 'client', ['carol', '--port', '0', ...hubs], {}, "client: error: --port: expected an integer from 1 to 65535, got '0'"],
-    ['port missing its value', 'hub', ['hank', '--port'], {}, "hub: error: option '--port <PORT>' argument missing"],
+    ['port missing its value', 'hub', ['hank', '--port'], {}, "hub: error: option '-p, --port <PORT>' argument missing"],
     ['share timeout 0', 'hub', ['hank', '--port', '1', '--share-timeout-secs', '0'], {}, "hub: error: --share-timeout-secs: expected an integer from 1 to 2147483, got '0'"],
     ['redis URL of another scheme', 'hub', ['hank', '--port', '1', '--redis-url', 'http://127.0.0.1:6379'], {}, "hub: error: --redis-url: expected a URL starting with redis:// or rediss://, got 'http://127.0.0.1:6379'"],
     ['unknown hub flag', 'hub', ['hank', '--port', '1', '--bogus'], {}, "hub: error: unknown option '--bogus'"],
@@ -135,7 +135,8 @@ describe('settings from environment variables', () => {
     expect(status.status).toBe(200);
     expect(status.body.name).toBe('envhub');
 
-    const flagged = spawnNode('hub', 'flaghub', port + 1, ['flaghub', '--port', String(port + 1)], cleanEnv({ DSKE_PORT: '1' }));
+    // -p is the user guide's short form of --port.
+    const flagged = spawnNode('hub', 'flaghub', port + 1, ['flaghub', '-p', String(port + 1)], cleanEnv({ DSKE_PORT: '1' }));
     started.push(flagged);
     await waitForReady(`http://127.0.0.1:${port + 1}/healthz`, flagged);
   });

@@ -35,7 +35,9 @@ export function parseNodeCommandLine(
     });
   for (const spec of specs) {
     const placeholder = spec.key.toUpperCase();
-    const flags = isList(spec) ? `${spec.flag} <${placeholder}...>` : `${spec.flag} <${placeholder}>`;
+    // The user guide's hub takes -p as well as --port.
+    const long = program === 'hub' && spec.key === 'port' ? `-p, ${spec.flag}` : spec.flag;
+    const flags = isList(spec) ? `${long} <${placeholder}...>` : `${long} <${placeholder}>`;
     const option = new Option(flags, spec.description).env(spec.env);
     // The second argument is what --help shows: 8100, as in the user guide, rather than "8100".
     if (spec.default !== undefined) option.default(String(spec.default), String(spec.default));
