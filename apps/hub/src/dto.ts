@@ -1,7 +1,7 @@
 import { ApiProperty, IntersectionType, OmitType } from '@nestjs/swagger';
-import { Type } from 'class-transformer';
+import { Transform, Type } from 'class-transformer';
 import {
-  ArrayMaxSize, IsArray, IsObject, IsBase64, IsIn, IsInt, IsNotEmpty, IsString, IsUUID, Matches, Max, MaxLength, Min, ValidateNested, ArrayMinSize,
+  ArrayMaxSize, ArrayUnique, IsArray, IsObject, IsBase64, IsIn, IsInt, IsNotEmpty, IsString, IsUUID, Matches, Max, MaxLength, Min, ValidateNested, ArrayMinSize,
 } from 'class-validator';
 import type {
   AllocationWire, GetKeyShareQuery, GetKeyShareResponse, PostKeyShareRequest, PostKeyShareResponse, PsrdResponse, RegistrationRequest, RegistrationResponse,
@@ -20,7 +20,7 @@ export class RegistrationDto implements RegistrationRequest {
   client_name!: string;
 
   @ApiProperty({ example: ['sam'], type: [String], description: 'SAE IDs of the encryptors attached to the client' })
-  @IsArray() @ArrayMaxSize(256) @IsString({ each: true }) @Matches(NAME, { each: true, message: 'each value in $property must be a lower-case DNS label' })
+  @IsArray() @ArrayMaxSize(256) @ArrayUnique({ message: 'encryptor_names must not repeat' }) @IsString({ each: true }) @Matches(NAME, { each: true, message: 'each value in $property must be a lower-case DNS label' })
   encryptor_names!: string[];
 }
 
@@ -39,7 +39,9 @@ export class PsrdQueryDto {
   pool_owner!: 'client' | 'hub';
 
   @ApiProperty({ minimum: 1, maximum: MAX_PSRD_BLOCK_SIZE, example: 1000, description: 'Block size in bytes' })
-  @Type(() => Number) @IsInt() @Min(1) @Max(MAX_PSRD_BLOCK_SIZE)
+  // Plain decimal digits only: Number() would also take '1e3', '0x10' or ' 10'.
+  @Transform(({ value }) => (typeof value === 'string' && /^[0-9]{1,10}$/.test(value) ? Number(value) : NaN))
+  @IsInt({ message: 'size must be a decimal integer' }) @Min(1) @Max(MAX_PSRD_BLOCK_SIZE)
   size!: number;
 }
 

@@ -105,7 +105,7 @@ describe('bad flag values: exit 2 with one line on stderr naming the flag', () =
     ['hub URL of another scheme', 'client', ['carol', '--port', '1', '--hubs', 'ftp://127.0.0.1/hub/h'], {}, "client: error: --hubs: expected a URL starting with http:// or https://, got 'ftp://127.0.0.1/hub/h'"],
     ['upper-case node name', 'hub', ['Hank', '--port', '1'], {}, "hub: error: node name 'Hank' must be a lower-case DNS label"],
     ['no node name', 'hub', ['--port', '1'], {}, 'hub: error: missing node name (argument or DSKE_NAME)'],
-    ['DSKE_PORT abc', 'hub', ['hank'], { DSKE_PORT: 'abc' }, "hub: error: --port: expected an integer from 1 to 65535, got 'abc'"],
+    ['DSKE_PORT abc', 'hub', ['hank'], { DSKE_PORT: 'abc' }, "hub: error: --port: expected an integer from 1 to 65535, got 'abc' (from DSKE_PORT)"],
     [
       'DSKE_MIN_NR_SHARES 9 with 3 hubs in DSKE_HUBS', 'client', ['carol'],
       { DSKE_PORT: '1', DSKE_HUBS: 'http://127.0.0.1:9/hub/ha,http://127.0.0.1:9/hub/hb,http://127.0.0.1:9/hub/hc', DSKE_MIN_NR_SHARES: '9' },

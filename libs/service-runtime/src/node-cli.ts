@@ -63,7 +63,9 @@ export function parseNodeCommandLine(
     try {
       settings[spec.key] = parseSettingValue(spec, Array.isArray(raw) ? raw.join(' ') : raw);
     } catch (error) {
-      fail(error instanceof SettingError ? error.message : String(error));
+      // Name the variable when the bad value came from the environment.
+      const fromEnv = command.getOptionValueSource(attribute) === 'env' ? ` (from ${spec.env})` : '';
+      fail(error instanceof SettingError ? `${error.message}${fromEnv}` : String(error));
     }
   }
   return { name: name!, settings };
