@@ -39,6 +39,7 @@ export class TopologyHarness {
   readonly hubs = new Map<string, NodeProcess>();
   readonly clients = new Map<string, NodeProcess>();
   readonly hubUrls: string[] = [];
+  private readonly hubCommand = new Map<string, { args: string[]; env?: NodeJS.ProcessEnv }>();
   private constructor(
     private readonly basePort: number,
     private readonly clientScheme: 'http' | 'https' = 'http',
@@ -55,6 +56,7 @@ export class TopologyHarness {
         harness.hubUrls.push(`http://127.0.0.1:${base + i}/hub/${name}`);
         const args = [name, '--port', String(base + i), '--share-timeout-secs', String(options.shareTimeoutSecs ?? 60)];
         if (options.redisUrl) args.push('--redis-url', options.redisUrl);
+        harness.hubCommand.set(name, { args, env: options.env });
         harness.hubs.set(name, spawnNode('hub', name, base + i, args, options.env));
       });
       clients.forEach((client, j) => {
@@ -100,6 +102,17 @@ export class TopologyHarness {
 
   clientUrl(name: string): string {
     return `${this.clientScheme}://127.0.0.1:${this.client(name).port}/client/${name}`;
+  }
+
+  /** Kill a hub and start it again on the same port: it comes back without any state. */
+  async restartHub(name: string): Promise<NodeProcess> {
+    const old = this.hub(name);
+    await old.kill();
+    const { args, env } = this.hubCommand.get(name)!;
+    const node = spawnNode('hub', name, old.port, args, env);
+    this.hubs.set(name, node);
+    await waitForReady(`http://127.0.0.1:${node.port}/readyz`, node);
+    return node;
   }
 
   async close(): Promise<void> {

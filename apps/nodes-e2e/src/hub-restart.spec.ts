@@ -1,0 +1,54 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { httpJson, TopologyHarness } from '@dske/test-support';
+import { EtsiCaller } from './etsi-client';
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+// k = number of hubs, so every key needs every hub: a hub that lost its state must be rejoined.
+describe('a hub that restarts without state', () => {
+  let topology: TopologyHarness;
+  let etsi: EtsiCaller;
+
+  beforeAll(async () => {
+    topology = await TopologyHarness.start({
+      hubs: ['ha', 'hb', 'hc'],
+      clients: [
+        { name: 'ca', encryptors: ['sa'] },
+        { name: 'cb', encryptors: ['sb'] },
+      ],
+      minNrShares: 3,
+    });
+    etsi = new EtsiCaller(topology);
+  });
+  afterAll(async () => {
+    await topology?.close();
+  });
+
+  async function keyPair(): Promise<{ made: number; fetched?: number }> {
+    const made = await etsi.getKey('ca', 'sa', 'sb');
+    if (made.status !== 200) return { made: made.status };
+    const fetched = await etsi.getKeyWithIds('cb', 'sa', 'sb', made.body.keys[0].key_ID);
+    expect(fetched.status === 200 ? fetched.body.keys[0].key : undefined).toBe(fetched.status === 200 ? made.body.keys[0].key : undefined);
+    return { made: 200, fetched: fetched.status };
+  }
+
+  it('clients register again when the hub says it does not know them, and keys flow again', async () => {
+    expect(await keyPair()).toEqual({ made: 200, fetched: 200 });
+
+    await topology.restartHub('hb');
+    const fresh = await httpJson<{ peer_clients: unknown[] }>('GET', `${topology.hubUrl('hb')}/mgmt/v1/status`);
+    expect(fresh.body.peer_clients).toEqual([]);
+
+    // The first calls meet "client.unknown" and trigger re-registration; within seconds pairs work again.
+    let result = await keyPair();
+    for (let attempt = 0; attempt < 30 && (result.made !== 200 || result.fetched !== 200); attempt++) {
+      await sleep(500);
+      result = await keyPair();
+    }
+    expect(result).toEqual({ made: 200, fetched: 200 });
+
+    const status = await httpJson<{ peer_clients: Array<{ client_name: string }> }>('GET', `${topology.hubUrl('hb')}/mgmt/v1/status`);
+    expect(status.body.peer_clients.map((c) => c.client_name).sort()).toEqual(['ca', 'cb']);
+    expect(topology.client('ca').log()).toContain('Hub hb does not know this client; registering again');
+  });
+});
