@@ -51,4 +51,19 @@ describe('a hub that restarts without state', () => {
     expect(status.body.peer_clients.map((c) => c.client_name).sort()).toEqual(['ca', 'cb']);
     expect(topology.client('ca').log()).toContain('Hub hb does not know this client; registering again');
   });
+
+  it('a client whose pools were reset behind its back (its name registered afresh) notices and registers again', async () => {
+    expect(await keyPair()).toEqual({ made: 200, fetched: 200 });
+    // The oob family is unauthenticated: anyone can register a client name afresh, wiping its pools on the hub.
+    const reset = await httpJson('PUT', `${topology.hubUrl('hc')}/dske/oob/v1/registration`, { body: { client_name: 'ca', encryptor_names: ['sa'] } });
+    expect(reset.status).toBe(200);
+
+    let result = await keyPair();
+    for (let attempt = 0; attempt < 30 && (result.made !== 200 || result.fetched !== 200); attempt++) {
+      await sleep(500);
+      result = await keyPair();
+    }
+    expect(result).toEqual({ made: 200, fetched: 200 });
+    expect(topology.client('ca').log()).toContain('Hub hc does not hold the PSRD blocks this client uses; registering again');
+  });
 });

@@ -161,7 +161,6 @@ describe('in-band api security, as a client signing its own messages', () => {
         `${blockUuid}:x:32%${mac}`,
         `${blockUuid}:-1:32%${mac}`,
         `${blockUuid}:0%${mac}`,
-        `${randomUUID()}:0:32%${mac}`,
         `${blockUuid}:${blockSize - 1}:32%${mac}`,
         `${blockUuid}:0:16,${blockUuid}:8:16%${mac}`,
       ];
@@ -170,6 +169,8 @@ describe('in-band api security, as a client signing its own messages', () => {
         expect(response.status, header).toBe(400);
         expectHubError(response, 400, 'signature.malformed');
       }
+      // A block the hub never gave this client: 400 too, with the code that tells a client to re-register.
+      expectHubError(await sender.postShare(body, `${randomUUID()}:0:32%${mac}`), 400, 'psrd.unknown-block');
       // The reference's hole: a zero-length key makes an HMAC anyone can compute.
       const zero = sender.postShare(body, signWith([{ block_uuid: blockUuid, start: 1500, size: 0 }], new Uint8Array(0), '', body));
       expectHubError(await zero, 400, 'signature.malformed');

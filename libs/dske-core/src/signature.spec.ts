@@ -249,12 +249,13 @@ describe('signMessage / verifyMessage', () => {
     expect(peer.unusedBytes).toBe(108);
   });
 
-  it('an allocation the peer pool refuses is signature.malformed and spends nothing', () => {
+  it('an allocation the peer pool refuses is signature.malformed (psrd.unknown-block for a block it lacks) and spends nothing', () => {
     const { local, peer, uuids } = pair([40, 100]);
     const header = signMessage(local, query, body);
     const macText = header.split('%')[1];
+    // A block the receiver does not hold means the two pools are out of step, not a malformed header.
+    expectCode(() => verifyMessage(peer, `${B}:0:32%${macText}`, query, body), 'psrd.unknown-block');
     for (const bad of [
-      `${B}:0:32`, // unknown block
       `${uuids[0]}:0:31`, // too short
       `${uuids[0]}:0:33`, // too long
       `${uuids[0]}:20:32`, // beyond the block

@@ -71,7 +71,9 @@ export function verifyMessage(peerPool: PsrdPool, header: unknown, query: Bytes,
   try {
     key = peerPool.peek(fragments, SIGNING_KEY_BYTES);
   } catch (error) {
-    throw new DskeError('signature.malformed', `${SIGNATURE_HEADER} allocation: ${(error as Error).message}`);
+    // An unknown block keeps its own code: the pools are out of step and the sender should re-register.
+    const code = error instanceof DskeError && error.code === 'psrd.unknown-block' ? error.code : 'signature.malformed';
+    throw new DskeError(code, `${SIGNATURE_HEADER} allocation: ${(error as Error).message}`);
   }
   const expected = computeMac(key, query, body);
   if (!timingSafeEqual(expected, mac)) throw new DskeError('signature.invalid', `${SIGNATURE_HEADER} does not match the message`);

@@ -91,10 +91,19 @@ export class HubConnection {
     return this.registering;
   }
 
-  /** A hub that lost its state answers client.unknown: start over with it. */
+  /**
+   * A hub that lost its state answers client.unknown; one whose pools for us
+   * were reset (someone registered our name afresh) names no block we sent
+   * (psrd.unknown-block). Either way: start over with it.
+   */
   private noteResponse(response: HubResponse): void {
-    if (response.status === 400 && errorCode(response) === 'client.unknown' && this.registered) {
+    if (response.status !== 400 || !this.registered) return;
+    const code = errorCode(response);
+    if (code === 'client.unknown') {
       this.logger.warn(`Hub ${this.hubName} does not know this client; registering again`);
+      void this.startRegistration();
+    } else if (code === 'psrd.unknown-block') {
+      this.logger.warn(`Hub ${this.hubName} does not hold the PSRD blocks this client uses; registering again`);
       void this.startRegistration();
     }
   }

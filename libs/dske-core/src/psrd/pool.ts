@@ -92,7 +92,13 @@ export class PsrdPool {
     const claimed = new Map<string, Array<[number, number]>>();
     for (const f of fragments) {
       const entry = this.blocks.get(f.block_uuid.toLowerCase());
-      if (!entry) throw new DskeError('psrd.unknown-block', `block ${f.block_uuid} is not in the ${this.owner} pool`);
+      if (!entry) {
+        // A recently emptied block is known: naming it again is a replay, not a pool out of step.
+        if (this.dropped.has(f.block_uuid.toLowerCase())) {
+          throw new DskeError('psrd.already-used', `block ${f.block_uuid} of the ${this.owner} pool is used up`);
+        }
+        throw new DskeError('psrd.unknown-block', `block ${f.block_uuid} is not in the ${this.owner} pool`);
+      }
       if (!Number.isSafeInteger(f.size) || f.size < 1) {
         throw new DskeError('psrd.invalid-size', `fragment size must be >= 1, got ${f.size}`);
       }
