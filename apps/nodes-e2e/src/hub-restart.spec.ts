@@ -66,4 +66,26 @@ describe('a hub that restarts without state', () => {
     expect(result).toEqual({ made: 200, fetched: 200 });
     expect(topology.client('ca').log()).toContain('Hub hc does not hold the PSRD blocks this client uses; registering again');
   });
+
+  it('a hub pool holding blocks that someone else fetched in the client\'s name is noticed when the hub uses them', async () => {
+    expect(await keyPair()).toEqual({ made: 200, fetched: 200 });
+    // A stranger fetches hub-allocated PSRD in cb's name; the hub will sign with it once its older blocks run out.
+    for (let i = 0; i < 3; i++) {
+      const stray = await httpJson('GET', `${topology.hubUrl('ha')}/dske/oob/v1/psrd?client_name=cb&pool_owner=hub&size=1000`);
+      expect(stray.status).toBe(200);
+    }
+    // Drain the hub's older blocks for cb with big keys fetched by cb (each costs key bytes + 32 from that pool).
+    let result = await keyPair();
+    for (let attempt = 0; attempt < 40 && !topology.client('cb').log().includes('Hub ha uses PSRD blocks this client does not hold'); attempt++) {
+      const big = await etsi.getKey('ca', 'sa', 'sb', 'size=8192');
+      if (big.status === 200) await etsi.getKeyWithIds('cb', 'sa', 'sb', big.body.keys[0].key_ID);
+    }
+    expect(topology.client('cb').log()).toContain('Hub ha uses PSRD blocks this client does not hold; registering again');
+    result = await keyPair();
+    for (let attempt = 0; attempt < 30 && (result.made !== 200 || result.fetched !== 200); attempt++) {
+      await sleep(500);
+      result = await keyPair();
+    }
+    expect(result).toEqual({ made: 200, fetched: 200 });
+  });
 });

@@ -1,7 +1,7 @@
 import { Logger } from '@nestjs/common';
 import {
   GetKeyShareResponse, PostKeyShareRequest, PsrdBlock, PsrdPool, PsrdResponse, SIGNATURE_HEADER, SIGNING_KEY_BYTES,
-  assertFragmentShape, otpXor, signMessage, verifyMessage,
+  assertFragmentShape, isDskeError, otpXor, signMessage, verifyMessage,
 } from '@dske/core';
 import { MAX_PSRD_BLOCK_SIZE } from '@dske/topology';
 import { ClientConfig } from '../client-config';
@@ -108,6 +108,14 @@ export class HubConnection {
     }
   }
 
+  /** The hub named a block we never got (its pool for us holds blocks fetched by someone else): start over. */
+  private noteOutOfStep(error: unknown): void {
+    if (isDskeError(error, 'psrd.unknown-block') && this.registered) {
+      this.logger.warn(`Hub ${this.hubName} uses PSRD blocks this client does not hold; registering again`);
+      void this.startRegistration();
+    }
+  }
+
   private pool(side: PoolSide): PsrdPool {
     return side === 'local' ? this.localPool : this.peerPool;
   }
@@ -184,6 +192,7 @@ export class HubConnection {
       try {
         verifyMessage(this.peerPool, response.headers[SIGNATURE_HEADER.toLowerCase()], '', response.body);
       } catch (error) {
+        this.noteOutOfStep(error);
         throw new HubCallError(this.hubName, 'bad-response', `hub ${this.hubName} response signature: ${(error as Error).message}`);
       } finally {
         this.refillIfLow('peer');
@@ -261,6 +270,7 @@ export class HubConnection {
         return { x: received[i].share_index, data: otpXor(e, pad) };
       });
     } catch (error) {
+      this.noteOutOfStep(error);
       throw new HubCallError(this.hubName, 'bad-response', `hub ${this.hubName} sent unusable shares: ${(error as Error).message}`);
     } finally {
       this.refillIfLow('peer');
