@@ -12,9 +12,9 @@
  * The whole topology is loaded and every file rendered before anything is
  * written, so an invalid topology file leaves the files on disk untouched.
  */
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
-import { compareGenerated, DEFAULT_CONFIG_FILE, GENERATED_MARKER, KUBERNETES_DIR, loadTopology, renderDeployFiles, TopologyError } from '@dske/topology';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { compareGenerated, DEFAULT_CONFIG_FILE, displayPath, existingGeneratedFiles, loadTopology, renderDeployFiles, TopologyError } from '@dske/topology';
 
 const PROGRAM = 'generate-deploy';
 const REPO_ROOT = resolve(__dirname, '..', '..');
@@ -47,24 +47,6 @@ function parseArgs(argv: readonly string[]): Options {
   return options;
 }
 
-/** The file as the header shows it: relative to the root, with forward slashes, so the output does not depend on where the repository lives. */
-function displayName(root: string, file: string): string {
-  const rel = relative(root, file);
-  const shown = rel === '' || rel.startsWith('..') || isAbsolute(rel) ? file : rel;
-  return shown.split(sep).join('/');
-}
-
-/** Generated files already in deploy/k8s (recognised by the header), relative to the root. */
-function existingGenerated(root: string): string[] {
-  const dir = join(root, KUBERNETES_DIR);
-  if (!existsSync(dir)) return [];
-  return readdirSync(dir)
-    .filter((name) => /\.ya?ml$/.test(name))
-    .map((name) => `${KUBERNETES_DIR}/${name}`)
-    .filter((path) => readFileSync(join(root, path), 'utf8').startsWith(GENERATED_MARKER))
-    .sort();
-}
-
 function readIfExists(path: string): string | undefined {
   return existsSync(path) ? readFileSync(path, 'utf8') : undefined;
 }
@@ -72,13 +54,13 @@ function readIfExists(path: string): string | undefined {
 function main(argv: readonly string[]): number {
   const options = parseArgs(argv);
   // The loader's errors name the file as the user gave it (or relative to the working directory).
-  const configArg = options.config ?? displayName(process.cwd(), join(options.root, DEFAULT_CONFIG_FILE));
-  const sourceFile = displayName(options.root, resolve(configArg));
+  const configArg = options.config ?? displayPath(process.cwd(), join(options.root, DEFAULT_CONFIG_FILE));
+  const sourceFile = displayPath(options.root, resolve(configArg));
   const topology = loadTopology(configArg);
   const files = renderDeployFiles(topology, { sourceFile });
 
   const onDisk: Record<string, string | undefined> = {};
-  for (const path of [...Object.keys(files), ...existingGenerated(options.root)]) onDisk[path] = readIfExists(join(options.root, path));
+  for (const path of [...Object.keys(files), ...existingGeneratedFiles(options.root)]) onDisk[path] = readIfExists(join(options.root, path));
   const drift = compareGenerated(files, onDisk);
 
   if (options.check) {

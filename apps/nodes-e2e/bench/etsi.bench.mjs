@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import testSupport from '../../../libs/test-support/dist/index.js';
 import labPki from '../../../libs/lab-pki/dist/index.js';
+import { percentile, startWatchdog } from './bench-support.mjs';
 
 const { TopologyHarness, httpJson, httpsJson, httpsAgent } = testSupport;
 const { createLabPki } = labPki;
@@ -21,13 +22,8 @@ const MIN_NR_SHARES = 3;
 const CASE_MS = Number(process.env.BENCH_CASE_MS ?? 3000);
 const WATCHDOG_MS = 110_000;
 
-const watchdog = setTimeout(() => {
-  console.error(`benchmark exceeded ${WATCHDOG_MS / 1000} s; stopping`);
-  process.exit(1); // test-support kills every node it spawned on exit
-}, WATCHDOG_MS);
-for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => process.exit(130));
+const watchdog = startWatchdog(WATCHDOG_MS);
 
-const percentile = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))];
 
 /** `concurrency` loops of get key (sam -> sunny at carol) for CASE_MS; keys/s and request latency. */
 async function measure(getKey, number, concurrency) {

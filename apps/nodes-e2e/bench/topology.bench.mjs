@@ -5,6 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import testSupport from '../../../libs/test-support/dist/index.js';
+import { percentile, startWatchdog } from './bench-support.mjs';
 
 const { TopologyHarness, httpJson } = testSupport;
 
@@ -27,13 +28,8 @@ const PAIRS = [
 ];
 
 let topology;
-const watchdog = setTimeout(() => {
-  console.error(`benchmark exceeded ${WATCHDOG_MS / 1000} s; stopping`);
-  process.exit(1); // test-support kills every node it spawned on exit
-}, WATCHDOG_MS);
-for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => process.exit(130));
+const watchdog = startWatchdog(WATCHDOG_MS);
 
-const percentile = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))];
 const ms = (v) => `${v.toFixed(1)} ms`;
 
 /** One key pair: get key at the master's client, get key with key IDs at the slave's client. */

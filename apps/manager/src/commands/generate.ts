@@ -6,12 +6,13 @@
  * as they were. `--check` writes nothing and fails when the files on disk
  * differ from what the topology gives.
  */
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import {
+  displayPath,
+  existingGeneratedFiles,
   compareGenerated,
   COMPOSE_FILE,
-  GENERATED_MARKER,
   KUBERNETES_DIR,
   renderCompose,
   renderKubernetes,
@@ -44,30 +45,6 @@ export function parseImage(value: string): string {
   return value;
 }
 
-/**
- * The topology file as the generated header names it: relative to the
- * current directory when inside it, with forward slashes, so that the output
- * does not depend on where the directory lives (as tools/generate-deploy does
- * for the repository).
- */
-export function sourceFileName(cwd: string, configName: string): string {
-  const file = resolve(cwd, configName);
-  const rel = relative(cwd, file);
-  const shown = rel === '' || rel.startsWith('..') || isAbsolute(rel) ? file : rel;
-  return shown.split(sep).join('/');
-}
-
-/** Generated files already in deploy/k8s (recognised by the header), relative to the current directory. */
-function existingGenerated(cwd: string): string[] {
-  const dir = join(cwd, KUBERNETES_DIR);
-  if (!existsSync(dir)) return [];
-  return readdirSync(dir)
-    .filter((name) => /\.ya?ml$/.test(name))
-    .map((name) => `${KUBERNETES_DIR}/${name}`)
-    .filter((path) => readFileSync(join(cwd, path), 'utf8').startsWith(GENERATED_MARKER))
-    .sort();
-}
-
 function render(ctx: ManagerContext, target: DeployTarget, options: GenerateOptions, sourceFile: string): Record<string, string> {
   try {
     if (target === 'compose') return { [COMPOSE_FILE]: renderCompose(ctx.topology, { sourceFile, image: options.image }) };
@@ -83,13 +60,13 @@ function render(ctx: ManagerContext, target: DeployTarget, options: GenerateOpti
 
 export async function generateCommand(ctx: ManagerContext, target: DeployTarget, options: GenerateOptions): Promise<void> {
   const { io } = ctx;
-  const sourceFile = sourceFileName(io.cwd, ctx.configName);
+  const sourceFile = displayPath(io.cwd, resolve(io.cwd, ctx.configName));
   const files = render(ctx, target, options, sourceFile);
   const paths = Object.keys(files).sort();
 
   if (options.check) {
     const onDisk: Record<string, string | undefined> = {};
-    for (const path of [...paths, ...(target === 'k8s' ? existingGenerated(io.cwd) : [])]) {
+    for (const path of [...paths, ...(target === 'k8s' ? existingGeneratedFiles(io.cwd) : [])]) {
       const file = join(io.cwd, path);
       onDisk[path] = existsSync(file) ? readFileSync(file, 'utf8') : undefined;
     }
@@ -112,7 +89,7 @@ export async function generateCommand(ctx: ManagerContext, target: DeployTarget,
     }
     // Generated earlier for a node that is gone: kustomize would not apply it, but --check would report it.
     if (target === 'k8s') {
-      for (const path of existingGenerated(io.cwd).filter((p) => files[p] === undefined)) {
+      for (const path of existingGeneratedFiles(io.cwd).filter((p) => files[p] === undefined)) {
         rmSync(join(io.cwd, path));
         io.out(`Removed ${path}`);
       }

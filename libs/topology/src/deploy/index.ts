@@ -41,6 +41,7 @@ export {
 } from './kubernetes';
 export { renderTopologyYaml } from './topology-yaml';
 export { compareGenerated, describeDrift, type Drift } from './drift';
+export { displayPath, existingGeneratedFiles } from './generated-files';
 
 /** Both deployments as repository-relative paths -> text: docker-compose.generated.yml and deploy/k8s/*. */
 export function renderDeployFiles(topology: Topology, options: KubernetesOptions): Record<string, string> {
