@@ -119,17 +119,23 @@ export function readinessCheckScript(port: number, tls = false): string {
 }
 
 /** How to regenerate, as the user would type it (the manager's --config defaults to dske-config.yaml). */
-export function regenerateCommand(target: DeployTarget, sourceFile: string): string {
+/** The manager command that writes these files again, with any non-default --image/--namespace. */
+export function regenerateCommand(target: DeployTarget, sourceFile: string, flags: readonly string[] = []): string {
   const config = sourceFile === DEFAULT_CONFIG_FILE ? '' : `--config ${shellWord(sourceFile)} `;
-  return `./manager ${config}generate ${target}`;
+  return [`./manager ${config}generate ${target}`, ...flags.map(shellWord)].join(' ');
 }
 
-export function generatedHeader(target: DeployTarget, sourceFile: string, what: string, notes: readonly string[] = []): string {
+/** --image for an image other than the default (both targets). */
+export function imageFlags(image: string | undefined): string[] {
+  return image !== undefined && image !== DEFAULT_IMAGE ? ['--image', image] : [];
+}
+
+export function generatedHeader(target: DeployTarget, sourceFile: string, what: string, notes: readonly string[] = [], flags: readonly string[] = []): string {
   const source = oneLine(sourceFile);
   return [
     `${GENERATED_MARKER} from ${source}: ${what}.`,
     `# Do not edit by hand: edit ${source} and regenerate with`,
-    `#   ${oneLine(regenerateCommand(target, sourceFile))}`,
+    `#   ${oneLine(regenerateCommand(target, sourceFile, flags))}`,
     ...notes.map((note) => `# ${oneLine(note)}`),
     '',
   ].join('\n');

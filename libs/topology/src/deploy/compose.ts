@@ -7,6 +7,7 @@ import {
   containerEnvironment,
   CONTAINER_TLS_DIR,
   generatedHeader,
+  imageFlags,
   hostTlsDir,
   imageOf,
   readinessCheckScript,
@@ -47,6 +48,8 @@ export function renderCompose(topology: Topology, options: ComposeOptions): stri
     'compose',
     options.sourceFile,
     `${topology.hubs.length} hubs, ${topology.clients.length} clients${bundledRedis ? ' and Redis' : ''}, one service each`,
+    [],
+    imageFlags(options.image),
   );
   const usage = [
     `# Run: docker compose -f ${COMPOSE_FILE} up --build -d`,

@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, 
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { compareGenerated, COMPOSE_FILE, GENERATED_MARKER, KUBERNETES_DIR, loadTopology, renderCompose, renderDeployFiles } from '../index';
+import { compareGenerated, COMPOSE_FILE, GENERATED_MARKER, KUBERNETES_DIR, loadTopology, parseTopology, renderCompose, renderDeployFiles, renderKubernetes } from '../index';
 
 const REPO_ROOT = resolve(__dirname, '..', '..', '..', '..');
 const SCRIPT = join(REPO_ROOT, 'tools', 'dist', 'generate-deploy.js');
@@ -164,5 +164,23 @@ describe('tools/generate-deploy', () => {
     expect(run(root, '--frobnicate').stderr).toBe("generate-deploy: error: unknown argument '--frobnicate'\n");
     expect(run(root, '--config').stderr).toBe('generate-deploy: error: --config needs a value\n');
     expect(snapshot(root)).toEqual({});
+  });
+});
+
+describe('regenerate command in the headers', () => {
+  const topology = parseTopology('hubs: [{name: hank}, {name: helen}]\nmin_nr_shares: 2\nclients: [{name: carol, encryptors: [{name: sam}]}]\n', 'lab.yaml');
+
+  it('names the config file and keeps a non-default image and namespace', () => {
+    expect(renderCompose(topology, { sourceFile: 'lab.yaml', image: 'registry.example.net/dske:0.1' })).toContain(
+      '#   ./manager --config lab.yaml generate compose --image registry.example.net/dske:0.1\n',
+    );
+    const k8s = renderKubernetes(topology, { sourceFile: 'lab.yaml', namespace: 'lab' });
+    expect(k8s['hub-hank.yaml']).toContain('#   ./manager --config lab.yaml generate k8s --namespace lab\n');
+    expect(k8s['kustomization.yaml']).toContain('#   ./manager --config lab.yaml generate k8s --namespace lab\n');
+  });
+
+  it('leaves default options out', () => {
+    expect(renderCompose(topology, { sourceFile: 'dske-config.yaml', image: 'dske:latest' })).toContain('#   ./manager generate compose\n');
+    expect(renderKubernetes(topology, { sourceFile: 'dske-config.yaml', namespace: 'dske' })['namespace.yaml']).toContain('#   ./manager generate k8s\n');
   });
 });

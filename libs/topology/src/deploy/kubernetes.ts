@@ -12,6 +12,7 @@ import {
   containerTopology,
   CONTAINER_TLS_DIR,
   generatedHeader,
+  imageFlags,
   HIDE_PSRD_ENV,
   hostTlsDir,
   imageOf,
@@ -72,16 +73,17 @@ export function renderKubernetes(topology: Topology, options: KubernetesOptions)
     files[`${node.kind}-${node.name}.yaml`] = [k.nodeDeployment(node), k.service(node.name, node.kind, node.port)];
   }
 
+  const flags = [...imageFlags(options.image), ...(namespace !== DEFAULT_NAMESPACE ? ['--namespace', namespace] : [])];
   const what = (docs: K8sObject[]): string => docs.map((d) => `${d.kind} ${(d.metadata as { name: string }).name}`).join(', ');
   const out: Record<string, string> = {};
   const names = Object.keys(files).sort();
   for (const name of [...names, KUSTOMIZATION_FILE].sort()) {
     if (name === KUSTOMIZATION_FILE) {
       const kustomization = { apiVersion: 'kustomize.config.k8s.io/v1beta1', kind: 'Kustomization', resources: names };
-      out[name] = generatedHeader('k8s', options.sourceFile, `the resource list for kubectl apply -k (namespace ${namespace})`, tlsNotes(topology, namespace, options.sourceFile)) + toYaml(kustomization);
+      out[name] = generatedHeader('k8s', options.sourceFile, `the resource list for kubectl apply -k (namespace ${namespace})`, tlsNotes(topology, namespace, options.sourceFile), flags) + toYaml(kustomization);
     } else {
       const docs = files[name];
-      out[name] = generatedHeader('k8s', options.sourceFile, what(docs)) + docs.map((d) => toYaml(d)).join('---\n');
+      out[name] = generatedHeader('k8s', options.sourceFile, what(docs), [], flags) + docs.map((d) => toYaml(d)).join('---\n');
     }
   }
   return out;
