@@ -249,7 +249,7 @@ describe('renderCompose: semantics', () => {
     ]);
     expect(a).not.toMatch(/\d{4}-\d\d-\d\dT/);
     const other = renderCompose(topology, { sourceFile: 'lab/my topology.yaml', image: 'registry.example/dske:1.2' });
-    expect(other).toContain("#   ./manager --config 'lab/my topology.yaml' generate compose\n");
+    expect(other).toContain("#   ./manager --config 'lab/my topology.yaml' generate compose --image registry.example/dske:1.2\n");
     expect(parse(other).services.hank.image).toBe('registry.example/dske:1.2');
   });
 

@@ -217,7 +217,7 @@ describe('renderKubernetes', () => {
     for (const o of all) if (o.kind !== 'Namespace') expect(o.metadata.namespace).toBe('lab-7');
     const hank = all.find((o) => o.kind === 'Deployment' && o.metadata.name === 'hank')!;
     expect(hank.spec.template.spec.containers[0].image).toBe('registry.lab/dske:0.1.0');
-    expect(files['hub-hank.yaml'].split('\n')[2]).toBe('#   ./manager --config x.yaml generate k8s');
+    expect(files['hub-hank.yaml'].split('\n')[2]).toBe('#   ./manager --config x.yaml generate k8s --image registry.lab/dske:0.1.0 --namespace lab-7');
     expect(() => renderKubernetes(TOPOLOGIES['3 hubs, 2 clients'](), { sourceFile: 'x.yaml', namespace: 'Lab_7' })).toThrow(/namespace/);
   });
 
