@@ -103,7 +103,8 @@ export class EtsiKeysService {
   }
 
   async getKeysWithIds(master: string, slave: string, keyIds: string[]): Promise<KeyContainerDto> {
-    if (new Set(keyIds).size !== keyIds.length) throw badRequest('key_IDs shall not repeat');
+    // UUIDs compare without regard to case (hubs store them in lower case).
+    if (new Set(keyIds.map((id) => id.toLowerCase())).size !== keyIds.length) throw badRequest('key_IDs shall not repeat');
     if (master === slave) throw badRequest('master_SAE_ID and slave_SAE_ID shall differ');
     await this.peerKme(master, 'master');
     try {

@@ -6,6 +6,7 @@ import {
 import { MAX_PSRD_BLOCK_SIZE } from '@dske/topology';
 import { ClientConfig } from '../client-config';
 import { HubHttp, HubResponse } from './hub-http';
+import { ETSI_LIMITS } from '../etsi/etsi-limits';
 
 /** Why one hub could not take or give a share; collected into 503 details. */
 export class HubCallError extends Error {
@@ -26,6 +27,10 @@ export interface ShareRoute {
 }
 const OOB = '/dske/oob/v1';
 const API = '/dske/api/v1';
+/** Largest share a hub can hold for us: a share is as long as its key (ETSI max_key_size). */
+const MAX_SHARE_BYTES = ETSI_LIMITS.maxKeySizeBits / 8;
+/** How often a fetch is retried after the hub ran short of PSRD. */
+const PSRD_RETRIES = 5;
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms).unref());
 
 /**
@@ -39,6 +44,8 @@ export class HubConnection {
   private registered = false;
   private registering?: Promise<void>;
   private readonly refills: Partial<Record<PoolSide, Promise<void>>> = {};
+  /** Bytes that callers waiting for a refill of each pool need between them. */
+  private readonly demand: Record<PoolSide, number> = { local: 0, peer: 0 };
   private closed = false;
   private readonly http: HubHttp;
 
@@ -129,9 +136,14 @@ export class HubConnection {
 
   /** Ask the hub for blocks until the pool holds at least `target` unused bytes. */
   fill(side: PoolSide, target: number): Promise<void> {
+    // Not registered (or re-registering): nothing to ask for; the registration refills.
+    if (!this.registered || this.closed || this.pool(side).unusedBytes >= target) return Promise.resolve();
     const running = this.refills[side];
-    if (running) return running.then(() => (this.pool(side).unusedBytes < target ? this.fill(side, target) : undefined));
-    const task = (async () => {
+    if (running) return running.then(() => (this.registered && this.pool(side).unusedBytes < target ? this.fill(side, target) : undefined));
+    // A task whose body needs no await finishes before it is stored: never store a finished task.
+    let finished = false;
+    let task: Promise<void> | undefined = undefined;
+    task = (async () => {
       const owner = side === 'local' ? 'client' : 'hub';
       this.logger.log(`Begin request PSRD task for peer hub ${this.hubName} and pool owner ${side}`);
       try {
@@ -146,11 +158,12 @@ export class HubConnection {
           this.pool(side).addBlock(new PsrdBlock(block.block_uuid, Buffer.from(block.data, 'base64')));
         }
       } finally {
-        this.refills[side] = undefined;
+        finished = true;
+        if (this.refills[side] === task) this.refills[side] = undefined;
         this.logger.log(`Finish request PSRD task for peer hub ${this.hubName} and pool owner ${side}`);
       }
     })();
-    this.refills[side] = task;
+    if (!finished) this.refills[side] = task;
     return task;
   }
 
@@ -162,10 +175,27 @@ export class HubConnection {
   private async withLocal<T>(needed: number, use: () => T): Promise<T> {
     for (let attempt = 0; ; attempt++) {
       if (this.localPool.unusedBytes >= needed) return use();
-      if (attempt >= 5 || !this.registered) {
+      if (attempt >= PSRD_RETRIES || !this.registered) {
         throw new HubCallError(this.hubName, 'refused', `local PSRD pool for hub ${this.hubName} holds ${this.localPool.unusedBytes} bytes, ${needed} needed`);
       }
-      await this.fill('local', needed + this.config.startRequestPsrdThreshold);
+      await this.fillFor('local', needed);
+    }
+  }
+
+  /**
+   * Refill a pool for `needed` more bytes on top of what every other waiting
+   * caller needs, so that a burst of requests is served by one larger refill
+   * instead of each finding the pool drained by the others.
+   */
+  private async fillFor(side: PoolSide, needed: number): Promise<void> {
+    this.demand[side] += needed;
+    // Our copy of the hub-allocated pool still counts bytes the hub has allocated for replies in flight,
+    // so when the hub says it ran short, ask for the demand on top of what our copy shows.
+    const base = side === 'peer' ? this.peerPool.unusedBytes : 0;
+    try {
+      await this.fill(side, base + this.demand[side] + this.config.startRequestPsrdThreshold);
+    } finally {
+      this.demand[side] -= needed;
     }
   }
 
@@ -208,7 +238,7 @@ export class HubConnection {
   async postShares(route: ShareRoute, shares: Array<{ keyId: string; data: Uint8Array }>): Promise<void> {
     this.requireRegistered();
     const total = shares.reduce((n, s) => n + s.data.length, 0);
-    const response = await this.withLocal(total + SIGNING_KEY_BYTES, () => {
+    const send = () => this.withLocal(total + SIGNING_KEY_BYTES, () => {
       const encrypted = shares.map((share) => {
         const pad = this.localPool.allocate(share.data.length);
         return {
@@ -225,6 +255,12 @@ export class HubConnection {
       }
       return this.signedCall('POST', `${API}/key-shares`, '', JSON.stringify({ ...common, shares: encrypted }));
     });
+    let response = await send();
+    // The hub had no PSRD left to sign its reply and stored nothing: top up the pool it allocates from, send again.
+    for (let attempt = 0; attempt < PSRD_RETRIES && response.status === 503 && errorCode(response) === 'psrd.exhausted'; attempt++) {
+      await this.fillFor('peer', SIGNING_KEY_BYTES);
+      response = await send();
+    }
     if (response.status !== 200) throw refusal(this.hubName, response);
   }
 
@@ -241,10 +277,10 @@ export class HubConnection {
     const path = single ? `${API}/key-share` : `${API}/key-shares`;
     const fetchOnce = () => this.withLocal(SIGNING_KEY_BYTES, () => this.signedCall('GET', path, text, ''));
     let response = await fetchOnce();
-    if (response.status === 503 && errorCode(response) === 'psrd.exhausted') {
-      // The hub needs more of the pool it allocates from (large keys): fill it and ask once more.
-      const needed = Number((errorBody(response)?.details as { needed_bytes?: number } | undefined)?.needed_bytes ?? 0);
-      await this.fill('peer', needed + this.config.startRequestPsrdThreshold);
+    // The hub needs more of the pool it allocates from (large keys, or many fetches at once): fill it and ask
+    // again, a bounded number of times. The hub keeps the shares until it can deliver them.
+    for (let attempt = 0; attempt < PSRD_RETRIES && response.status === 503 && errorCode(response) === 'psrd.exhausted'; attempt++) {
+      await this.fillFor('peer', this.boundedNeed(response, keyIds.length));
       response = await fetchOnce();
     }
     if (response.status !== 200) throw refusal(this.hubName, response);
@@ -275,6 +311,17 @@ export class HubConnection {
     } finally {
       this.refillIfLow('peer');
     }
+  }
+
+  /**
+   * How many more bytes a hub says it needs, from an unsigned 503 body: never
+   * more than `keys` of the largest share plus a signature, so a forged answer
+   * cannot make this client pull unbounded PSRD.
+   */
+  private boundedNeed(response: HubResponse, keys: number): number {
+    const claimed = Number((errorBody(response)?.details as { needed_bytes?: unknown } | undefined)?.needed_bytes);
+    const cap = keys * MAX_SHARE_BYTES + SIGNING_KEY_BYTES;
+    return Number.isSafeInteger(claimed) && claimed > 0 ? Math.min(claimed, cap) : SIGNING_KEY_BYTES;
   }
 
   /** The hub's registry of which client serves which SAE (out of band, unsigned). */

@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { Fragment, SIGNING_KEY_BYTES, UUID_PATTERN, otpXor, verifyMessage } from '@dske/core';
+import { Allocation, Fragment, SIGNING_KEY_BYTES, UUID_PATTERN, otpXor, verifyMessage } from '@dske/core';
 import { ApiError, RawMessage } from '@dske/service-runtime';
 import { HUB_CONFIG, HubConfig } from '../hub-config';
 import { PeerClient, PeerClientRegistry } from '../peers/peer-client-registry';
@@ -24,7 +24,7 @@ export class KeyShareService {
   ) {}
 
   /** Checks in PROTOCOL.md order; shares are stored only when every check passes for all of them. */
-  async accept(masterClientName: string, route: ShareRoute, shares: BatchShareDto[], raw: RawMessage): Promise<PeerClient> {
+  async accept(masterClientName: string, route: ShareRoute, shares: BatchShareDto[], raw: RawMessage): Promise<{ client: PeerClient; signingKey: Allocation }> {
     const client = this.registry.get(masterClientName);
     verifyMessage(client.peerPool, raw.signature, raw.query, raw.body);
     if (!client.serves(route.master_sae_id)) {
@@ -39,6 +39,9 @@ export class KeyShareService {
     const encrypted = shares.map((s) => Buffer.from(s.encrypted_share_value, 'base64'));
     const fragments: Fragment[] = shares.flatMap((s) => s.encryption_key_allocation.fragments);
     const pads = client.peerPool.take(fragments, encrypted.reduce((n, e) => n + e.length, 0));
+    // The reply's signing key, before anything is stored. Short of PSRD: 503, nothing stored, and the pads
+    // stay spent on both sides (the client spent them when it sent them), so the pools stay in step.
+    const signingKey = client.localPool.allocate(SIGNING_KEY_BYTES);
     let offset = 0;
     const records: StoredShare[] = shares.map((s, i) => {
       const pad = pads.subarray(offset, offset + encrypted[i].length);
@@ -53,14 +56,15 @@ export class KeyShareService {
     });
     for (const record of records) {
       if (!(await this.store.put(record, this.config.shareTimeoutSecs))) {
+        client.localPool.giveBack(signingKey);
         throw new ApiError(400, 'share.exists', `a share for key ${record.user_key_id} is already stored`);
       }
     }
-    return client;
+    return { client, signingKey };
   }
 
   /** All the named shares or none: a missing one is a 400 and nothing is delivered. */
-  async deliver(clientName: string, route: ShareRoute, keyIds: string[], raw: RawMessage): Promise<{ client: PeerClient; shares: BatchShareDto[] }> {
+  async deliver(clientName: string, route: ShareRoute, keyIds: string[], raw: RawMessage): Promise<{ client: PeerClient; shares: BatchShareDto[]; signingKey: Allocation }> {
     const client = this.registry.get(clientName);
     verifyMessage(client.peerPool, raw.signature, raw.query, raw.body);
     if (!client.serves(route.slave_sae_id)) {
@@ -85,16 +89,19 @@ export class KeyShareService {
       // The client refills its hub-allocated pool and asks again; the shares stay.
       throw new ApiError(503, 'psrd.exhausted', `hub pool for client ${client.name} holds ${client.localPool.unusedBytes} bytes, ${needed} needed`, { needed_bytes: needed });
     }
+    // Pads and the reply's signing key in one synchronous step, before the first await.
     const allocations = values.map((v) => client.localPool.allocate(v.length));
+    const signingKey = client.localPool.allocate(SIGNING_KEY_BYTES);
     for (const id of ids) {
       if (!(await this.store.remove(id))) {
         // Someone else fetched it in between; these bytes never left the hub.
-        for (const allocation of allocations) client.localPool.giveBack(allocation);
+        for (const allocation of [...allocations, signingKey]) client.localPool.giveBack(allocation);
         throw notFound(id);
       }
     }
     return {
       client,
+      signingKey,
       shares: stored.map((s, i) => ({
         user_key_id: s.user_key_id,
         share_index: s.share_index,

@@ -1,5 +1,5 @@
 import { Body, Controller, Get, HttpCode, Inject, Logger, Put, Query } from '@nestjs/common';
-import { ApiBadRequestResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiBadRequestResponse, ApiConflictResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { PsrdBlock } from '@dske/core';
 import { NoQueryParams } from '@dske/service-runtime';
 import { HUB_CONFIG, HubConfig } from '../hub-config';
@@ -22,6 +22,7 @@ export class OobController {
   @ApiOperation({ summary: 'Register a client (idempotent; starts both PSRD pools for it afresh)' })
   @ApiOkResponse({ type: RegistrationResponseDto })
   @ApiBadRequestResponse({ type: ErrorDto })
+  @ApiConflictResponse({ type: ErrorDto, description: 'An encryptor is already registered by another client (code sae.taken)' })
   register(@Body() body: RegistrationDto): RegistrationResponseDto {
     this.registry.register(body.client_name, body.encryptor_names);
     this.logger.log(`Registered client ${body.client_name} with encryptors [${body.encryptor_names.join(', ')}]`);

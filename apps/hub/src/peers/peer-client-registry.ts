@@ -23,8 +23,19 @@ export class PeerClient {
 export class PeerClientRegistry {
   private readonly clients = new Map<string, PeerClient>();
 
-  /** Registering (again) starts both pools afresh. */
+  /**
+   * Registering (again) starts both pools afresh. An encryptor belongs to one
+   * client: a name another client registered is refused, or anyone could
+   * register as the slave's KME and fetch its shares.
+   */
   register(name: string, encryptorNames: readonly string[]): PeerClient {
+    for (const other of this.clients.values()) {
+      if (other.name === name) continue;
+      const taken = encryptorNames.filter((sae) => other.serves(sae));
+      if (taken.length > 0) {
+        throw new ApiError(409, 'sae.taken', `encryptor ${taken.join(', ')} is already registered by client ${other.name}`);
+      }
+    }
     const client = new PeerClient(name, [...encryptorNames]);
     this.clients.set(name, client);
     return client;
