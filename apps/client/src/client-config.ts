@@ -11,6 +11,8 @@ export interface ClientConfig {
   /** Per inter-node request. */
   requestTimeoutMs: number;
   showPsrdPreview: boolean;
+  /** Bearer token for the mgmt API; undefined in lab mode. */
+  mgmtToken?: string;
   /** Mutual TLS on the ETSI API (HTTPS); absent in lab mode (plain HTTP, bearer SAE IDs). */
   tls?: { cert: Buffer; key: Buffer; ca: Buffer; saeIdFrom: 'cn' | 'san' };
 }

@@ -1,5 +1,5 @@
 import { DynamicModule, Module } from '@nestjs/common';
-import { HealthController, NodeLifecycle, READINESS } from '@dske/service-runtime';
+import { HealthController, MGMT_TOKEN, NodeLifecycle, READINESS } from '@dske/service-runtime';
 import { CLIENT_CONFIG, ClientConfig } from './client-config';
 import { PeerHubs } from './peers/peer-hubs';
 import { SaeDirectory } from './peers/sae-directory';
@@ -16,6 +16,7 @@ export class ClientModule {
       controllers: [EtsiKeysController, ClientMgmtController, HealthController],
       providers: [
         { provide: CLIENT_CONFIG, useValue: config },
+        { provide: MGMT_TOKEN, useFactory: () => config.mgmtToken },
         PeerHubs,
         { provide: READINESS, useExisting: PeerHubs },
         SaeDirectory,

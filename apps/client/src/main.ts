@@ -49,6 +49,7 @@ async function main(): Promise<void> {
     requestTimeoutMs: 5000,
     showPsrdPreview: process.env.DSKE_HIDE_PSRD !== '1',
     tls: readTls(settings),
+    mgmtToken: settings.mgmt_token as string | undefined,
   };
   try {
     validateClientSettings({

@@ -6,6 +6,8 @@ export interface HubConfig {
   redisUrl?: string;
   /** Lab mode shows a short preview of PSRD bytes in mgmt status; deployments do not. */
   showPsrdPreview: boolean;
+  /** Bearer token for the mgmt API; undefined in lab mode. */
+  mgmtToken?: string;
 }
 
 export const HUB_CONFIG = Symbol('HUB_CONFIG');

@@ -1,5 +1,5 @@
 import { DynamicModule, Inject, Module, OnApplicationShutdown } from '@nestjs/common';
-import { HealthController, NodeLifecycle, READINESS } from '@dske/service-runtime';
+import { HealthController, MGMT_TOKEN, NodeLifecycle, READINESS } from '@dske/service-runtime';
 import { HUB_CONFIG, HubConfig } from './hub-config';
 import { PeerClientRegistry } from './peers/peer-client-registry';
 import { OobController } from './oob/oob.controller';
@@ -26,6 +26,7 @@ export class HubModule {
       controllers: [OobController, KeyShareController, HubMgmtController, HealthController],
       providers: [
         { provide: HUB_CONFIG, useValue: config },
+        { provide: MGMT_TOKEN, useFactory: () => config.mgmtToken },
         {
           provide: SHARE_STORE,
           useFactory: (): ShareStore => (config.redisUrl ? new RedisShareStore(config.redisUrl, config.name) : new MemoryShareStore()),

@@ -15,6 +15,7 @@ async function main(): Promise<void> {
     shareTimeoutSecs: settings.share_timeout_secs as number,
     redisUrl: settings.redis_url as string | undefined,
     showPsrdPreview: process.env.DSKE_HIDE_PSRD !== '1',
+    mgmtToken: settings.mgmt_token as string | undefined,
   };
   await startNodeApp({ module: HubModule.forConfig(config), kind: 'hub', name, host: config.host, port: config.port, description: DESCRIPTION });
 }

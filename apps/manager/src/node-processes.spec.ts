@@ -34,6 +34,10 @@ describe('nodeEnvironment', () => {
     const env = nodeEnvironment({ PATH: '/bin', REDIS_URL: 'redis://x', DSKE_PORT: '1', DSKE_NAME: 'x', DSKE_HUBS: 'h', DSKE_HIDE_PSRD: '1' });
     expect(env).toEqual({ PATH: '/bin', DSKE_HIDE_PSRD: '1' });
   });
+
+  it('passes the mgmt token on: the manager reaches the nodes with the same one', () => {
+    expect(nodeEnvironment({ PATH: '/bin', DSKE_MGMT_TOKEN: 't0k', DSKE_PORT: '1' })).toEqual({ PATH: '/bin', DSKE_MGMT_TOKEN: 't0k' });
+  });
 });
 
 describe('pid records', () => {

@@ -8,7 +8,7 @@
 import { spawn, type ChildProcess, execFileSync } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { CLIENT_SETTINGS, clientArgs, HUB_SETTINGS, hubArgs, NODE_NAME_ENV, type NodePlan, type Topology } from '@dske/topology';
+import { CLIENT_SETTINGS, clientArgs, HUB_SETTINGS, hubArgs, MGMT_TOKEN_ENV, NODE_NAME_ENV, type NodePlan, type Topology } from '@dske/topology';
 import type { NodeKind } from './selection';
 import { sleep } from './wait-loop';
 
@@ -36,6 +36,9 @@ export function nodeCommand(topology: Topology, node: NodePlan, program: string 
  */
 export function nodeEnvironment(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
   const settingVariables = new Set([NODE_NAME_ENV, ...HUB_SETTINGS.map((s) => s.env), ...CLIENT_SETTINGS.map((s) => s.env)]);
+  // Except the mgmt token: it is not part of the topology, and the manager uses the same one to reach the nodes
+  // (in the environment, not on the command line, where ps would show it).
+  settingVariables.delete(MGMT_TOKEN_ENV);
   return Object.fromEntries(Object.entries(env).filter(([name]) => !settingVariables.has(name)));
 }
 

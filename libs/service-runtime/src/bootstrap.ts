@@ -81,6 +81,7 @@ export async function startNodeApp(options: NodeAppOptions): Promise<INestApplic
 
   const title = `DSKE ${options.kind} ${options.name}`;
   const builder = new DocumentBuilder().setTitle(title).setDescription(options.description).setVersion(API_VERSION);
+  builder.addBearerAuth({ type: 'http', scheme: 'bearer', description: 'The mgmt token, when the node was started with --mgmt-token' }, 'mgmt');
   if (options.saeBearerAuth) {
     builder.addBearerAuth({ type: 'http', scheme: 'bearer', description: 'Lab mode: the SAE ID of the calling encryptor (not for production)' }, 'sae');
   }

@@ -8,3 +8,4 @@ export * from './node-cli';
 export * from './status.dto';
 export * from './no-query';
 export * from './mgmt-controller';
+export * from './mgmt-token.guard';

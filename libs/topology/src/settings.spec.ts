@@ -49,6 +49,7 @@ describe('setting constants', () => {
     expect(HUB_SETTINGS.map((s) => [s.key, s.flag, s.env, s.kind, s.default])).toEqual([
       ['port', '--port', 'DSKE_PORT', 'port', 8100],
       ['host', '--host', 'DSKE_HOST', 'string', '127.0.0.1'],
+      ['mgmt_token', '--mgmt-token', 'DSKE_MGMT_TOKEN', 'string', undefined],
       ['share_timeout_secs', '--share-timeout-secs', 'DSKE_SHARE_TIMEOUT_SECS', 'positive-int', 60],
       ['redis_url', '--redis-url', 'REDIS_URL', 'url', undefined],
     ]);
@@ -58,6 +59,7 @@ describe('setting constants', () => {
     expect(CLIENT_SETTINGS.map((s) => [s.key, s.flag, s.env, s.kind, s.default])).toEqual([
       ['port', '--port', 'DSKE_PORT', 'port', 8100],
       ['host', '--host', 'DSKE_HOST', 'string', '127.0.0.1'],
+      ['mgmt_token', '--mgmt-token', 'DSKE_MGMT_TOKEN', 'string', undefined],
       ['hubs', '--hubs', 'DSKE_HUBS', 'url-list', undefined],
       ['encryptors', '--encryptors', 'DSKE_ENCRYPTORS', 'name-list', undefined],
       ['min_nr_shares', '--min-nr-shares', 'DSKE_MIN_NR_SHARES', 'positive-int', 3],

@@ -71,9 +71,22 @@ const HOST: SettingSpec = {
   default: DEFAULT_HOST,
 };
 
+/** The mgmt token's variable: the manager passes it on to the nodes it starts and uses it itself. */
+export const MGMT_TOKEN_ENV = 'DSKE_MGMT_TOKEN';
+
+/** Off by default (lab mode, as in the user guide); deployments should set it. */
+const MGMT_TOKEN: SettingSpec = {
+  key: 'mgmt_token',
+  flag: '--mgmt-token',
+  env: MGMT_TOKEN_ENV,
+  description: 'Bearer token required on the mgmt API (status, stop); without it mgmt is open (lab mode). Prefer the variable: flags show in ps',
+  kind: 'string',
+};
+
 export const HUB_SETTINGS: readonly SettingSpec[] = [
   PORT,
   HOST,
+  MGMT_TOKEN,
   {
     key: 'share_timeout_secs',
     flag: '--share-timeout-secs',
@@ -96,6 +109,7 @@ export const HUB_SETTINGS: readonly SettingSpec[] = [
 export const CLIENT_SETTINGS: readonly SettingSpec[] = [
   PORT,
   HOST,
+  MGMT_TOKEN,
   {
     key: 'hubs',
     flag: '--hubs',

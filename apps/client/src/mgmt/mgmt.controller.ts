@@ -1,7 +1,7 @@
-import { Controller, Get } from '@nestjs/common';
-import { ApiOkResponse, ApiOperation, ApiProperty, ApiTags } from '@nestjs/swagger';
+import { Controller, Get, UseGuards } from '@nestjs/common';
+import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiProperty, ApiTags } from '@nestjs/swagger';
 import type { ClientStatus } from '@dske/core';
-import { MgmtControllerBase, NodeLifecycle, NoQueryParams, PoolStatusDto } from '@dske/service-runtime';
+import { MgmtControllerBase, MgmtTokenGuard, NodeLifecycle, NoQueryParams, PoolStatusDto } from '@dske/service-runtime';
 import { PeerHubs } from '../peers/peer-hubs';
 
 export class PeerHubStatusDto {
@@ -19,6 +19,8 @@ export class ClientStatusDto implements ClientStatus {
 }
 
 @ApiTags('mgmt')
+@ApiBearerAuth('mgmt')
+@UseGuards(MgmtTokenGuard)
 @Controller('mgmt/v1')
 export class ClientMgmtController extends MgmtControllerBase {
   constructor(

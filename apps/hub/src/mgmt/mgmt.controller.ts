@@ -1,7 +1,7 @@
-import { Controller, Get, Inject } from '@nestjs/common';
-import { ApiOkResponse, ApiOperation, ApiProperty, ApiTags } from '@nestjs/swagger';
+import { Controller, Get, Inject, UseGuards } from '@nestjs/common';
+import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiProperty, ApiTags } from '@nestjs/swagger';
 import type { HubStatus } from '@dske/core';
-import { MgmtControllerBase, NodeLifecycle, NoQueryParams, PoolStatusDto } from '@dske/service-runtime';
+import { MgmtControllerBase, MgmtTokenGuard, NodeLifecycle, NoQueryParams, PoolStatusDto } from '@dske/service-runtime';
 import { HUB_CONFIG, HubConfig } from '../hub-config';
 import { PeerClientRegistry } from '../peers/peer-client-registry';
 import { SHARE_STORE, ShareStore } from '../shares/share-store';
@@ -26,6 +26,8 @@ export class HubStatusDto implements HubStatus {
   @ApiProperty({ type: [ShareSummaryDto], description: 'Shares waiting for their responder (no share bytes)' }) shares!: ShareSummaryDto[];
 }
 @ApiTags('mgmt')
+@ApiBearerAuth('mgmt')
+@UseGuards(MgmtTokenGuard)
 @Controller('mgmt/v1')
 export class HubMgmtController extends MgmtControllerBase {
   constructor(

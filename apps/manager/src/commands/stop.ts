@@ -11,7 +11,7 @@
 import type { NodePlan } from '@dske/topology';
 import type { ManagerContext } from '../context';
 import { ManagerError, reasonOf } from '../errors';
-import { HttpFailure, httpRequest } from '../http';
+import { HttpFailure, httpRequest, mgmtHeaders } from '../http';
 import { isRecordedProcessRunning, readPidRecord, removePidRecord, removeStateDirIfEmpty, terminate, type PidRecord } from '../node-processes';
 import { stillWaitingLine, stoppingLine, waitingLine } from '../output';
 import { busyNodes } from '../port-wait';
@@ -69,7 +69,7 @@ export async function stopCommand(ctx: ManagerContext): Promise<void> {
 async function requestStop(ctx: ManagerContext, node: NodePlan): Promise<string | undefined> {
   try {
     const url = `${ctx.endpoints.of(node).api}/mgmt/v1/stop`;
-    const answer = await httpRequest('POST', url, { timeoutMs: ctx.timings.stopRequestMs, tls: ctx.endpoints.tlsFor(node) });
+    const answer = await httpRequest('POST', url, { timeoutMs: ctx.timings.stopRequestMs, tls: ctx.endpoints.tlsFor(node), headers: mgmtHeaders(ctx.io.env) });
     return answer.status === 200 ? undefined : `mgmt stop answered ${answer.status}`;
   } catch (error) {
     return error instanceof HttpFailure ? error.reason : reasonOf(error);
