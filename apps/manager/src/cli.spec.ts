@@ -4,18 +4,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseSize } from './cli';
-import type { ManagerIo } from './io';
-import { runManager } from './run';
+import { runInProcess } from './testing/run-in-process';
 
 const REPO = join(__dirname, '..', '..', '..');
 
-async function run(args: string[], cwd = REPO, env: NodeJS.ProcessEnv = {}) {
-  const out: string[] = [];
-  const err: string[] = [];
-  const io: ManagerIo = { out: (l) => out.push(...l.split('\n')), err: (l) => err.push(...l.split('\n')), cwd, env };
-  const code = await runManager(args, io);
-  return { code, out, err };
-}
+const run = (args: string[], cwd = REPO, env: NodeJS.ProcessEnv = {}) => runInProcess(args, cwd, env);
 
 describe('--help', () => {
   it("matches the guide's listing, with manager in place of manager.py", async () => {

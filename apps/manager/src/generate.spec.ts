@@ -9,8 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { COMPOSE_FILE, GENERATED_MARKER, KUBERNETES_DIR } from '@dske/topology';
-import type { ManagerIo } from './io';
-import { runManager } from './run';
+import { runInProcess } from './testing/run-in-process';
 
 const REPO = join(__dirname, '..', '..', '..');
 const SMALL = `base_port: 18200\nmin_nr_shares: 2\nhubs:\n  - name: hank\n  - name: helen\n  - name: hilary\nclients:\n  - name: carol\n    encryptors:\n      - name: sam\n  - name: curtis\n    encryptors:\n      - name: sunny\n`;
@@ -19,13 +18,7 @@ const K8S_FILES = [
   'kustomization.yaml', 'namespace.yaml', 'redis.yaml', 'topology-configmap.yaml',
 ];
 
-async function run(args: string[], cwd: string) {
-  const out: string[] = [];
-  const err: string[] = [];
-  const io: ManagerIo = { out: (l) => out.push(...l.split('\n')), err: (l) => err.push(...l.split('\n')), cwd, env: {} };
-  const code = await runManager(args, io);
-  return { code, out, err };
-}
+const run = (args: string[], cwd: string) => runInProcess(args, cwd);
 
 const dirs: string[] = [];
 function tempDir(config?: string, name = 'dske-config.yaml'): string {

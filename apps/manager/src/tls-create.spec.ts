@@ -4,8 +4,7 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, wr
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { ManagerIo } from './io';
-import { runManager } from './run';
+import { runInProcess } from './testing/run-in-process';
 
 const SMALL = `min_nr_shares: 2\nhubs:\n  - name: hank\n  - name: helen\n  - name: hilary\nclients:\n  - name: carol\n    encryptors:\n      - name: sam\n  - name: curtis\n    encryptors:\n      - name: sunny\n      - name: susan\n`;
 const FILES = [
@@ -14,13 +13,7 @@ const FILES = [
   'kme-curtis.crt', 'kme-curtis.key', 'sae-sunny.crt', 'sae-sunny.key', 'sae-susan.crt', 'sae-susan.key',
 ];
 
-async function run(args: string[], cwd: string) {
-  const out: string[] = [];
-  const err: string[] = [];
-  const io: ManagerIo = { out: (l) => out.push(...l.split('\n')), err: (l) => err.push(...l.split('\n')), cwd, env: {} };
-  const code = await runManager(args, io);
-  return { code, out, err };
-}
+const run = (args: string[], cwd: string) => runInProcess(args, cwd);
 
 const dirs: string[] = [];
 function tempDir(files: Record<string, string> = { 'dske-config.yaml': SMALL }): string {
