@@ -1,3 +1,4 @@
+import { STATUS_CODES } from 'node:http';
 import { HttpException } from '@nestjs/common';
 
 /** JSON error body for every non-ETSI endpoint: the HTTP status plus a stable code. */
@@ -9,21 +10,9 @@ export interface ApiErrorBody {
   details?: unknown;
 }
 
-const REASONS: Record<number, string> = {
-  400: 'Bad Request',
-  401: 'Unauthorized',
-  403: 'Forbidden',
-  404: 'Not Found',
-  409: 'Conflict',
-  413: 'Payload Too Large',
-  415: 'Unsupported Media Type',
-  500: 'Internal Server Error',
-  503: 'Service Unavailable',
-};
-
 export class ApiError extends HttpException {
   constructor(status: number, code: string, message: string, details?: unknown) {
-    const body: ApiErrorBody = { statusCode: status, error: REASONS[status] ?? 'Error', code, message };
+    const body: ApiErrorBody = { statusCode: status, error: STATUS_CODES[status] ?? 'Error', code, message };
     if (details !== undefined) body.details = details;
     super(body, status);
   }

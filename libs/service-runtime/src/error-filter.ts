@@ -22,7 +22,7 @@ export function statusForDskeError(code: DskeErrorCode): number {
 export function toErrorBody(exception: unknown): ApiErrorBody {
   if (exception instanceof DskeError) {
     const status = statusForDskeError(exception.code);
-    return { statusCode: status, error: status === 403 ? 'Forbidden' : status === 503 ? 'Service Unavailable' : 'Bad Request', code: exception.code, message: exception.message };
+    return { statusCode: status, error: STATUS_CODES[status] ?? 'Error', code: exception.code, message: exception.message };
   }
   if (exception instanceof HttpException) {
     const status = exception.getStatus();
