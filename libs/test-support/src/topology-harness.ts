@@ -45,7 +45,21 @@ export class TopologyHarness {
     private readonly clientScheme: 'http' | 'https' = 'http',
   ) {}
 
+  /**
+   * Start the topology; when another process took one of the probed ports
+   * before a node bound it, start again on fresh ports (at most 3 times).
+   */
   static async start(options: HarnessOptions = {}): Promise<TopologyHarness> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await TopologyHarness.startOnce(options);
+      } catch (error) {
+        if (attempt >= 3 || !String(error).includes('EADDRINUSE')) throw error;
+      }
+    }
+  }
+
+  private static async startOnce(options: HarnessOptions): Promise<TopologyHarness> {
     const hubs = options.hubs ?? DEFAULT_HUBS;
     const clients = options.clients ?? DEFAULT_CLIENTS;
     const base = await freePortRange(hubs.length + clients.length);
