@@ -1,11 +1,9 @@
 #!/usr/bin/env node
-import 'reflect-metadata';
 import { readFileSync } from 'node:fs';
 import { CLIENT_SETTINGS, validateClientSettings } from '@dske/topology';
-import { parseNodeCommandLine, startNodeApp } from '@dske/service-runtime';
-import { ClientModule } from './client.module';
-import { ClientConfig } from './client-config';
-import { ETSI_ERROR_RENDERER } from './etsi/etsi-error';
+// Only the command-line parser is loaded up front, so `--help` and bad flags answer without loading NestJS.
+import { parseNodeCommandLine } from '@dske/service-runtime/cli';
+import type { ClientConfig } from './client-config';
 
 const DESCRIPTION = 'DSKE Client: a KME serving keys to its encryptors over ETSI GS QKD 014, relaying key shares through the hubs';
 
@@ -63,6 +61,10 @@ async function main(): Promise<void> {
     process.stderr.write(`client: error: ${(error as Error).message}\n`);
     process.exit(2);
   }
+  // service-runtime loads reflect-metadata, which the module's decorators need: import it first.
+  const { startNodeApp } = await import('@dske/service-runtime');
+  const { ClientModule } = await import('./client.module.js');
+  const { ETSI_ERROR_RENDERER } = await import('./etsi/etsi-error.js');
   await startNodeApp({
     module: ClientModule.forConfig(config),
     kind: 'client',

@@ -1,8 +1,7 @@
 #!/usr/bin/env node
-import 'reflect-metadata';
 import { HUB_SETTINGS } from '@dske/topology';
-import { parseNodeCommandLine, startNodeApp } from '@dske/service-runtime';
-import { HubModule } from './hub.module';
+// Only the command-line parser is loaded up front, so `--help` and bad flags answer without loading NestJS.
+import { parseNodeCommandLine } from '@dske/service-runtime/cli';
 
 const DESCRIPTION = 'DSKE Hub: hands out pre-shared random data to clients and relays key shares between them';
 
@@ -17,6 +16,9 @@ async function main(): Promise<void> {
     showPsrdPreview: process.env.DSKE_HIDE_PSRD !== '1',
     mgmtToken: settings.mgmt_token as string | undefined,
   };
+  // service-runtime loads reflect-metadata, which the module's decorators need: import it first.
+  const { startNodeApp } = await import('@dske/service-runtime');
+  const { HubModule } = await import('./hub.module.js');
   await startNodeApp({ module: HubModule.forConfig(config), kind: 'hub', name, host: config.host, port: config.port, description: DESCRIPTION });
 }
 

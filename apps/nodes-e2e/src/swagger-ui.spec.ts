@@ -86,6 +86,25 @@ describe.skipIf(!existsSync(CHROMIUM))('Swagger UI, ReDoc and OpenAPI of a hub a
     const html = await response.text();
     expect(html).toContain('<redoc spec-url="/openapi.json">');
     expect(html).toContain(`<title>DSKE ${kind} ${name} - ReDoc</title>`);
+    // The script is the node's own copy of the bundle, not a CDN's.
+    expect(html).toContain('<script src="/redoc/redoc.standalone.js"></script>');
+    expect(html).not.toMatch(/https?:\/\//);
+    const script = await fetch(`${origin(kind, name)}/redoc/redoc.standalone.js`);
+    expect(script.status).toBe(200);
+    expect(script.headers.get('content-type')).toMatch(/^text\/javascript/);
+    expect((await script.text()).length).toBeGreaterThan(500_000);
+  });
+
+  it('client carol: /redoc renders the API in the browser with no network beyond the node', async () => {
+    const page = await context.newPage();
+    const errors: string[] = [];
+    page.on('pageerror', (error) => errors.push(error.message));
+    await page.goto(`${origin('client', 'carol')}/redoc`);
+    // ReDoc draws the title and the operations from /openapi.json.
+    await page.locator('h1', { hasText: 'DSKE client carol' }).waitFor({ timeout: 30_000 });
+    await expect.poll(() => page.getByText('/client/carol/mgmt/v1/status').count()).toBeGreaterThan(0);
+    expect(errors).toEqual([]);
+    await page.close();
   });
 
   it.each([

@@ -6,6 +6,7 @@ import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { ApiError } from './api-error';
 import { ApiErrorFilter, ErrorRenderer } from './error-filter';
 import { NodeLifecycle } from './node-lifecycle';
+import { findRedocBundle, REDOC_SCRIPT_PATH, redocPage } from './redoc-page';
 
 export interface NodeAppOptions {
   module: Type<unknown> | DynamicModule;
@@ -39,13 +40,6 @@ export function strictValidationPipe(): ValidationPipe {
       return new ApiError(400, 'validation', messages.join('; ') || 'invalid request', messages.map((message) => ({ message })));
     },
   });
-}
-
-function redocPage(title: string): string {
-  return `<!DOCTYPE html><html><head><title>${title} - ReDoc</title><meta charset="utf-8"/>
-<meta name="viewport" content="width=device-width, initial-scale=1"></head>
-<body><redoc spec-url="/openapi.json"></redoc>
-<script src="https://cdn.redoc.ly/redoc/v2.5.1/bundles/redoc.standalone.js"></script></body></html>`;
 }
 
 /**
@@ -87,9 +81,16 @@ export async function startNodeApp(options: NodeAppOptions): Promise<INestApplic
   }
   const document = SwaggerModule.createDocument(app, builder.build());
   SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'openapi.json', customSiteTitle: title });
+  const redocBundle = findRedocBundle();
+  const redocHtml = redocPage(title, redocBundle !== undefined);
   app.getHttpAdapter().get('/redoc', (_req: unknown, res: { type: (t: string) => { send: (b: string) => void } }) => {
-    res.type('html').send(redocPage(title));
+    res.type('html').send(redocHtml);
   });
+  if (redocBundle) {
+    app.getHttpAdapter().get(REDOC_SCRIPT_PATH, (_req: unknown, res: { sendFile: (path: string, options: object) => void }) => {
+      res.sendFile(redocBundle, { maxAge: '1d', headers: { 'Content-Type': 'text/javascript; charset=utf-8' } });
+    });
+  }
 
   app.get(NodeLifecycle).attach(app);
   await app.listen(options.port, options.host);

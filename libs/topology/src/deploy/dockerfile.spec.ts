@@ -80,6 +80,17 @@ describe('docker/Dockerfile', () => {
     expect(runs(build)).toMatch(/for dist in libs\/\*\/dist apps\/\*\/dist/);
   });
 
+  it("carries ReDoc's standalone bundle where the nodes look for it, and checks it resolves", () => {
+    const build = stages.find((s) => s.name === 'build')!;
+    expect(runs(build)).toContain('cp node_modules/redoc/bundles/redoc.standalone.js ');
+    expect(runs(build)).toContain('/out/node_modules/redoc/bundles/');
+    expect(runs(build)).toContain('cp node_modules/redoc/package.json node_modules/redoc/LICENSE /out/node_modules/redoc/');
+    expect(runs(final)).toContain("'redoc/bundles/redoc.standalone.js']) require.resolve(p)");
+    // The copy lands after the runtime's npm ci, which would otherwise remove it.
+    const steps = final.steps.map((s) => `${s.op} ${s.args}`);
+    expect(steps.findIndex((s) => s.startsWith('COPY --from=build /out/'))).toBeGreaterThan(steps.findIndex((s) => s.includes('npm ci --omit=dev')));
+  });
+
   it('runs as a non-root user given by number, with a /readyz HEALTHCHECK in Node (slim has no curl)', () => {
     const user = final.steps.filter((s) => s.op === 'USER').at(-1)?.args ?? '';
     expect(user).toMatch(/^[1-9]\d*(:[1-9]\d*)?$/);
