@@ -9,7 +9,6 @@ import { SignedReply } from './api/signed-reply';
 import { HubMgmtController } from './mgmt/mgmt.controller';
 import { SHARE_STORE, ShareStore } from './shares/share-store';
 import { MemoryShareStore } from './shares/memory-share-store';
-import { RedisShareStore } from './shares/redis-share-store';
 
 class ShareStoreCloser implements OnApplicationShutdown {
   constructor(@Inject(SHARE_STORE) private readonly store: ShareStore) {}
@@ -29,7 +28,12 @@ export class HubModule {
         { provide: MGMT_TOKEN, useFactory: () => config.mgmtToken },
         {
           provide: SHARE_STORE,
-          useFactory: (): ShareStore => (config.redisUrl ? new RedisShareStore(config.redisUrl, config.name) : new MemoryShareStore()),
+          // ioredis (~15 MiB resident) is loaded only by hubs that use Redis.
+          useFactory: async (): Promise<ShareStore> => {
+            if (!config.redisUrl) return new MemoryShareStore();
+            const { RedisShareStore } = await import('./shares/redis-share-store.js');
+            return new RedisShareStore(config.redisUrl, config.name);
+          },
         },
         // A hub is ready as soon as it serves HTTP: it waits for nobody.
         { provide: READINESS, useValue: { notReadyReason: () => undefined } },
