@@ -61,21 +61,8 @@ async function main(): Promise<void> {
     process.stderr.write(`client: error: ${(error as Error).message}\n`);
     process.exit(2);
   }
-  // service-runtime loads reflect-metadata, which the module's decorators need: import it first.
-  const { startNodeApp } = await import('@dske/service-runtime');
-  const { ClientModule } = await import('./client.module.js');
-  const { ETSI_ERROR_RENDERER } = await import('./etsi/etsi-error.js');
-  await startNodeApp({
-    module: ClientModule.forConfig(config),
-    kind: 'client',
-    name,
-    host: config.host,
-    port: config.port,
-    description: DESCRIPTION,
-    saeBearerAuth: true,
-    errorRenderers: [ETSI_ERROR_RENDERER],
-    tls: config.tls,
-  });
+  const { startClient } = await import('./start-client.js');
+  await startClient(config, DESCRIPTION);
 }
 
 main().catch((error: unknown) => {

@@ -2,12 +2,13 @@
 import { HUB_SETTINGS } from '@dske/topology';
 // Only the command-line parser is loaded up front, so `--help` and bad flags answer without loading NestJS.
 import { parseNodeCommandLine } from '@dske/service-runtime/cli';
+import type { HubConfig } from './hub-config';
 
 const DESCRIPTION = 'DSKE Hub: hands out pre-shared random data to clients and relays key shares between them';
 
 async function main(): Promise<void> {
   const { name, settings } = parseNodeCommandLine('hub', DESCRIPTION, HUB_SETTINGS, process.argv.slice(2));
-  const config = {
+  const config: HubConfig = {
     name,
     port: settings.port as number,
     host: settings.host as string,
@@ -16,10 +17,8 @@ async function main(): Promise<void> {
     showPsrdPreview: process.env.DSKE_HIDE_PSRD !== '1',
     mgmtToken: settings.mgmt_token as string | undefined,
   };
-  // service-runtime loads reflect-metadata, which the module's decorators need: import it first.
-  const { startNodeApp } = await import('@dske/service-runtime');
-  const { HubModule } = await import('./hub.module.js');
-  await startNodeApp({ module: HubModule.forConfig(config), kind: 'hub', name, host: config.host, port: config.port, description: DESCRIPTION });
+  const { startHub } = await import('./start-hub.js');
+  await startHub(config, DESCRIPTION);
 }
 
 main().catch((error: unknown) => {

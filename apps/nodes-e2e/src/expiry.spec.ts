@@ -5,7 +5,8 @@ import { TopologyHarness } from '@dske/test-support';
 import { EtsiCaller } from './etsi-client';
 
 const REDIS_URL = 'redis://127.0.0.1:6379/0';
-const TIMEOUT_SECS = 2;
+// Long enough that a busy 2-core machine fetches "in time" keys in time.
+const TIMEOUT_SECS = 3;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 // Fresh hub names per run keep these tests' Redis keys apart from anything else.

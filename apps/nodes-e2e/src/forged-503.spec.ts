@@ -27,6 +27,11 @@ describe('a forged "psrd.exhausted" answer with a huge needed_bytes', () => {
         res.writeHead(answer.statusCode ?? 502, answer.headers);
         answer.pipe(res);
       });
+      // hb may not listen yet (cb starts alongside it) or be gone already (teardown): answer 502 as a proxy would.
+      upstream.on('error', () => {
+        if (res.headersSent) res.destroy();
+        else res.writeHead(502, { 'content-type': 'application/json' }).end(JSON.stringify({ message: 'proxy: hb unreachable' }));
+      });
       req.pipe(upstream);
     });
     await new Promise<void>((resolve) => proxy.listen(proxyPort, '127.0.0.1', resolve));

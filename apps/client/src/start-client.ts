@@ -1,0 +1,19 @@
+import { startNodeApp } from '@dske/service-runtime';
+import { ClientModule } from './client.module';
+import type { ClientConfig } from './client-config';
+import { ETSI_ERROR_RENDERER } from './etsi/etsi-error';
+
+/** Load NestJS and serve the client; main.ts imports this only once the command line is valid. */
+export async function startClient(config: ClientConfig, description: string): Promise<void> {
+  await startNodeApp({
+    module: ClientModule.forConfig(config),
+    kind: 'client',
+    name: config.name,
+    host: config.host,
+    port: config.port,
+    description,
+    saeBearerAuth: true,
+    errorRenderers: [ETSI_ERROR_RENDERER],
+    tls: config.tls,
+  });
+}
