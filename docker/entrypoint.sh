@@ -20,7 +20,8 @@ case "$program" in
   hub | client | manager)
     shift
     # exec: the node process gets the container's signals (SIGTERM on stop) directly.
-    exec node "$app_dir/apps/$program/dist/main.js" "$@"
+    # The flags are NODE_RUNTIME_FLAGS of libs/topology (a test keeps them equal).
+    exec node --max-semi-space-size=4 "$app_dir/apps/$program/dist/main.js" "$@"
     ;;
   help | -h | --help)
     usage

@@ -8,7 +8,7 @@
 import { spawn, type ChildProcess, execFileSync } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { CLIENT_SETTINGS, clientArgs, HUB_SETTINGS, hubArgs, MGMT_TOKEN_ENV, NODE_NAME_ENV, type NodePlan, type Topology } from '@dske/topology';
+import { CLIENT_SETTINGS, clientArgs, HUB_SETTINGS, hubArgs, MGMT_TOKEN_ENV, NODE_NAME_ENV, NODE_RUNTIME_FLAGS, type NodePlan, type Topology } from '@dske/topology';
 import type { NodeKind } from './selection';
 import { sleep } from './wait-loop';
 
@@ -22,10 +22,10 @@ export function nodeProgram(kind: NodeKind): string {
   return join(APPS_DIR, kind, 'dist', 'main.js');
 }
 
-/** The full command line, as `ps` will show it: node <program> <name> --port ... */
+/** The full command line, as `ps` will show it: node <flags> <program> <name> --port ... */
 export function nodeCommand(topology: Topology, node: NodePlan, program: string = nodeProgram(node.kind)): string[] {
   const args = node.kind === 'hub' ? hubArgs(topology, node) : clientArgs(topology, node);
-  return [process.execPath, program, ...args];
+  return [process.execPath, ...NODE_RUNTIME_FLAGS, program, ...args];
 }
 
 /**

@@ -12,7 +12,7 @@ import Redis from 'ioredis';
 import { parse } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLabPki } from '@dske/lab-pki';
-import { parseTopology, renderCompose, TLS_FILES } from '@dske/topology';
+import { NODE_RUNTIME_FLAGS, parseTopology, renderCompose, TLS_FILES } from '@dske/topology';
 import { freePortRange, httpJson, REPO_ROOT, spawnNode, type NodeProcess } from '@dske/test-support';
 
 interface Service {
@@ -122,10 +122,10 @@ describe('nodes started with the compose environment', () => {
     await redis?.quit();
   });
 
-  it('the started processes carry no command-line flags and listen on the plan ports', () => {
+  it('the started processes carry no DSKE command-line flags (only Node.js flags) and listen on the plan ports', () => {
     expect([...nodes.keys()]).toEqual(['hank', 'helen', 'carol', 'curtis']);
     for (const [name, node] of nodes) {
-      expect(node.child.spawnargs.slice(1)).toEqual([join(REPO_ROOT, 'apps', node.kind, 'dist', 'main.js')]);
+      expect(node.child.spawnargs.slice(1)).toEqual([...NODE_RUNTIME_FLAGS, join(REPO_ROOT, 'apps', node.kind, 'dist', 'main.js')]);
       expect(node.port).toBe(base + ['hank', 'helen', 'carol', 'curtis'].indexOf(name));
     }
   });

@@ -1,6 +1,7 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import { createWriteStream, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { NODE_RUNTIME_FLAGS } from '@dske/topology';
 
 /** Repository root, from libs/test-support/{src,dist}. */
 export const REPO_ROOT = join(__dirname, '..', '..', '..');
@@ -22,12 +23,12 @@ export interface NodeProcess {
   log(): string;
 }
 
-/** Start `node apps/<kind>/dist/main.js <args>` with its output in tmp/test-logs. */
+/** Start `node <flags> apps/<kind>/dist/main.js <args>` as the manager does, with its output in tmp/test-logs. */
 export function spawnNode(kind: 'hub' | 'client', name: string, port: number, args: string[], env: NodeJS.ProcessEnv = {}): NodeProcess {
   mkdirSync(LOG_DIR, { recursive: true });
   const logFile = join(LOG_DIR, `${kind}-${name}-${port}.out`);
   const out = createWriteStream(logFile);
-  const child = spawn(process.execPath, [join(REPO_ROOT, 'apps', kind, 'dist', 'main.js'), ...args], {
+  const child = spawn(process.execPath, [...NODE_RUNTIME_FLAGS, join(REPO_ROOT, 'apps', kind, 'dist', 'main.js'), ...args], {
     cwd: REPO_ROOT,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

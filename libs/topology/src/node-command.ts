@@ -9,6 +9,13 @@ import { CLIENT_SETTINGS, DEFAULT_HOST, HUB_SETTINGS } from './settings';
 import { hubBaseUrl } from './urls';
 import { clientTlsPaths } from './tls-files';
 
+/**
+ * Node.js flags every hub and client runs with (the manager, the container
+ * entrypoint, the tests): semi-spaces of 4 MiB instead of 16 keep a node about
+ * 15 MiB smaller under load with the same key throughput (nodes-e2e:bench).
+ */
+export const NODE_RUNTIME_FLAGS: readonly string[] = ['--max-semi-space-size=4'];
+
 export interface NodeCommandOptions {
   /** Listen address passed as --host; left out (node default 127.0.0.1) when not given. */
   host?: string;

@@ -6,6 +6,7 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { NODE_RUNTIME_FLAGS } from '../node-command';
 
 const REPO_ROOT = resolve(__dirname, '..', '..', '..', '..');
 const read = (path: string): string => readFileSync(join(REPO_ROOT, path), 'utf8');
@@ -111,7 +112,8 @@ describe('docker/Dockerfile', () => {
     expect(statSync(join(REPO_ROOT, 'docker/entrypoint.sh')).mode & 0o111).not.toBe(0);
     const script = read('docker/entrypoint.sh');
     expect(script).toMatch(/hub \| client \| manager\)/);
-    expect(script).toContain('exec node "$app_dir/apps/$program/dist/main.js" "$@"');
+    // Containers run the nodes with the same Node.js flags as the manager does.
+    expect(script).toContain(`exec node ${NODE_RUNTIME_FLAGS.join(' ')} "$app_dir/apps/$program/dist/main.js" "$@"`);
     for (const app of ['hub', 'client', 'manager']) {
       expect(JSON.parse(read(`apps/${app}/package.json`)).main).toBe('dist/main.js');
     }
