@@ -49,6 +49,8 @@ describe("etsi-qkd on the user guide's topology", () => {
     expect(made.code).toBe(0);
     expect(made.stdout[0]).toBe(header('Get Key', 'carol', p(5), 'sam', 'serena'));
     const key = (parseEtsi(made.stdout)[0].body as { keys: Array<{ key_ID: string; key: string }> }).keys[0];
+    // 128 bits without --size, as in the guide ("+bXUKbPwVSdpS23JXGLSRA==").
+    expect(Buffer.from(key.key, 'base64')).toHaveLength(16);
     const fetched = await manager(t.dir, ['etsi-qkd', 'sam', 'serena', 'get-key-with-key-ids', key.key_ID]);
     expect(fetched.code).toBe(0);
     expect(fetched.stdout[0]).toBe(header('Get Key with Key IDs', 'celia', p(6), 'sam', 'serena'));
@@ -136,5 +138,12 @@ describe("etsi-qkd on the user guide's topology", () => {
     const again = await manager(t.dir, ['--hub', 'hugo', 'stop']);
     expect(again.code).toBe(1);
     expect(again.stderr[0]).toBe(`Could not stop hub hugo on port ${p(4)}: connection refused`);
+
+    // Started again, the hubs know no client: the very next pair still works (the clients register again within it).
+    const restarted = await manager(t.dir, ['--hub', 'hilary', '--hub', 'holly', '--hub', 'hugo', 'start']);
+    expect(restarted.code, restarted.stderr.join('\n')).toBe(0);
+    const next = await pair();
+    expect(next.stderr).toEqual([]);
+    expect(next.stdout.at(-1)).toBe('Key values match');
   });
 });

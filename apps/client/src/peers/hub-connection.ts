@@ -115,6 +115,19 @@ export class HubConnection {
     }
   }
 
+  /**
+   * After the hub said it does not know us (restarted without state) or does
+   * not hold our blocks, noteResponse started registering again: wait for
+   * that, at most one request timeout, so the caller can send once more and
+   * the first key after a hub restart does not fail.
+   */
+  private async rejoined(response: HubResponse): Promise<boolean> {
+    const code = response.status === 400 ? errorCode(response) : undefined;
+    if ((code !== 'client.unknown' && code !== 'psrd.unknown-block') || !this.registering) return false;
+    const timeout = sleep(this.config.requestTimeoutMs).then(() => false);
+    return Promise.race([this.registering.then(() => this.registered), timeout]);
+  }
+
   /** The hub named a block we never got (its pool for us holds blocks fetched by someone else): start over. */
   private noteOutOfStep(error: unknown): void {
     if (isDskeError(error, 'psrd.unknown-block') && this.registered) {
@@ -256,6 +269,7 @@ export class HubConnection {
       return this.signedCall('POST', `${API}/key-shares`, '', JSON.stringify({ ...common, shares: encrypted }));
     });
     let response = await send();
+    if (await this.rejoined(response)) response = await send();
     // The hub had no PSRD left to sign its reply and stored nothing: top up the pool it allocates from, send again.
     for (let attempt = 0; attempt < PSRD_RETRIES && response.status === 503 && errorCode(response) === 'psrd.exhausted'; attempt++) {
       await this.fillFor('peer', SIGNING_KEY_BYTES);
@@ -277,6 +291,7 @@ export class HubConnection {
     const path = single ? `${API}/key-share` : `${API}/key-shares`;
     const fetchOnce = () => this.withLocal(SIGNING_KEY_BYTES, () => this.signedCall('GET', path, text, ''));
     let response = await fetchOnce();
+    if (await this.rejoined(response)) response = await fetchOnce();
     // The hub needs more of the pool it allocates from (large keys, or many fetches at once): fill it and ask
     // again, a bounded number of times. The hub keeps the shares until it can deliver them.
     for (let attempt = 0; attempt < PSRD_RETRIES && response.status === 503 && errorCode(response) === 'psrd.exhausted'; attempt++) {
