@@ -35,7 +35,7 @@ const ms = (v) => `${v.toFixed(1)} ms`;
 /** One key pair: get key at the master's client, get key with key IDs at the slave's client. */
 async function keyPair([masterClient, master, slaveClient, slave]) {
   const t0 = performance.now();
-  const made = await httpJson('GET', `${topology.clientUrl(masterClient)}/etsi/api/v1/keys/${slave}/enc_keys`, { headers: { authorization: `Bearer ${master}` } });
+  const made = await httpJson('GET', `${topology.clientUrl(masterClient)}/etsi/api/v1/keys/${slave}/enc_keys?size=256`, { headers: { authorization: `Bearer ${master}` } });
   if (made.status !== 200) throw new Error(`get key ${master} -> ${slave}: ${made.status} ${made.text}`);
   const t1 = performance.now();
   const { key_ID, key } = made.body.keys[0];

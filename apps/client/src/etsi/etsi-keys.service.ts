@@ -65,6 +65,10 @@ export class EtsiKeysService {
     const perKey = keySize / 8 + SIGNING_KEY_BYTES;
     const capacities = this.peers.hubs.filter((h) => h.isRegistered).map((h) => Math.floor(h.localPool.unusedBytes / perKey));
     const kth = capacities.sort((a, b) => b - a)[this.config.minNrShares - 1] ?? 0;
+    // Refill stops at the stop threshold, but its last block can overshoot by up to a block less one byte
+    // (and a burst of demand can fetch more): max_key_count is never below stored_key_count.
+    const fullPool = this.config.stopRequestPsrdThreshold + this.config.getPsrdBlockSize - 1;
+    const maxKeyCount = Math.max(kth, Math.floor(fullPool / perKey));
     return {
       source_KME_ID: this.config.name,
       target_KME_ID: targetKme,
@@ -72,7 +76,7 @@ export class EtsiKeysService {
       slave_SAE_ID: slave,
       key_size: keySize,
       stored_key_count: kth,
-      max_key_count: Math.floor(this.config.stopRequestPsrdThreshold / perKey),
+      max_key_count: maxKeyCount,
       max_key_per_request: ETSI_LIMITS.maxKeyPerRequest,
       max_key_size: ETSI_LIMITS.maxKeySizeBits,
       min_key_size: ETSI_LIMITS.minKeySizeBits,

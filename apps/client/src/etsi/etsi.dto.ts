@@ -95,13 +95,18 @@ export class StatusDto implements EtsiStatus {
   @ApiProperty({ example: 'curtis', description: 'The KME (DSKE client) that serves the slave SAE; empty when no hub knows it yet' }) target_KME_ID!: string;
   @ApiProperty({ example: 'sam' }) master_SAE_ID!: string;
   @ApiProperty({ example: 'sunny' }) slave_SAE_ID!: string;
-  @ApiProperty({ example: 256, description: 'Default key size in bits' }) key_size!: number;
+  @ApiProperty({ example: 128, description: 'Default key size in bits (when get key names no size)' }) key_size!: number;
   @ApiProperty({
     example: 15,
     description: 'Keys of key_size this KME can deliver right now without asking hubs for more PSRD: the k-th largest, over registered hubs, of (unused local PSRD) / (key bytes + 32 signature bytes)',
   })
   stored_key_count!: number;
-  @ApiProperty({ example: 62, description: 'The same count with every pool at its stop_request_psrd_threshold (what refill keeps it near)' }) max_key_count!: number;
+  @ApiProperty({
+    example: 62,
+    description:
+      'The same count with every pool as full as refill makes it (stop_request_psrd_threshold plus one get_psrd_block_size, less one byte); never below stored_key_count',
+  })
+  max_key_count!: number;
   @ApiProperty({ example: ETSI_LIMITS.maxKeyPerRequest }) max_key_per_request!: number;
   @ApiProperty({ example: ETSI_LIMITS.maxKeySizeBits }) max_key_size!: number;
   @ApiProperty({ example: ETSI_LIMITS.minKeySizeBits }) min_key_size!: number;
