@@ -44,7 +44,8 @@ export function parseNodeCommandLine(
     // Validation happens below, after env fallback, so both sources get the same checks.
     command.addOption(option);
   }
-  command.parse([...argv], { from: 'user' });
+  command.addHelpText('after', '\nLong options may also be written with underscores (--start-request-psrd_threshold, as in the user guide).');
+  command.parse(hyphenateLongOptions(argv), { from: 'user' });
 
   const fail = (message: string): never => {
     process.stderr.write(`${program}: error: ${message}\n`);
@@ -69,4 +70,19 @@ export function parseNodeCommandLine(
     }
   }
   return { name: name!, settings };
+}
+
+/**
+ * `--share_timeout_secs` reads as `--share-timeout-secs`: the user guide's
+ * client usage spells one flag `--start-request-psrd_threshold`, and the
+ * config file's keys use underscores. Only option names change, never values
+ * or anything after `--`.
+ */
+export function hyphenateLongOptions(argv: readonly string[]): string[] {
+  const end = argv.indexOf('--');
+  return argv.map((arg, i) => {
+    if ((end !== -1 && i >= end) || !/^--[A-Za-z0-9]/.test(arg)) return arg;
+    const eq = arg.indexOf('=');
+    return eq === -1 ? arg.replace(/_/g, '-') : arg.slice(0, eq).replace(/_/g, '-') + arg.slice(eq);
+  });
 }
