@@ -180,3 +180,30 @@ describe('settings from environment variables', () => {
     await expect.poll(async () => (await httpJson<typeof status.body>('GET', `http://127.0.0.1:${clientPort}/client/envclient/mgmt/v1/status`)).body.peer_hubs[0].local_pool.blocks.map((b) => b.size)).toEqual([300, 300]);
   });
 });
+
+describe('a client whose hub is down', () => {
+  let client: NodeProcess | undefined;
+  afterAll(async () => {
+    await client?.kill();
+  });
+
+  it('logs the failed registration once, not once a second, and registers when the hub comes up', async () => {
+    const [hubPort, clientPort] = await freePortRange(2).then((base) => [base, base + 1]);
+    client = spawnNode('client', 'lonely', clientPort, ['lonely', '--port', String(clientPort), '--hubs', `http://127.0.0.1:${hubPort}/hub/late`, '--min-nr-shares', '1'], cleanEnv());
+    await waitForReady(`http://127.0.0.1:${clientPort}/healthz`, client);
+    await expect.poll(() => client!.log(), { timeout: 10_000 }).toContain('Register with peer hub late failed (attempt 1, retrying every second)');
+    // Three more attempts go by without a line each.
+    await new Promise((r) => setTimeout(r, 3500));
+    const log = client.log();
+    expect(log.match(/Register with peer hub late failed/g)).toHaveLength(1);
+    expect(log).not.toMatch(/Call PUT \S+ failed/);
+
+    const hub = spawnNode('hub', 'late', hubPort, ['late', '--port', String(hubPort)], cleanEnv());
+    try {
+      await waitForReady(`http://127.0.0.1:${clientPort}/readyz`, client);
+      expect(client.log()).toContain('Finish register task for peer hub late');
+    } finally {
+      await hub.kill();
+    }
+  });
+});

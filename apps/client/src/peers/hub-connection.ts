@@ -77,13 +77,14 @@ export class HubConnection {
     this.peerPool.clear();
     this.registering = (async () => {
       this.logger.log(`Begin register task for peer hub ${this.hubName}`);
-      while (!this.closed) {
+      for (let attempt = 1; !this.closed; attempt++) {
         try {
           const body = JSON.stringify({ client_name: this.config.name, encryptor_names: this.config.encryptors });
-          const response = await this.http.request('PUT', `${OOB}/registration`, { body });
+          const response = await this.http.request('PUT', `${OOB}/registration`, { body, logFailure: false });
           if (response.status === 200) break;
-        } catch {
-          // Hub not up yet: retry below.
+        } catch (error) {
+          // A hub that stays down is logged at the first attempt and then once a minute, not every second.
+          if (attempt === 1 || attempt % 60 === 0) this.logger.warn(`Register with peer hub ${this.hubName} failed (attempt ${attempt}, retrying every second): ${(error as Error).message}`);
         }
         await sleep(1000);
       }

@@ -22,7 +22,12 @@ export class HubHttp {
     this.basePath = baseUrl.pathname.replace(/\/$/, '');
   }
 
-  async request(method: 'GET' | 'PUT' | 'POST', path: string, options: { query?: string; body?: string; headers?: Record<string, string> } = {}): Promise<HubResponse> {
+  /** `logFailure: false` leaves logging a failed call to the caller (a retry loop that would log one line per second). */
+  async request(
+    method: 'GET' | 'PUT' | 'POST',
+    path: string,
+    options: { query?: string; body?: string; headers?: Record<string, string>; logFailure?: boolean } = {},
+  ): Promise<HubResponse> {
     const fullPath = `${this.basePath}${path}${options.query ? `?${options.query}` : ''}`;
     const url = `${this.baseUrl.origin}${fullPath}`;
     try {
@@ -39,7 +44,7 @@ export class HubHttp {
       this.logger.log(`Call ${method} ${url} ${response.statusCode}`);
       return { status: response.statusCode, headers: response.headers, body };
     } catch (error) {
-      this.logger.warn(`Call ${method} ${url} failed: ${(error as Error).message}`);
+      if (options.logFailure !== false) this.logger.warn(`Call ${method} ${url} failed: ${(error as Error).message}`);
       throw error;
     }
   }
