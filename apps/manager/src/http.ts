@@ -40,8 +40,11 @@ export interface HttpOptions {
   tls?: TlsOptions;
 }
 
+/** The reason given when nothing listens at a node's address: the node is not running. */
+export const NOT_LISTENING = 'connection refused';
+
 const REASONS: Record<string, string> = {
-  ECONNREFUSED: 'connection refused',
+  ECONNREFUSED: NOT_LISTENING,
   ECONNRESET: 'connection reset',
   EPIPE: 'connection reset',
   EHOSTUNREACH: 'host unreachable',

@@ -82,12 +82,13 @@ describe("the user guide's topology: start, ps, status, stop", () => {
       }
     }
     for (const [j, [client, encryptors]] of CLIENTS.entries()) {
-      const status = nodes[5 + j].status as { name: string; encryptor_names: string[]; peer_hubs: Array<{ hub_name: string; registered: boolean; local_pool: Pool; peer_pool: Pool }> };
+      const status = nodes[5 + j].status as { name: string; encryptor_names: string[]; peer_hubs: Array<{ hub_name: string; registered: boolean; reachable: boolean; local_pool: Pool; peer_pool: Pool }> };
       expect(status.name).toBe(client);
       expect(status.encryptor_names).toEqual(encryptors);
       expect(status.peer_hubs.map((h) => h.hub_name)).toEqual(HUBS);
       for (const peer of status.peer_hubs) {
         expect(peer.registered).toBe(true);
+        expect(peer.reachable).toBe(true);
         expectPool(peer.local_pool, 'local');
         expectPool(peer.peer_pool, 'peer');
       }

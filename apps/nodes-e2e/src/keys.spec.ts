@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { TopologyHarness } from '@dske/test-support';
+import { httpJson, TopologyHarness } from '@dske/test-support';
 import { EtsiCaller } from './etsi-client';
 
 // The user guide's topology: 5 hubs, 5 clients, min_nr_shares 3.
@@ -67,6 +67,16 @@ describe('keys end to end through the hubs', () => {
     expect(withThreeDown.status).toBe(503);
     expect(withThreeDown.body.message).toBe('only 2 of 5 hubs accepted a key share; 3 needed');
     expect(withThreeDown.body.details.map((d) => d.hub_name).sort()).toEqual(['hilary', 'holly', 'hugo']);
+
+    // carol noticed: the stopped hubs are unreachable in its status, and ETSI Status says it can deliver no key now.
+    const carol = await httpJson<{ peer_hubs: Array<{ hub_name: string; registered: boolean; reachable: boolean }> }>('GET', `${topology.clientUrl('carol')}/mgmt/v1/status`);
+    expect(carol.body.peer_hubs.map((h) => [h.hub_name, h.reachable])).toEqual([['hank', true], ['helen', true], ['hilary', false], ['holly', false], ['hugo', false]]);
+    const etsiStatus = await httpJson<{ stored_key_count: number; max_key_count: number }>('GET', `${topology.clientUrl('carol')}/etsi/api/v1/keys/sunny/status`, {
+      headers: { authorization: 'Bearer sam' },
+    });
+    expect(etsiStatus.status).toBe(200);
+    expect(etsiStatus.body.stored_key_count).toBe(0);
+    expect(etsiStatus.body.max_key_count).toBeGreaterThan(0);
 
     // The key made before the stop is still stored on two hubs only: not enough, but not gone either.
     const late = await etsi.getKeyWithIds('curtis', 'sam', 'sunny', before.body.keys[0].key_ID);

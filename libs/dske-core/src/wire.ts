@@ -122,6 +122,8 @@ export interface ClientStatus {
     hub_name: string;
     hub_url: string;
     registered: boolean;
+    /** False after the last call to the hub got no answer. */
+    reachable: boolean;
     local_pool: PoolStatus;
     peer_pool: PoolStatus;
   }[];

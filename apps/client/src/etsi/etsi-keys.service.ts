@@ -63,7 +63,8 @@ export class EtsiKeysService {
     const targetKme = await this.peerKme(slave, 'slave');
     const keySize = ETSI_LIMITS.defaultKeySizeBits;
     const perKey = keySize / 8 + SIGNING_KEY_BYTES;
-    const capacities = this.peers.hubs.filter((h) => h.isRegistered).map((h) => Math.floor(h.localPool.unusedBytes / perKey));
+    // Hubs that did not answer the last call cannot take a share now: they do not count.
+    const capacities = this.peers.hubs.filter((h) => h.isRegistered && h.isReachable).map((h) => Math.floor(h.localPool.unusedBytes / perKey));
     const kth = capacities.sort((a, b) => b - a)[this.config.minNrShares - 1] ?? 0;
     // Refill stops at the stop threshold, but its last block can overshoot by up to a block less one byte
     // (and a burst of demand can fetch more): max_key_count is never below stored_key_count.

@@ -98,7 +98,7 @@ export class StatusDto implements EtsiStatus {
   @ApiProperty({ example: 128, description: 'Default key size in bits (when get key names no size)' }) key_size!: number;
   @ApiProperty({
     example: 15,
-    description: 'Keys of key_size this KME can deliver right now without asking hubs for more PSRD: the k-th largest, over registered hubs, of (unused local PSRD) / (key bytes + 32 signature bytes)',
+    description: 'Keys of key_size this KME can deliver right now without asking hubs for more PSRD: the k-th largest, over registered hubs that answered their last call, of (unused local PSRD) / (key bytes + 32 signature bytes)',
   })
   stored_key_count!: number;
   @ApiProperty({

@@ -8,6 +8,8 @@ export class PeerHubStatusDto {
   @ApiProperty({ example: 'hank' }) hub_name!: string;
   @ApiProperty({ example: 'http://127.0.0.1:8100/hub/hank' }) hub_url!: string;
   @ApiProperty({ example: true }) registered!: boolean;
+  @ApiProperty({ example: true, description: 'False after the last call to this hub got no answer (refused, reset or timed out), until a call gets one' })
+  reachable!: boolean;
   @ApiProperty({ type: PoolStatusDto, description: 'Pool this client allocates from' }) local_pool!: PoolStatusDto;
   @ApiProperty({ type: PoolStatusDto, description: 'Pool the hub allocates from' }) peer_pool!: PoolStatusDto;
 }

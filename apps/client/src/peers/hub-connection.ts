@@ -64,6 +64,11 @@ export class HubConnection {
     return this.registered;
   }
 
+  /** The last call to the hub got an answer (a hub that went down is noticed at the next call). */
+  get isReachable(): boolean {
+    return this.http.reachable;
+  }
+
   /** Registered and holding PSRD in both pools. */
   get isUsable(): boolean {
     return this.registered && this.localPool.unusedBytes > 0 && this.peerPool.unusedBytes > 0;

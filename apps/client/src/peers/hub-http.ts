@@ -12,6 +12,7 @@ export interface HubResponse {
 export class HubHttp {
   private readonly pool: Pool;
   private readonly basePath: string;
+  private lastCallFailed = false;
 
   constructor(
     readonly baseUrl: URL,
@@ -20,6 +21,11 @@ export class HubHttp {
   ) {
     this.pool = new Pool(baseUrl.origin, { connections: 16, pipelining: 1, keepAliveTimeout: 30_000, connect: { timeout: timeoutMs } });
     this.basePath = baseUrl.pathname.replace(/\/$/, '');
+  }
+
+  /** False after a call got no answer (connection refused, reset or timed out), until one gets any answer. */
+  get reachable(): boolean {
+    return !this.lastCallFailed;
   }
 
   /** `logFailure: false` leaves logging a failed call to the caller (a retry loop that would log one line per second). */
@@ -41,9 +47,11 @@ export class HubHttp {
         bodyTimeout: this.timeoutMs,
       });
       const body = Buffer.from(await response.body.arrayBuffer());
+      this.lastCallFailed = false;
       this.logger.log(`Call ${method} ${url} ${response.statusCode}`);
       return { status: response.statusCode, headers: response.headers, body };
     } catch (error) {
+      this.lastCallFailed = true;
       if (options.logFailure !== false) this.logger.warn(`Call ${method} ${url} failed: ${(error as Error).message}`);
       throw error;
     }

@@ -51,6 +51,7 @@ export class PeerHubs implements OnApplicationBootstrap, OnApplicationShutdown, 
         hub_name: hub.hubName,
         hub_url: hub.url,
         registered: hub.isRegistered,
+        reachable: hub.isReachable,
         ...hub.poolsStatus(this.config.showPsrdPreview),
       })),
     };

@@ -2,7 +2,9 @@
  * `stop`: ask each selected node to stop through its mgmt API, clients
  * before hubs, last-started first; end by PID a node that does not answer but
  * is still running the command this manager started; then wait until the
- * ports are free, so that the next `start` can bind them at once.
+ * ports are free, so that the next `start` can bind them at once. A node
+ * that is not running (nothing listens, no process of ours) is reported and
+ * counts as stopped: stop succeeds whenever every selected node is down.
  *
  * A node reached through --url-base or --node-url may run anywhere (a
  * container, a pod): it is only asked to stop, and then awaited until it no
@@ -11,7 +13,7 @@
 import type { NodePlan } from '@dske/topology';
 import type { ManagerContext } from '../context';
 import { ManagerError, reasonOf } from '../errors';
-import { HttpFailure, httpRequest, mgmtHeaders } from '../http';
+import { HttpFailure, httpRequest, mgmtHeaders, NOT_LISTENING } from '../http';
 import { isRecordedProcessRunning, readPidRecord, removePidRecord, removeStateDirIfEmpty, terminate, type PidRecord } from '../node-processes';
 import { stillWaitingLine, stoppingLine, waitingLine } from '../output';
 import { busyNodes } from '../port-wait';
@@ -28,7 +30,9 @@ export async function stopCommand(ctx: ManagerContext): Promise<void> {
     const failure = await requestStop(ctx, node);
     if (failure === undefined) continue;
     io.err(`Could not stop ${ctx.endpoints.describe(node)}: ${failure}`);
-    if (isRemote(node) || !(await endByPid(ctx, node))) notStopped.push(node);
+    if (!isRemote(node) && (await endByPid(ctx, node))) continue;
+    // Nothing listens there and no process of ours runs it: the node is already stopped, which is what stop is for.
+    if (failure !== NOT_LISTENING) notStopped.push(node);
   }
 
   // Local nodes: until their ports are free. Remote nodes that accepted the stop: until they no longer answer.
@@ -61,7 +65,7 @@ export async function stopCommand(ctx: ManagerContext): Promise<void> {
     throw new ManagerError(`still answering after ${timings.portWaitMs / 1000} s: ${which}`);
   }
   if (notStopped.length > 0) {
-    throw new ManagerError(`${notStopped.length} of ${order.length} nodes could not be stopped (not running?): ${describeNodes(notStopped)}`);
+    throw new ManagerError(`${notStopped.length} of ${order.length} nodes could not be stopped: ${describeNodes(notStopped)}`);
   }
 }
 
