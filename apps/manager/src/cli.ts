@@ -35,9 +35,9 @@ start waits until the nodes' ports are free, then until every node answers
 /readyz. If a node exits or is not ready in time, start stops the nodes it
 started in this run and fails. stop asks each node to stop (mgmt API); a node
 that does not answer is reported, and ended by PID (SIGTERM, then SIGKILL) if
-it still runs the command this manager started. A node that is not running is
-reported and counts as stopped; stop fails if a node refused to stop or could
-not be ended. --client and --hub may be
+it still runs the command this manager started. A local node that is not
+running is reported and counts as stopped; stop fails if a node refused to
+stop or could not be ended. --client and --hub may be
 repeated and combined; an unknown name is an error and nothing is done.
 
 A deployed topology (docker compose, Kubernetes): with --url-base URL, status,

@@ -173,10 +173,13 @@ describe('--url-base and --node-url on a running topology', () => {
     expect(liveNodePids(t.dir)).toEqual([]);
     expect((await Promise.all(NODES.map((_, i) => isPortFree(p(i))))).every(Boolean)).toBe(true);
 
-    // Nothing answers any more: each node is reported, and stop succeeds (they are stopped).
+    // Nothing answers any more. Through a URL that cannot be told from a wrong one: each node is reported, and stop fails.
     const again = await manager(t.dir, ['--url-base', 'http://127.0.0.1', 'stop']);
-    expect(again.code).toBe(0);
-    expect(again.stderr).toEqual([...NODES.map((name, i) => `Could not stop ${kindOf(i)} ${name} at http://127.0.0.1:${p(i)}: connection refused`).reverse()]);
+    expect(again.code).toBe(1);
+    expect(again.stderr).toEqual([
+      ...NODES.map((name, i) => `Could not stop ${kindOf(i)} ${name} at http://127.0.0.1:${p(i)}: connection refused`).reverse(),
+      'manager: error: 5 of 5 nodes could not be stopped: client curtis, client carol, hub hilary, hub helen, hub hank',
+    ]);
     // The stale pid files of the stopped processes are gone too.
     expect(existsSync(join(t.dir, '.dske-manager'))).toBe(false);
   });

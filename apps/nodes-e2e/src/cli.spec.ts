@@ -106,6 +106,7 @@ describe('bad flag values: exit 2 with one line on stderr naming the flag', () =
       'client: error: --start-request-psrd-threshold: 2500 must be less than --stop-request-psrd-threshold (2000)',
     ],
     ['underscores in --share_timeout_secs=0', 'hub', ['hank', '--port', '1', '--share_timeout_secs=0'], {}, "hub: error: --share-timeout-secs: expected an integer from 1 to 2147483, got '0'"],
+    ['a value with underscores stays as given', 'hub', ['hank', '--port', '1', '--redis-url', '--x_y'], {}, "hub: error: --redis-url: expected a URL starting with redis:// or rediss://, got '--x_y'"],
     ['block size 0', 'client', ['carol', '--port', '1', ...hubs, '--get-psrd-block-size', '0'], {}, "client: error: --get-psrd-block-size: expected an integer from 1 to 1048576, got '0'"],
     ['hub URL of another scheme', 'client', ['carol', '--port', '1', '--hubs', 'ftp://127.0.0.1/hub/h'], {}, "client: error: --hubs: expected a URL starting with http:// or https://, got 'ftp://127.0.0.1/hub/h'"],
     ['upper-case node name', 'hub', ['Hank', '--port', '1'], {}, "hub: error: node name 'Hank' must be a lower-case DNS label"],

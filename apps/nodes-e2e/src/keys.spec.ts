@@ -76,10 +76,30 @@ describe('keys end to end through the hubs', () => {
     });
     expect(etsiStatus.status).toBe(200);
     expect(etsiStatus.body.stored_key_count).toBe(0);
-    expect(etsiStatus.body.max_key_count).toBeGreaterThan(0);
+    // 128-bit default keys: (stop threshold 2000 + block 1000 - 1) / (16 key bytes + 32 signature bytes).
+    expect(etsiStatus.body.max_key_count).toBe(62);
 
     // The key made before the stop is still stored on two hubs only: not enough, but not gone either.
     const late = await etsi.getKeyWithIds('curtis', 'sam', 'sunny', before.body.keys[0].key_ID);
     expect(late.status).toBe(503);
+
+    // The hubs come back without state. With no key request in between, carol notices (it asks hubs that stopped
+    // answering whether they are back), registers again, and Status counts keys again.
+    for (const hub of ['hilary', 'holly', 'hugo']) await topology.restartHub(hub);
+    await expect
+      .poll(async () => (await httpJson<typeof carol.body>('GET', `${topology.clientUrl('carol')}/mgmt/v1/status`)).body.peer_hubs.map((h) => [h.hub_name, h.registered, h.reachable]), {
+        timeout: 20_000,
+        interval: 250,
+      })
+      .toEqual(['hank', 'helen', 'hilary', 'holly', 'hugo'].map((h) => [h, true, true]));
+    expect(topology.client('carol').log()).toContain('Hub hugo is back and does not know this client; registering again');
+    await expect
+      .poll(async () => (await httpJson<{ stored_key_count: number }>('GET', `${topology.clientUrl('carol')}/etsi/api/v1/keys/sunny/status`, { headers: { authorization: 'Bearer sam' } })).body.stored_key_count, {
+        timeout: 20_000,
+      })
+      .toBeGreaterThan(0);
+    const after = await etsi.getKey('carol', 'sam', 'sunny');
+    expect(after.status).toBe(200);
+    expect((await etsi.getKeyWithIds('curtis', 'sam', 'sunny', after.body.keys[0].key_ID)).body.keys[0].key).toBe(after.body.keys[0].key);
   });
 });

@@ -88,7 +88,8 @@ export async function startNodeApp(options: NodeAppOptions): Promise<INestApplic
   });
   if (redocBundle) {
     app.getHttpAdapter().get(REDOC_SCRIPT_PATH, (_req: unknown, res: { sendFile: (path: string, options: object) => void }) => {
-      res.sendFile(redocBundle, { maxAge: '1d', headers: { 'Content-Type': 'text/javascript; charset=utf-8' } });
+      // dotfiles: an install below ~/.npm/_npx or node_modules/.pnpm has a dot-directory in the path.
+      res.sendFile(redocBundle, { maxAge: '1d', dotfiles: 'allow', headers: { 'Content-Type': 'text/javascript; charset=utf-8' } });
     });
   }
 

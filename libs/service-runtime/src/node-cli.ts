@@ -45,7 +45,7 @@ export function parseNodeCommandLine(
     command.addOption(option);
   }
   command.addHelpText('after', '\nLong options may also be written with underscores (--start-request-psrd_threshold, as in the user guide).');
-  command.parse(hyphenateLongOptions(argv), { from: 'user' });
+  command.parse(hyphenateLongOptions(argv, specs.map((spec) => spec.flag)), { from: 'user' });
 
   const fail = (message: string): never => {
     process.stderr.write(`${program}: error: ${message}\n`);
@@ -75,14 +75,16 @@ export function parseNodeCommandLine(
 /**
  * `--share_timeout_secs` reads as `--share-timeout-secs`: the user guide's
  * client usage spells one flag `--start-request-psrd_threshold`, and the
- * config file's keys use underscores. Only option names change, never values
- * or anything after `--`.
+ * config file's keys use underscores. Only arguments that then name one of
+ * `flags` change (never a value such as a token, nor anything after `--`).
  */
-export function hyphenateLongOptions(argv: readonly string[]): string[] {
+export function hyphenateLongOptions(argv: readonly string[], flags: readonly string[]): string[] {
+  const known = new Set(flags);
   const end = argv.indexOf('--');
   return argv.map((arg, i) => {
-    if ((end !== -1 && i >= end) || !/^--[A-Za-z0-9]/.test(arg)) return arg;
+    if ((end !== -1 && i >= end) || !arg.startsWith('--') || !arg.includes('_')) return arg;
     const eq = arg.indexOf('=');
-    return eq === -1 ? arg.replace(/_/g, '-') : arg.slice(0, eq).replace(/_/g, '-') + arg.slice(eq);
+    const name = (eq === -1 ? arg : arg.slice(0, eq)).replace(/_/g, '-');
+    return known.has(name) ? name + (eq === -1 ? '' : arg.slice(eq)) : arg;
   });
 }

@@ -21,6 +21,8 @@ export class HubCallError extends Error {
 }
 
 type PoolSide = 'local' | 'peer';
+/** A hub's answer with the registration it was sent under. */
+type SignedAnswer = HubResponse & { generation: number };
 export interface ShareRoute {
   master_sae_id: string;
   slave_sae_id: string;
@@ -43,6 +45,13 @@ export class HubConnection {
   readonly peerPool = new PsrdPool('peer');
   private registered = false;
   private registering?: Promise<void>;
+  /**
+   * Counts registrations. An answer to a call sent under an earlier one (its
+   * blocks are gone) says nothing about the current one and must not start
+   * yet another registration.
+   */
+  private generation = 0;
+  private probing = false;
   private readonly refills: Partial<Record<PoolSide, Promise<void>>> = {};
   /** Bytes that callers waiting for a refill of each pool need between them. */
   private readonly demand: Record<PoolSide, number> = { local: 0, peer: 0 };
@@ -77,6 +86,7 @@ export class HubConnection {
   /** Register, retrying every second until the hub answers; then fill both pools. */
   startRegistration(): Promise<void> {
     if (this.registering) return this.registering;
+    this.generation++;
     this.registered = false;
     this.localPool.clear();
     this.peerPool.clear();
@@ -109,8 +119,8 @@ export class HubConnection {
    * were reset (someone registered our name afresh) names no block we sent
    * (psrd.unknown-block). Either way: start over with it.
    */
-  private noteResponse(response: HubResponse): void {
-    if (response.status !== 400 || !this.registered) return;
+  private noteResponse(response: HubResponse, sentIn: number): void {
+    if (response.status !== 400 || !this.registered || sentIn !== this.generation) return;
     const code = errorCode(response);
     if (code === 'client.unknown') {
       this.logger.warn(`Hub ${this.hubName} does not know this client; registering again`);
@@ -127,16 +137,52 @@ export class HubConnection {
    * that, at most one request timeout, so the caller can send once more and
    * the first key after a hub restart does not fail.
    */
-  private async rejoined(response: HubResponse): Promise<boolean> {
+  private async rejoined(response: SignedAnswer): Promise<boolean> {
     const code = response.status === 400 ? errorCode(response) : undefined;
-    if ((code !== 'client.unknown' && code !== 'psrd.unknown-block') || !this.registering) return false;
+    if (code !== 'client.unknown' && code !== 'psrd.unknown-block') return false;
+    // Neither did this answer start a registration nor did one start since the call was sent: nothing to wait for.
+    if (response.generation === this.generation && !this.registering) return false;
+    return this.whenRegistered();
+  }
+
+  /**
+   * Registered now, or once the registration in progress ends (at most one
+   * request timeout) when the hub is answering; a hub that is down is not
+   * waited for, so requests do not stall on it.
+   */
+  private async whenRegistered(): Promise<boolean> {
+    if (this.registered) return true;
+    if (!this.registering || !this.isReachable) return false;
     const timeout = sleep(this.config.requestTimeoutMs).then(() => false);
     return Promise.race([this.registering.then(() => this.registered), timeout]);
   }
 
+  /**
+   * A registered hub whose last call got no answer is asked for its (cheap,
+   * unsigned) encryptor directory until it answers, so status tells when it is
+   * back; if it no longer lists this client, it restarted without state:
+   * register again before a key request finds out.
+   */
+  async probe(): Promise<void> {
+    if (!this.registered || this.isReachable || this.probing || this.closed) return;
+    this.probing = true;
+    const sentIn = this.generation;
+    try {
+      const clients = await this.encryptorDirectory(false);
+      if (sentIn === this.generation && this.registered && !clients.some((c) => c.client_name === this.config.name)) {
+        this.logger.warn(`Hub ${this.hubName} is back and does not know this client; registering again`);
+        void this.startRegistration();
+      }
+    } catch {
+      // Still down: the next probe asks again.
+    } finally {
+      this.probing = false;
+    }
+  }
+
   /** The hub named a block we never got (its pool for us holds blocks fetched by someone else): start over. */
-  private noteOutOfStep(error: unknown): void {
-    if (isDskeError(error, 'psrd.unknown-block') && this.registered) {
+  private noteOutOfStep(error: unknown, sentIn: number): void {
+    if (isDskeError(error, 'psrd.unknown-block') && this.registered && sentIn === this.generation) {
       this.logger.warn(`Hub ${this.hubName} uses PSRD blocks this client does not hold; registering again`);
       void this.startRegistration();
     }
@@ -170,8 +216,9 @@ export class HubConnection {
           const missing = target - this.pool(side).unusedBytes;
           const size = Math.min(MAX_PSRD_BLOCK_SIZE, Math.max(this.config.getPsrdBlockSize, missing > this.config.stopRequestPsrdThreshold ? missing : 0));
           const query = new URLSearchParams({ client_name: this.config.name, pool_owner: owner, size: String(size) }).toString();
+          const sentIn = this.generation;
           const response = await this.http.request('GET', `${OOB}/psrd`, { query });
-          this.noteResponse(response);
+          this.noteResponse(response, sentIn);
           if (response.status !== 200) throw new HubCallError(this.hubName, 'refused', `PSRD request answered ${response.status}`, response.status);
           const block = JSON.parse(response.body.toString('utf8')) as PsrdResponse;
           this.pool(side).addBlock(new PsrdBlock(block.block_uuid, Buffer.from(block.data, 'base64')));
@@ -218,15 +265,16 @@ export class HubConnection {
     }
   }
 
-  private requireRegistered(): void {
-    if (!this.registered) throw new HubCallError(this.hubName, 'unregistered', `hub ${this.hubName} is not registered yet`);
+  private async requireRegistered(): Promise<void> {
+    if (!(await this.whenRegistered())) throw new HubCallError(this.hubName, 'unregistered', `hub ${this.hubName} is not registered yet`);
   }
 
   /**
    * Sign (synchronously, before the first await, so callers can allocate and
    * sign in one step) and send; verify the hub's signature on a 200 answer.
    */
-  private async signedCall(method: 'GET' | 'POST', path: string, query: string, body: string): Promise<HubResponse> {
+  private async signedCall(method: 'GET' | 'POST', path: string, query: string, body: string): Promise<SignedAnswer> {
+    const generation = this.generation;
     const signature = signMessage(this.localPool, query, body);
     let response: HubResponse;
     try {
@@ -236,18 +284,18 @@ export class HubConnection {
     } finally {
       this.refillIfLow('local');
     }
-    this.noteResponse(response);
+    this.noteResponse(response, generation);
     if (response.status === 200) {
       try {
         verifyMessage(this.peerPool, response.headers[SIGNATURE_HEADER.toLowerCase()], '', response.body);
       } catch (error) {
-        this.noteOutOfStep(error);
+        this.noteOutOfStep(error, generation);
         throw new HubCallError(this.hubName, 'bad-response', `hub ${this.hubName} response signature: ${(error as Error).message}`);
       } finally {
         this.refillIfLow('peer');
       }
     }
-    return response;
+    return { ...response, generation };
   }
 
   /**
@@ -255,7 +303,7 @@ export class HubConnection {
    * on the hub: one message for one key (key-share) or for many (key-shares).
    */
   async postShares(route: ShareRoute, shares: Array<{ keyId: string; data: Uint8Array }>): Promise<void> {
-    this.requireRegistered();
+    await this.requireRegistered();
     const total = shares.reduce((n, s) => n + s.data.length, 0);
     const send = () => this.withLocal(total + SIGNING_KEY_BYTES, () => {
       const encrypted = shares.map((share) => {
@@ -286,7 +334,7 @@ export class HubConnection {
 
   /** Fetch and decrypt this hub's shares of the named keys (once; the hub deletes them). */
   async getShares(route: ShareRoute, keyIds: string[]): Promise<Array<{ x: number; data: Uint8Array }>> {
-    this.requireRegistered();
+    await this.requireRegistered();
     const single = keyIds.length === 1;
     const text = new URLSearchParams({
       client_name: this.config.name,
@@ -327,7 +375,7 @@ export class HubConnection {
         return { x: received[i].share_index, data: otpXor(e, pad) };
       });
     } catch (error) {
-      this.noteOutOfStep(error);
+      this.noteOutOfStep(error, response.generation);
       throw new HubCallError(this.hubName, 'bad-response', `hub ${this.hubName} sent unusable shares: ${(error as Error).message}`);
     } finally {
       this.refillIfLow('peer');
@@ -346,8 +394,8 @@ export class HubConnection {
   }
 
   /** The hub's registry of which client serves which SAE (out of band, unsigned). */
-  async encryptorDirectory(): Promise<Array<{ client_name: string; encryptor_names: string[] }>> {
-    const response = await this.http.request('GET', `${OOB}/encryptors`);
+  async encryptorDirectory(logFailure = true): Promise<Array<{ client_name: string; encryptor_names: string[] }>> {
+    const response = await this.http.request('GET', `${OOB}/encryptors`, { logFailure });
     if (response.status !== 200) throw new HubCallError(this.hubName, 'refused', `directory request answered ${response.status}`, response.status);
     const body = JSON.parse(response.body.toString('utf8')) as { clients?: Array<{ client_name: string; encryptor_names: string[] }> };
     return Array.isArray(body.clients) ? body.clients : [];

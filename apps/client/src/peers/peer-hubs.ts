@@ -6,6 +6,8 @@ import { HubConnection } from './hub-connection';
 
 /** How long readiness waits for hubs beyond the min_nr_shares that are already registered. */
 const READY_GRACE_MS = 10_000;
+/** How often a registered hub that stopped answering is asked whether it is back. */
+const PROBE_EVERY_MS = 2000;
 
 /** The client's hubs, in topology order (share i goes to hub i). */
 @Injectable()
@@ -18,13 +20,16 @@ export class PeerHubs implements OnApplicationBootstrap, OnApplicationShutdown, 
   }
 
   private startedAt = Date.now();
+  private probeTimer?: NodeJS.Timeout;
 
   onApplicationBootstrap(): void {
     this.startedAt = Date.now();
     for (const hub of this.hubs) void hub.startRegistration();
+    this.probeTimer = setInterval(() => this.hubs.forEach((hub) => void hub.probe()), PROBE_EVERY_MS).unref();
   }
 
   async onApplicationShutdown(): Promise<void> {
+    clearInterval(this.probeTimer);
     await Promise.all(this.hubs.map((hub) => hub.close()));
   }
 

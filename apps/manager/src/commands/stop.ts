@@ -2,13 +2,14 @@
  * `stop`: ask each selected node to stop through its mgmt API, clients
  * before hubs, last-started first; end by PID a node that does not answer but
  * is still running the command this manager started; then wait until the
- * ports are free, so that the next `start` can bind them at once. A node
- * that is not running (nothing listens, no process of ours) is reported and
- * counts as stopped: stop succeeds whenever every selected node is down.
+ * ports are free, so that the next `start` can bind them at once. A local
+ * node that is not running (nothing listens, no process of ours) is reported
+ * and counts as stopped; so stopping twice succeeds.
  *
  * A node reached through --url-base or --node-url may run anywhere (a
  * container, a pod): it is only asked to stop, and then awaited until it no
- * longer answers; no local port or PID is involved.
+ * longer answers; no local port or PID is involved. A refused connection
+ * there fails stop: it may as well be a wrong URL.
  */
 import type { NodePlan } from '@dske/topology';
 import type { ManagerContext } from '../context';
@@ -30,9 +31,15 @@ export async function stopCommand(ctx: ManagerContext): Promise<void> {
     const failure = await requestStop(ctx, node);
     if (failure === undefined) continue;
     io.err(`Could not stop ${ctx.endpoints.describe(node)}: ${failure}`);
-    if (!isRemote(node) && (await endByPid(ctx, node))) continue;
-    // Nothing listens there and no process of ours runs it: the node is already stopped, which is what stop is for.
-    if (failure !== NOT_LISTENING) notStopped.push(node);
+    if (isRemote(node)) {
+      // A refused connection to a remote URL may be a wrong URL or a closed port, not a stopped node.
+      notStopped.push(node);
+      continue;
+    }
+    const ended = await endByPid(ctx, node);
+    if (ended === 'ended') continue;
+    // Nothing listens locally and no process of ours runs it: the node is already stopped, which is what stop is for.
+    if (ended === 'survived' || failure !== NOT_LISTENING) notStopped.push(node);
   }
 
   // Local nodes: until their ports are free. Remote nodes that accepted the stop: until they no longer answer.
@@ -103,18 +110,18 @@ function runningRecord(ctx: ManagerContext, node: NodePlan): PidRecord | undefin
   return undefined;
 }
 
-/** True when a process this manager started for the node was found and ended. */
-async function endByPid(ctx: ManagerContext, node: NodePlan): Promise<boolean> {
+/** End by PID the process this manager started for the node: 'none' when there is none. */
+async function endByPid(ctx: ManagerContext, node: NodePlan): Promise<'none' | 'ended' | 'survived'> {
   const record = runningRecord(ctx, node);
-  if (record === undefined) return false;
+  if (record === undefined) return 'none';
   const how = await terminate(record.pid, ctx.timings.killGraceMs);
   if (how === 'survived') {
     ctx.io.err(`Could not end ${describeNode(node)} (PID ${record.pid}) even with SIGKILL`);
-    return false;
+    return 'survived';
   }
   ctx.io.out(`Ended ${describeNode(node)} (PID ${record.pid}) with ${how}`);
   removePidRecord(ctx.io.cwd, node);
-  return true;
+  return 'ended';
 }
 
 /**
