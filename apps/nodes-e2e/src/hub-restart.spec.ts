@@ -48,6 +48,16 @@ describe('a hub that restarts without state', () => {
     expect(topology.client('ca').log()).toContain('Hub hb does not know this client; registering again');
   });
 
+  it('after another restart, a burst of 8 concurrent pairs all work, with one registration per client', async () => {
+    expect(await keyPair()).toEqual({ made: 200, fetched: 200 });
+    await topology.restartHub('hb');
+    const results = await Promise.all(Array.from({ length: 8 }, () => keyPair()));
+    expect(results).toEqual(Array.from({ length: 8 }, () => ({ made: 200, fetched: 200 })));
+    // One registration per client for this restart, not one per late answer.
+    const log = topology.client('ca').log();
+    expect(log.split('Hub hb does not know this client; registering again').length - 1).toBe(2);
+  });
+
   it('a client whose pools were reset behind its back (its name registered afresh) notices and registers again', async () => {
     expect(await keyPair()).toEqual({ made: 200, fetched: 200 });
     // The oob family is unauthenticated: anyone can register a client name afresh, wiping its pools on the hub.
