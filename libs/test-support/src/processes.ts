@@ -63,7 +63,8 @@ export async function waitForReady(url: string, node: NodeProcess, timeoutMs = 3
   while (Date.now() < deadline) {
     if (node.child.exitCode !== null) throw new Error(`${node.kind} ${node.name} exited with ${node.child.exitCode}:\n${node.log().slice(-2000)}`);
     try {
-      if ((await probe(url)) === 200) return;
+      // Our node logs "listening on" once it has bound its port: a 200 from some other process on that port does not count.
+      if ((await probe(url)) === 200 && node.log().includes(' listening on ')) return;
     } catch {
       // not listening yet
     }
