@@ -13,6 +13,9 @@ export class HubHttp {
   private readonly pool: Pool;
   private readonly basePath: string;
   private lastCallFailed = false;
+  /** Calls are numbered as they start; `lastCallFailed` holds the outcome of the latest-started call that ended. */
+  private calls = 0;
+  private outcomeOf = 0;
 
   constructor(
     readonly baseUrl: URL,
@@ -36,6 +39,10 @@ export class HubHttp {
   ): Promise<HubResponse> {
     const fullPath = `${this.basePath}${path}${options.query ? `?${options.query}` : ''}`;
     const url = `${this.baseUrl.origin}${fullPath}`;
+    const call = ++this.calls;
+    const note = (failed: boolean) => {
+      if (call > this.outcomeOf) [this.outcomeOf, this.lastCallFailed] = [call, failed];
+    };
     try {
       const response = await this.pool.request({
         method,
@@ -47,11 +54,11 @@ export class HubHttp {
         bodyTimeout: this.timeoutMs,
       });
       const body = Buffer.from(await response.body.arrayBuffer());
-      this.lastCallFailed = false;
+      note(false);
       this.logger.log(`Call ${method} ${url} ${response.statusCode}`);
       return { status: response.statusCode, headers: response.headers, body };
     } catch (error) {
-      this.lastCallFailed = true;
+      note(true);
       if (options.logFailure !== false) this.logger.warn(`Call ${method} ${url} failed: ${(error as Error).message}`);
       throw error;
     }
