@@ -120,15 +120,11 @@ export class HubConnection {
    * (psrd.unknown-block). Either way: start over with it.
    */
   private noteResponse(response: HubResponse, sentIn: number): void {
-    if (response.status !== 400 || !this.registered || sentIn !== this.generation) return;
-    const code = errorCode(response);
-    if (code === 'client.unknown') {
-      this.logger.warn(`Hub ${this.hubName} does not know this client; registering again`);
-      void this.startRegistration();
-    } else if (code === 'psrd.unknown-block') {
-      this.logger.warn(`Hub ${this.hubName} does not hold the PSRD blocks this client uses; registering again`);
-      void this.startRegistration();
-    }
+    if (!this.registered || sentIn !== this.generation) return;
+    const reason = staleRegistration(response);
+    if (reason === undefined) return;
+    this.logger.warn(`Hub ${this.hubName} ${reason}; registering again`);
+    void this.startRegistration();
   }
 
   /**
@@ -138,8 +134,7 @@ export class HubConnection {
    * the first key after a hub restart does not fail.
    */
   private async rejoined(response: SignedAnswer): Promise<boolean> {
-    const code = response.status === 400 ? errorCode(response) : undefined;
-    if (code !== 'client.unknown' && code !== 'psrd.unknown-block') return false;
+    if (staleRegistration(response) === undefined) return false;
     // Neither did this answer start a registration nor did one start since the call was sent: nothing to wait for.
     if (response.generation === this.generation && !this.registering) return false;
     return this.whenRegistered();
@@ -417,6 +412,18 @@ function errorBody(response: HubResponse): Record<string, unknown> | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** Error codes by which a hub says our registration with it is gone, and how the log puts it. */
+const STALE_REGISTRATION: Record<string, string> = {
+  'client.unknown': 'does not know this client',
+  'psrd.unknown-block': 'does not hold the PSRD blocks this client uses',
+};
+
+/** Why a hub's answer means this client must register again, or undefined. */
+function staleRegistration(response: HubResponse): string | undefined {
+  const code = response.status === 400 ? errorCode(response) : undefined;
+  return code !== undefined && Object.hasOwn(STALE_REGISTRATION, code) ? STALE_REGISTRATION[code] : undefined;
 }
 
 function errorCode(response: HubResponse): string | undefined {
