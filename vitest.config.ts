@@ -9,6 +9,7 @@ const alias = {
   '@dske/topology': lib('topology'),
   '@dske/test-support': lib('test-support'),
   '@dske/lab-pki': lib('lab-pki'),
+  '@dske/service-runtime': lib('service-runtime'),
 };
 
 // Tests that start real processes run one file at a time: the CI machine has 2 cores.
@@ -20,6 +21,8 @@ export default defineConfig({
       { resolve: { alias }, test: { name: 'dske-core', root: 'libs/dske-core', include: ['src/**/*.spec.ts'] } },
       { resolve: { alias }, test: { name: 'topology', root: 'libs/topology', include: ['src/**/*.spec.ts'] } },
       { resolve: { alias }, test: { name: 'lab-pki', root: 'libs/lab-pki', include: ['src/**/*.spec.ts'] } },
+      // The hub's services and stores without a process (the Redis store against a redis-server of the test's own).
+      { resolve: { alias }, test: { name: 'hub', root: 'apps/hub', include: ['src/**/*.spec.ts'], ...system } },
       { resolve: { alias }, test: { name: 'manager', root: 'apps/manager', include: ['src/**/*.spec.ts', 'test/**/*.spec.ts'], ...system } },
       { resolve: { alias }, test: { name: 'nodes-e2e', root: 'apps/nodes-e2e', include: ['src/**/*.spec.ts'], ...system } },
     ],

@@ -4,6 +4,8 @@ export interface HubConfig {
   host: string;
   shareTimeoutSecs: number;
   redisUrl?: string;
+  /** The hub's own state directory (its storage key); undefined: the key lives in memory only. */
+  stateDir?: string;
   /** Lab mode shows a short preview of PSRD bytes in mgmt status; deployments do not. */
   showPsrdPreview: boolean;
   /** Bearer token for the mgmt API; undefined in lab mode. */

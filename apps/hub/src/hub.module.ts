@@ -1,4 +1,5 @@
-import { DynamicModule, Inject, Module, OnApplicationShutdown } from '@nestjs/common';
+import { DynamicModule, Inject, Logger, Module, OnApplicationShutdown } from '@nestjs/common';
+import { RecordSeal } from '@dske/core';
 import { HealthController, MGMT_TOKEN, NodeLifecycle, READINESS } from '@dske/service-runtime';
 import { HUB_CONFIG, HubConfig } from './hub-config';
 import { PeerClientRegistry } from './peers/peer-client-registry';
@@ -9,6 +10,7 @@ import { SignedReply } from './api/signed-reply';
 import { HubMgmtController } from './mgmt/mgmt.controller';
 import { SHARE_STORE, ShareStore } from './shares/share-store';
 import { MemoryShareStore } from './shares/memory-share-store';
+import { loadOrCreateStorageKey } from './shares/storage-key';
 
 class ShareStoreCloser implements OnApplicationShutdown {
   constructor(@Inject(SHARE_STORE) private readonly store: ShareStore) {}
@@ -31,12 +33,19 @@ export class HubModule {
           // ioredis (~15 MiB resident) is loaded only by hubs that use Redis.
           useFactory: async (): Promise<ShareStore> => {
             if (!config.redisUrl) return new MemoryShareStore();
+            const { key, file, created } = loadOrCreateStorageKey(config.stateDir);
+            const logger = new Logger('ShareStore');
+            if (!file) logger.warn('No --state-dir: the storage key that seals shares in Redis lives in memory only; shares stored before a restart are then unreadable');
+            else if (created) logger.log(`Created the storage key ${file}`);
             const { RedisShareStore } = await import('./shares/redis-share-store.js');
-            return new RedisShareStore(config.redisUrl, config.name);
+            const store = new RedisShareStore(config.redisUrl, config.name, new RecordSeal(key), logger);
+            key.fill(0);
+            await store.start();
+            return store;
           },
         },
-        // A hub is ready as soon as it serves HTTP: it waits for nobody.
-        { provide: READINESS, useValue: { notReadyReason: () => undefined } },
+        // A hub is ready once it serves HTTP and its share store answers: it waits for no other node.
+        { provide: READINESS, inject: [SHARE_STORE], useFactory: (store: ShareStore) => ({ notReadyReason: () => store.unavailableReason() }) },
         PeerClientRegistry,
         KeyShareService,
         SignedReply,

@@ -14,6 +14,7 @@ async function main(): Promise<void> {
     host: settings.host as string,
     shareTimeoutSecs: settings.share_timeout_secs as number,
     redisUrl: settings.redis_url as string | undefined,
+    stateDir: settings.state_dir as string | undefined,
     showPsrdPreview: process.env.DSKE_HIDE_PSRD !== '1',
     mgmtToken: settings.mgmt_token as string | undefined,
   };

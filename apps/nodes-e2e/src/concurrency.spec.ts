@@ -21,7 +21,7 @@ describe('240 concurrent key pairs with hubs on Redis', () => {
         { name: 'cb', encryptors: ['sb'] },
       ],
       minNrShares: 2,
-      redisUrl: 'redis://127.0.0.1:6379/0',
+      redisPerHub: true,
     });
     etsi = new EtsiCaller(topology);
   });

@@ -4,12 +4,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TopologyHarness } from '@dske/test-support';
 import { EtsiCaller } from './etsi-client';
 
-const REDIS_URL = 'redis://127.0.0.1:6379/0';
 // Long enough that a busy 2-core machine fetches "in time" keys in time.
 const TIMEOUT_SECS = 3;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-// Fresh hub names per run keep these tests' Redis keys apart from anything else.
+// Each hub on a redis-server of its own (the Redis variant), as in the containers.
 const suffix = randomBytes(3).toString('hex');
 const hubs = ['ha', 'hb', 'hc'].map((h) => `${h}${suffix}`);
 const clients = [
@@ -21,16 +20,16 @@ for (const store of ['redis', 'embedded'] as const) {
   describe(`share expiry with the ${store} store`, () => {
     let topology: TopologyHarness;
     let etsi: EtsiCaller;
-    let redis: Redis | undefined;
+    let redis: Map<string, Redis> | undefined;
 
     beforeAll(async () => {
-      topology = await TopologyHarness.start({ hubs, clients, minNrShares: 2, shareTimeoutSecs: TIMEOUT_SECS, redisUrl: store === 'redis' ? REDIS_URL : undefined });
+      topology = await TopologyHarness.start({ hubs, clients, minNrShares: 2, shareTimeoutSecs: TIMEOUT_SECS, redisPerHub: store === 'redis' });
       etsi = new EtsiCaller(topology);
-      if (store === 'redis') redis = new Redis(REDIS_URL);
+      if (store === 'redis') redis = new Map(hubs.map((hub) => [hub, new Redis(topology.stores.get(hub)!.url)]));
     });
     afterAll(async () => {
+      await Promise.all([...(redis?.values() ?? [])].map((r) => r.quit()));
       await topology?.close();
-      await redis?.quit();
     });
 
     it('a key fetched in time is delivered', async () => {
@@ -48,7 +47,7 @@ for (const store of ['redis', 'embedded'] as const) {
       if (redis) {
         // Every hub holds its share as a Redis key with the share timeout as expiry.
         for (const hub of hubs) {
-          const ttl = await redis.ttl(`dske:${hub}:share:${id}`);
+          const ttl = await redis.get(hub)!.ttl(`dske:${hub}:share:${id}`);
           expect(ttl).toBeGreaterThan(0);
           expect(ttl).toBeLessThanOrEqual(TIMEOUT_SECS);
         }
@@ -57,7 +56,7 @@ for (const store of ['redis', 'embedded'] as const) {
       expect(status.shares.map((s: { user_key_id: string }) => s.user_key_id)).toContain(id);
 
       await sleep(TIMEOUT_SECS * 1000 + 700);
-      if (redis) for (const hub of hubs) expect(await redis.exists(`dske:${hub}:share:${id}`)).toBe(0);
+      if (redis) for (const hub of hubs) expect(await redis.get(hub)!.exists(`dske:${hub}:share:${id}`)).toBe(0);
       const after = await fetch(`${topology.hubUrl(hubs[0])}/mgmt/v1/status`).then((r) => r.json());
       expect(after.shares).toEqual([]);
       const late = await etsi.getKeyWithIds('cb', 'sa', 'sb', id);

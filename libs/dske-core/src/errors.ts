@@ -20,7 +20,8 @@ export type DskeErrorCode =
   | 'allocation.malformed'
   | 'signature.missing'
   | 'signature.malformed'
-  | 'signature.invalid';
+  | 'signature.invalid'
+  | 'seal.invalid-key';
 
 export class DskeError extends Error {
   constructor(

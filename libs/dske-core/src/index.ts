@@ -8,3 +8,4 @@ export * from './psrd/fragment';
 export * from './psrd/block';
 export * from './psrd/allocation';
 export * from './psrd/pool';
+export * from './record-seal';

@@ -3,3 +3,4 @@ export * from './processes';
 export * from './topology-harness';
 export * from './http';
 export * from './https';
+export * from './redis-server';

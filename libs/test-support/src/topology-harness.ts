@@ -1,13 +1,17 @@
 import { httpsJson } from './https';
 import { freePortRange } from './ports';
 import { NodeProcess, spawnNode, StatusProbe, waitForReady } from './processes';
+import { RedisServer } from './redis-server';
 
 export interface HarnessOptions {
   hubs?: string[];
   clients?: Array<{ name: string; encryptors: string[] }>;
   minNrShares?: number;
   shareTimeoutSecs?: number;
-  redisUrl?: string;
+  /** Each hub gets a redis-server of its own (as in the containers), stopped by close(). */
+  redisPerHub?: boolean;
+  /** Extra arguments for one hub, e.g. its own --redis-url and --state-dir. */
+  hubArgsFor?: (name: string, index: number) => string[];
   /** Extra arguments for every client. */
   clientArgs?: string[];
   /** Extra arguments for one client (after `clientArgs`), e.g. its own TLS certificate. */
@@ -39,6 +43,8 @@ export class TopologyHarness {
   readonly hubs = new Map<string, NodeProcess>();
   readonly clients = new Map<string, NodeProcess>();
   readonly hubUrls: string[] = [];
+  /** With redisPerHub: each hub's own Redis. */
+  readonly stores = new Map<string, RedisServer>();
   private readonly hubCommand = new Map<string, { args: string[]; env?: NodeJS.ProcessEnv }>();
   private constructor(
     private readonly basePort: number,
@@ -66,10 +72,13 @@ export class TopologyHarness {
     const harness = new TopologyHarness(base, options.https ? 'https' : 'http');
     const readyTimeoutMs = options.readyTimeoutMs ?? 30_000;
     try {
+      if (options.redisPerHub) for (const name of hubs) harness.stores.set(name, await RedisServer.start());
       hubs.forEach((name, i) => {
         harness.hubUrls.push(`http://127.0.0.1:${base + i}/hub/${name}`);
         const args = [name, '--port', String(base + i), '--share-timeout-secs', String(options.shareTimeoutSecs ?? 60)];
-        if (options.redisUrl) args.push('--redis-url', options.redisUrl);
+        const store = harness.stores.get(name);
+        if (store) args.push('--redis-url', store.url);
+        args.push(...(options.hubArgsFor?.(name, i) ?? []));
         harness.hubCommand.set(name, { args, env: options.env });
         harness.hubs.set(name, spawnNode('hub', name, base + i, args, options.env));
       });
@@ -131,5 +140,6 @@ export class TopologyHarness {
 
   async close(): Promise<void> {
     await Promise.all([...this.clients.values(), ...this.hubs.values()].map((node) => node.kill()));
+    await Promise.all([...this.stores.values()].map((store) => store.stop()));
   }
 }

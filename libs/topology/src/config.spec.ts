@@ -50,7 +50,7 @@ describe('parseTopology fills in defaults', () => {
         'get_psrd_block_size: 1048576',
         'min_nr_shares: 2',
         'share_timeout_secs: 5',
-        'redis_url: rediss://:pw@redis:6380/1',
+        'redis_url: rediss://:pw@{name}.store:6380/1',
         ...THREE_HUBS,
         'clients: []',
       ),
@@ -63,7 +63,7 @@ describe('parseTopology fills in defaults', () => {
       get_psrd_block_size: 1048576,
       min_nr_shares: 2,
       share_timeout_secs: 5,
-      redis_url: 'rediss://:pw@redis:6380/1',
+      redis_url: 'rediss://:pw@{name}.store:6380/1',
     });
   });
 
@@ -292,6 +292,24 @@ describe('parseTopology reports, with file, line and field', () => {
     ['start_request_psrd_threshold', '[1]', 'expected a positive integer, got a list', 'wrong-type'],
   ])('%s: %s', (key, value, reason, code) => {
     expectError(doc(...THREE_HUBS, 'clients: []', `${key}: ${value}`), `dske-config.yaml:6: ${key}: ${reason}`, code as TopologyErrorCode);
+  });
+
+  it('a redis_url that gives two hubs one Redis server, naming the line, the hubs and the server', () => {
+    expectError(
+      doc('hubs: [{name: a}, {name: b}, {name: c}]', 'clients: []', 'redis_url: redis://:pw@127.0.0.1:6379/{index}'),
+      "dske-config.yaml:3: redis_url: 'redis://***@127.0.0.1:6379/{index}' gives hubs a and b the same Redis server 127.0.0.1:6379; each hub is its own trust domain and needs a store of its own (one store holding k shares of a key undoes DSKE): put {name} into the host, e.g. redis://{name}-redis:6379/0",
+      'shared-store',
+    );
+    // The default port counts as written out.
+    expect(failure(doc('redis_url: redis://store', 'hubs: [{name: a}, {name: b}]', 'clients: []', 'min_nr_shares: 1')).message).toContain('hubs a and b the same Redis server store:6379;');
+  });
+
+  it('a redis_url template with {name} or {index} in the host or port gives each hub its own server', () => {
+    const hubs = (t: string) => parseTopology(doc(`redis_url: ${t}`, ...THREE_HUBS, 'clients: []'), FILE);
+    expect(hubs('redis://{name}-redis:6379/0').settings.redis_url).toBe('redis://{name}-redis:6379/0');
+    expect(hubs('redis://127.0.0.1:637{index}').settings.redis_url).toBe('redis://127.0.0.1:637{index}');
+    // One hub alone cannot share its store.
+    expect(parseTopology(doc('redis_url: redis://store:6379', 'hubs: [{name: a}]', 'clients: []', 'min_nr_shares: 1'), FILE).settings.redis_url).toBe('redis://store:6379');
   });
 
   it('a redis_url that is not a redis URL, with credentials masked', () => {

@@ -17,6 +17,7 @@ import { isValidName, NAME_RULE } from './names';
 import { planTopology, type ClientSource, type Topology, type TopologySettings } from './plan';
 import { integerBounds, integerExpectation, isAcceptedUrl, isIntegerInBounds, urlExpectation } from './rules';
 import { MAX_PORT, TOPOLOGY_DEFAULTS } from './settings';
+import { hubRedisUrl, sharedStoreProblem } from './redis-url';
 import { quote, redactUrl } from './text';
 import { TopologyError } from './topology-error';
 import { YamlReader, type Entry } from './yaml-reader';
@@ -73,7 +74,7 @@ interface NameUse {
 /** One pass over the document in file order, so the first problem in the file is the one reported. */
 class TopologyReader {
   private readonly given = new Map<IntegerSettingKey, { value: number; line: number }>();
-  private redisUrl: string | undefined;
+  private redisUrl: { template: string; line: number } | undefined;
   private tlsDir: string | undefined;
   private hubs: { names: string[]; line: number } | undefined;
   private clients: { list: ClientSource[]; line: number } | undefined;
@@ -86,7 +87,7 @@ class TopologyReader {
     for (const entry of this.r.entries(root, '', ROOT_KEYS)) {
       if (entry.key === 'hubs') this.hubs = { names: this.readHubs(entry), line: entry.line };
       else if (entry.key === 'clients') this.clients = { list: this.readClients(entry), line: entry.line };
-      else if (entry.key === 'redis_url') this.redisUrl = this.readRedisUrl(entry);
+      else if (entry.key === 'redis_url') this.redisUrl = { template: this.readRedisUrl(entry), line: entry.line };
       else if (entry.key === 'tls_dir') this.tlsDir = this.readTlsDir(entry);
       else if (isIntegerSettingKey(entry.key)) this.given.set(entry.key, { value: this.readInteger(entry, entry.key), line: entry.line });
     }
@@ -97,13 +98,15 @@ class TopologyReader {
     const settings = this.settings();
     this.checkRules(settings, this.hubs, rootLine);
     this.checkPorts(settings.base_port, this.hubs.names.length + this.clients.list.length, this.clients.line);
-    return planTopology(this.r.file, settings, this.hubs.names, this.clients.list);
+    const topology = planTopology(this.r.file, settings, this.hubs.names, this.clients.list);
+    this.checkStores(topology);
+    return topology;
   }
 
   private settings(): TopologySettings {
     const settings: TopologySettings = { ...TOPOLOGY_DEFAULTS };
     for (const [key, { value }] of this.given) settings[key] = value;
-    if (this.redisUrl !== undefined) settings.redis_url = this.redisUrl;
+    if (this.redisUrl !== undefined) settings.redis_url = this.redisUrl.template;
     if (this.tlsDir !== undefined) settings.tls_dir = resolve(dirname(resolve(this.r.file)), this.tlsDir);
     return settings;
   }
@@ -130,6 +133,13 @@ class TopologyReader {
     this.r.fail(given?.line ?? clientsLine, 'base_port', 'port-range', `${value} leaves too few ports: ${count} nodes need ports ${base} to ${last}, beyond ${MAX_PORT}`);
   }
 
+  /** Each hub its own store: a redis_url that sends two hubs to one Redis server is refused. */
+  private checkStores(topology: Topology): void {
+    if (this.redisUrl === undefined) return;
+    const problem = sharedStoreProblem(this.redisUrl.template, topology.hubs);
+    if (problem !== undefined) this.r.fail(this.redisUrl.line, 'redis_url', 'shared-store', `${quote(redactUrl(this.redisUrl.template))} ${problem}`);
+  }
+
   private readInteger(entry: Entry, key: IntegerSettingKey): number {
     const bounds = integerBounds(integerSettingSpec(key));
     const value = this.r.value(entry.node, entry.line, entry.field);
@@ -145,7 +155,8 @@ class TopologyReader {
 
   private readRedisUrl(entry: Entry): string {
     const value = this.r.value(entry.node, entry.line, entry.field);
-    if (typeof value === 'string' && isAcceptedUrl(REDIS_URL_SPEC, value)) return value;
+    // A template: judged as the URL it gives a hub ({name} and {index} filled in).
+    if (typeof value === 'string' && isAcceptedUrl(REDIS_URL_SPEC, hubRedisUrl(value, { name: 'hank', index: 0 }))) return value;
     // The URL may carry a password, so credentials are masked before it is echoed.
     const got = typeof value === 'string' ? quote(redactUrl(value)) : this.r.describe(entry.node);
     this.r.fail(entry.line, entry.field, typeof value === 'string' ? 'invalid-value' : 'wrong-type', `${urlExpectation(REDIS_URL_SPEC)}, got ${got}`);

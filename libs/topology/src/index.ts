@@ -10,3 +10,5 @@ export * from './urls';
 export * from './node-command';
 export * from './deploy';
 export * from './tls-files';
+export * from './redis-url';
+export { redactUrl } from './text';

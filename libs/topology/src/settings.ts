@@ -100,9 +100,16 @@ export const HUB_SETTINGS: readonly SettingSpec[] = [
     key: 'redis_url',
     flag: '--redis-url',
     env: 'REDIS_URL',
-    description: 'Redis for the share store (redis:// or rediss://); without it shares are kept in memory',
+    description: 'Redis of this hub alone for the share store (redis:// or rediss://); records are sealed with the storage key. Without it shares are kept in memory',
     kind: 'url',
     schemes: ['redis:', 'rediss:'],
+  },
+  {
+    key: 'state_dir',
+    flag: '--state-dir',
+    env: 'DSKE_STATE_DIR',
+    description: "Directory of this hub's own state: its storage key (created on first start, mode 0600), which seals what the hub keeps in Redis. Without it the key lives in memory and shares in Redis do not outlive the process",
+    kind: 'path',
   },
 ];
 

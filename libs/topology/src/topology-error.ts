@@ -14,7 +14,8 @@ export type TopologyErrorCode =
   | 'duplicate-name'
   | 'duplicate-encryptor'
   | 'inconsistent-settings'
-  | 'port-range';
+  | 'port-range'
+  | 'shared-store';
 
 export interface TopologyErrorInit {
   file: string;

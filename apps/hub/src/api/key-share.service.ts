@@ -32,9 +32,10 @@ export class KeyShareService {
     }
     const ids = shares.map((s) => s.user_key_id.toLowerCase());
     if (new Set(ids).size !== ids.length) throw new ApiError(400, 'share.duplicate', 'a key ID appears twice in one message');
-    for (const id of ids) {
-      if (await this.store.peek(id)) throw new ApiError(400, 'share.exists', `a share for key ${id} is already stored`);
-    }
+    // One round trip for all (a store that is away answers 503 within a second, before any PSRD is taken).
+    const existing = await Promise.all(ids.map((id) => this.store.peek(id)));
+    const taken = existing.findIndex((share) => share !== undefined);
+    if (taken !== -1) throw new ApiError(400, 'share.exists', `a share for key ${ids[taken]} is already stored`);
     // One take over every pad: overlapping or reused bytes anywhere in the message fail it whole.
     const encrypted = shares.map((s) => Buffer.from(s.encrypted_share_value, 'base64'));
     const fragments: Fragment[] = shares.flatMap((s) => s.encryption_key_allocation.fragments);
@@ -54,11 +55,15 @@ export class KeyShareService {
         share: Buffer.from(otpXor(encrypted[i], pad)).toString('base64'),
       };
     });
-    for (const record of records) {
-      if (!(await this.store.put(record, this.config.shareTimeoutSecs))) {
-        client.localPool.giveBack(signingKey);
-        throw new ApiError(400, 'share.exists', `a share for key ${record.user_key_id} is already stored`);
-      }
+    // The reply's signing key never left the hub when storing fails: it goes back to the pool.
+    const stored = await Promise.all(records.map((record) => this.store.put(record, this.config.shareTimeoutSecs))).catch((error: unknown) => {
+      client.localPool.giveBack(signingKey);
+      throw error;
+    });
+    const clash = stored.indexOf(false);
+    if (clash !== -1) {
+      client.localPool.giveBack(signingKey);
+      throw new ApiError(400, 'share.exists', `a share for key ${records[clash].user_key_id} is already stored`);
     }
     return { client, signingKey };
   }
@@ -74,9 +79,10 @@ export class KeyShareService {
     if (!ids.every((id) => UUID_PATTERN.test(id))) throw new ApiError(400, 'validation', 'key IDs must be UUIDs');
     if (new Set(ids).size !== ids.length) throw new ApiError(400, 'share.duplicate', 'a key ID appears twice in one message');
     const notFound = (id: string) => new ApiError(400, 'share.not-found', `no share for key ${id} (unknown, expired or already delivered)`);
+    const found = await Promise.all(ids.map((id) => this.store.peek(id)));
     const stored: StoredShare[] = [];
-    for (const id of ids) {
-      const share = await this.store.peek(id);
+    for (const [i, id] of ids.entries()) {
+      const share = found[i];
       if (!share) throw notFound(id);
       if (share.master_sae_id !== route.master_sae_id || share.slave_sae_id !== route.slave_sae_id) {
         throw new ApiError(401, 'share.wrong-pair', `key ${id} was not made for ${route.master_sae_id} -> ${route.slave_sae_id}`);
@@ -92,12 +98,18 @@ export class KeyShareService {
     // Pads and the reply's signing key in one synchronous step, before the first await.
     const allocations = values.map((v) => client.localPool.allocate(v.length));
     const signingKey = client.localPool.allocate(SIGNING_KEY_BYTES);
-    for (const id of ids) {
-      if (!(await this.store.remove(id))) {
-        // Someone else fetched it in between; these bytes never left the hub.
-        for (const allocation of [...allocations, signingKey]) client.localPool.giveBack(allocation);
-        throw notFound(id);
-      }
+    // Someone else fetched a share in between, or the store went away: these bytes never left the hub.
+    const giveBack = () => {
+      for (const allocation of [...allocations, signingKey]) client.localPool.giveBack(allocation);
+    };
+    const removed = await Promise.all(ids.map((id) => this.store.remove(id))).catch((error: unknown) => {
+      giveBack();
+      throw error;
+    });
+    const gone = removed.indexOf(false);
+    if (gone !== -1) {
+      giveBack();
+      throw notFound(ids[gone]);
     }
     return {
       client,

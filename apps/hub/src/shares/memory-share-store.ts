@@ -27,6 +27,10 @@ export class MemoryShareStore implements ShareStore {
     return [...this.shares.values()].map(({ share }) => summarize(share));
   }
 
+  unavailableReason(): undefined {
+    return undefined;
+  }
+
   async close(): Promise<void> {
     for (const { timer } of this.shares.values()) clearTimeout(timer);
     this.shares.clear();

@@ -1,45 +1,178 @@
 import Redis from 'ioredis';
-import { ShareStore, ShareSummary, StoredShare, summarize } from './share-store';
+import { RecordSeal } from '@dske/core';
+import { redactUrl } from '@dske/topology';
+import { ShareStore, ShareSummary, StoredShare, storeUnavailable, summarize } from './share-store';
 
-/** Shares in Redis: SET NX EX (never overwrite, expire after the timeout), DEL as the atomic take. */
+/** Logs where the store's state changes: one line when it goes away, one when it is back. */
+export interface StoreLog {
+  log(message: string): void;
+  warn(message: string): void;
+}
+
+/** A command that takes longer fails, so the hub answers within a second even when Redis hangs. */
+export const STORE_COMMAND_TIMEOUT_MS = 800;
+/** Which hub a Redis database belongs to; a second hub pointed at it refuses to use it. */
+export const STORE_OWNER_KEY = 'dske:store-owner';
+const OWNER_TTL_SECS = 15;
+const OWNER_REFRESH_MS = 5_000;
+const STARTUP_WAIT_MS = 1_500;
+/** Set the owner when the key is absent or ours; answer the owner either way. */
+const CLAIM_SCRIPT = `local v = redis.call('GET', KEYS[1])
+if v == false or v == ARGV[1] then redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2]) return ARGV[1] end
+return v`;
+
+/**
+ * Shares in this hub's own Redis, each record sealed (AES-256-GCM, the Redis
+ * key as associated data) under the hub's storage key: a reader of the Redis
+ * sees key IDs and expiry times, never a share or whom it is for. SET NX EX
+ * never overwrites and expires after the share timeout; DEL is the atomic take.
+ */
 export class RedisShareStore implements ShareStore {
   private readonly redis: Redis;
   private readonly prefix: string;
+  private readonly where: string;
+  /** Why the store cannot be used now; undefined once connected and claimed. */
+  private reason: string | undefined = 'not connected yet';
+  private wentAway = false;
+  private conflict: string | undefined;
+  private closing = false;
+  private readonly refresh: NodeJS.Timeout;
 
-  constructor(url: string, hubName: string) {
-    this.redis = new Redis(url, { lazyConnect: false, maxRetriesPerRequest: 2, enableOfflineQueue: true });
+  constructor(
+    url: string,
+    private readonly hubName: string,
+    private readonly seal: RecordSeal,
+    private readonly logger: StoreLog,
+  ) {
+    this.where = redactUrl(url);
     this.prefix = `dske:${hubName}:share:`;
+    this.redis = new Redis(url, {
+      // Fail at once while disconnected instead of queueing requests behind a Redis that is away.
+      enableOfflineQueue: false,
+      maxRetriesPerRequest: 0,
+      commandTimeout: STORE_COMMAND_TIMEOUT_MS,
+      connectTimeout: 1_000,
+      retryStrategy: (times) => Math.min(times * 200, 1_000),
+    });
+    // Every connection error ends here (no "Unhandled error event"); only the change of state is logged.
+    this.redis.on('error', (error: Error) => this.markAway(error.message));
+    this.redis.on('close', () => this.markAway('connection closed'));
+    this.redis.on('ready', () => void this.claim());
+    this.refresh = setInterval(() => void this.claim(), OWNER_REFRESH_MS);
+    this.refresh.unref();
   }
 
-  async put(share: StoredShare, ttlSecs: number): Promise<boolean> {
-    const result = await this.redis.set(this.prefix + share.user_key_id, JSON.stringify(share), 'EX', ttlSecs, 'NX');
-    return result === 'OK';
+  /**
+   * Wait briefly for Redis at start. When it answers and belongs to another
+   * hub, refuse to start; when it does not answer yet, start anyway (503
+   * until it does).
+   */
+  async start(): Promise<void> {
+    const deadline = Date.now() + STARTUP_WAIT_MS;
+    while (this.reason !== undefined && this.conflict === undefined && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    if (this.conflict !== undefined) {
+      await this.close();
+      throw new Error(`${this.where}: ${this.conflict}`);
+    }
+    if (this.reason !== undefined) this.logger.warn(`Share store ${this.where} does not answer yet (${this.reason}); answering store.unavailable (503) until it does`);
   }
 
-  async peek(userKeyId: string): Promise<StoredShare | undefined> {
-    const value = await this.redis.get(this.prefix + userKeyId);
-    return value === null ? undefined : (JSON.parse(value) as StoredShare);
+  unavailableReason(): string | undefined {
+    return this.conflict ?? this.reason;
   }
 
-  async remove(userKeyId: string): Promise<boolean> {
-    return (await this.redis.del(this.prefix + userKeyId)) === 1;
+  private markAway(reason: string): void {
+    if (this.closing) return;
+    if (this.reason === undefined) {
+      this.logger.warn(`Share store ${this.where} went away (${reason}); answering store.unavailable (503) until it is back`);
+      this.wentAway = true;
+    }
+    this.reason = reason;
   }
 
-  async list(): Promise<ShareSummary[]> {
-    const out: ShareSummary[] = [];
-    let cursor = '0';
-    do {
-      const [next, keys] = await this.redis.scan(cursor, 'MATCH', `${this.prefix}*`, 'COUNT', 200);
-      cursor = next;
-      if (keys.length > 0) {
-        const values = await this.redis.mget(...keys);
-        for (const value of values) if (value !== null) out.push(summarize(JSON.parse(value) as StoredShare));
+  /** Claim (or keep) this Redis for this hub; the store is usable only while the claim holds. */
+  private async claim(): Promise<void> {
+    if (this.redis.status !== 'ready') return;
+    try {
+      const owner = String(await this.redis.eval(CLAIM_SCRIPT, 1, STORE_OWNER_KEY, this.hubName, OWNER_TTL_SECS));
+      if (owner !== this.hubName) {
+        this.conflict = `this Redis database is the share store of hub ${owner}; each hub needs a store of its own`;
+        this.logger.warn(`Share store ${this.where}: ${this.conflict}; not using it`);
+        return;
       }
-    } while (cursor !== '0');
-    return out;
+      this.conflict = undefined;
+      if (this.reason !== undefined && this.wentAway) this.logger.log(`Share store ${this.where} is back`);
+      this.reason = undefined;
+    } catch (error) {
+      this.markAway((error as Error).message);
+    }
+  }
+
+  /** Run one store operation; any failure of Redis becomes store.unavailable (503). */
+  private async run<T>(op: () => Promise<T>): Promise<T> {
+    const reason = this.unavailableReason();
+    if (reason !== undefined) throw storeUnavailable(reason);
+    try {
+      return await op();
+    } catch (error) {
+      throw storeUnavailable((error as Error).message);
+    }
+  }
+
+  private open(key: string, sealed: Buffer): StoredShare | undefined {
+    const plain = this.seal.open(key, sealed);
+    if (plain === undefined) {
+      // Another storage key, or tampered with: absent. Logged by key ID only.
+      this.logger.warn(`Share record ${key.slice(this.prefix.length)} does not open with this hub's storage key; counted as absent`);
+      return undefined;
+    }
+    return JSON.parse(plain.toString('utf8')) as StoredShare;
+  }
+
+  put(share: StoredShare, ttlSecs: number): Promise<boolean> {
+    const key = this.prefix + share.user_key_id;
+    return this.run(async () => (await this.redis.set(key, this.seal.seal(key, Buffer.from(JSON.stringify(share), 'utf8')), 'EX', ttlSecs, 'NX')) === 'OK');
+  }
+
+  peek(userKeyId: string): Promise<StoredShare | undefined> {
+    const key = this.prefix + userKeyId;
+    return this.run(async () => {
+      const value = await this.redis.getBuffer(key);
+      return value === null ? undefined : this.open(key, value);
+    });
+  }
+
+  remove(userKeyId: string): Promise<boolean> {
+    return this.run(async () => (await this.redis.del(this.prefix + userKeyId)) === 1);
+  }
+
+  list(): Promise<ShareSummary[]> {
+    return this.run(async () => {
+      const out: ShareSummary[] = [];
+      let cursor = '0';
+      do {
+        const [next, keys] = await this.redis.scan(cursor, 'MATCH', `${this.prefix}*`, 'COUNT', 200);
+        cursor = next;
+        if (keys.length > 0) {
+          const values = await this.redis.mgetBuffer(...keys);
+          values.forEach((value, i) => {
+            const share = value === null ? undefined : this.open(keys[i], value);
+            if (share !== undefined) out.push(summarize(share));
+          });
+        }
+      } while (cursor !== '0');
+      return out;
+    });
   }
 
   async close(): Promise<void> {
-    await this.redis.quit().catch(() => undefined);
+    this.closing = true;
+    clearInterval(this.refresh);
+    this.redis.removeAllListeners('ready');
+    // Give the database free for the next hub at once rather than after the claim's expiry.
+    if (this.redis.status === 'ready' && this.conflict === undefined) {
+      await this.redis.eval(`if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0`, 1, STORE_OWNER_KEY, this.hubName).catch(() => undefined);
+    }
+    await this.redis.quit().catch(() => this.redis.disconnect());
   }
 }
