@@ -15,6 +15,8 @@ export interface ClientConfig {
   mgmtToken?: string;
   /** Mutual TLS on the ETSI API (HTTPS); absent in lab mode (plain HTTP, bearer SAE IDs). */
   tls?: { cert: Buffer; key: Buffer; ca: Buffer; saeIdFrom: 'cn' | 'san' };
+  /** Plain-HTTP /healthz and /readyz on 127.0.0.1 for container healthchecks. */
+  healthPort?: number;
 }
 
 export const CLIENT_CONFIG = Symbol('CLIENT_CONFIG');

@@ -1,35 +1,15 @@
 #!/usr/bin/env node
-import { readFileSync } from 'node:fs';
 import { CLIENT_SETTINGS, validateClientSettings } from '@dske/topology';
 // Only the command-line parser is loaded up front, so `--help` and bad flags answer without loading NestJS.
-import { parseNodeCommandLine } from '@dske/service-runtime/cli';
+import { parseNodeCommandLine, readMgmtToken, readTlsFiles } from '@dske/service-runtime/cli';
 import type { ClientConfig } from './client-config';
 
 const DESCRIPTION = 'DSKE Client: a KME serving keys to its encryptors over ETSI GS QKD 014, relaying key shares through the hubs';
 
-/** --tls-cert, --tls-key and --tls-ca come together (mutual TLS) or not at all (lab mode). */
+/** Mutual TLS on the ETSI API, with where a certificate names its SAE; absent in lab mode. */
 function readTls(settings: Record<string, unknown>): ClientConfig['tls'] {
-  const flags = ['tls_cert', 'tls_key', 'tls_ca'] as const;
-  const given = flags.filter((f) => settings[f] !== undefined);
-  if (given.length === 0) return undefined;
-  const fail = (message: string): never => {
-    process.stderr.write(`client: error: ${message}\n`);
-    process.exit(2);
-  };
-  if (given.length !== flags.length) fail('--tls-cert, --tls-key and --tls-ca must be given together');
-  const read = (flag: string, path: string) => {
-    try {
-      return readFileSync(path);
-    } catch (error) {
-      return fail(`${flag}: cannot read ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
-    }
-  };
-  return {
-    cert: read('--tls-cert', settings.tls_cert as string),
-    key: read('--tls-key', settings.tls_key as string),
-    ca: read('--tls-ca', settings.tls_ca as string),
-    saeIdFrom: settings.tls_sae_id_from === 'san' ? 'san' : 'cn',
-  };
+  const files = readTlsFiles('client', settings);
+  return files && { ...files, saeIdFrom: settings.tls_sae_id_from === 'san' ? 'san' : 'cn' };
 }
 
 async function main(): Promise<void> {
@@ -47,7 +27,8 @@ async function main(): Promise<void> {
     requestTimeoutMs: 5000,
     showPsrdPreview: process.env.DSKE_HIDE_PSRD !== '1',
     tls: readTls(settings),
-    mgmtToken: settings.mgmt_token as string | undefined,
+    mgmtToken: readMgmtToken('client', settings),
+    healthPort: settings.health_port as number | undefined,
   };
   try {
     validateClientSettings({

@@ -15,5 +15,6 @@ export async function startClient(config: ClientConfig, description: string): Pr
     saeBearerAuth: true,
     errorRenderers: [ETSI_ERROR_RENDERER],
     tls: config.tls,
+    healthPort: config.healthPort,
   });
 }

@@ -1,3 +1,5 @@
+import type { TlsFiles } from '@dske/service-runtime/cli';
+
 export interface HubConfig {
   name: string;
   port: number;
@@ -10,6 +12,10 @@ export interface HubConfig {
   showPsrdPreview: boolean;
   /** Bearer token for the mgmt API; undefined in lab mode. */
   mgmtToken?: string;
+  /** HTTPS with client certificates: the oob API answers only the client a certificate names. Absent in lab mode. */
+  tls?: TlsFiles;
+  /** Plain-HTTP /healthz and /readyz on 127.0.0.1 for container healthchecks. */
+  healthPort?: number;
 }
 
 export const HUB_CONFIG = Symbol('HUB_CONFIG');

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import { HUB_SETTINGS } from '@dske/topology';
 // Only the command-line parser is loaded up front, so `--help` and bad flags answer without loading NestJS.
-import { parseNodeCommandLine } from '@dske/service-runtime/cli';
+import { parseNodeCommandLine, readMgmtToken, readTlsFiles } from '@dske/service-runtime/cli';
 import type { HubConfig } from './hub-config';
 
 const DESCRIPTION = 'DSKE Hub: hands out pre-shared random data to clients and relays key shares between them';
@@ -16,7 +16,9 @@ async function main(): Promise<void> {
     redisUrl: settings.redis_url as string | undefined,
     stateDir: settings.state_dir as string | undefined,
     showPsrdPreview: process.env.DSKE_HIDE_PSRD !== '1',
-    mgmtToken: settings.mgmt_token as string | undefined,
+    mgmtToken: readMgmtToken('hub', settings),
+    tls: readTlsFiles('hub', settings),
+    healthPort: settings.health_port as number | undefined,
   };
   const { startHub } = await import('./start-hub.js');
   await startHub(config, DESCRIPTION);

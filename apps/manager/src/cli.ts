@@ -13,6 +13,7 @@ import { startCommand, type StartOptions } from './commands/start';
 import { statusCommand } from './commands/status';
 import { stopCommand } from './commands/stop';
 import { DEFAULT_TLS_DIR, parseHost, tlsCreateCommand, type TlsCreateOptions } from './commands/tls';
+import { DEFAULT_PROVISION_DIR, parseOwner, provisionCommand, type ProvisionOptions } from './commands/provision';
 import { loadContext, type GlobalOptions } from './context';
 import { parseNodeUrl, parseUrlBase } from './endpoints';
 import { UsageError } from './errors';
@@ -22,7 +23,7 @@ import { STATE_DIR } from './node-processes';
 import { DEFAULT_PORT_WAIT_SECS, DEFAULT_READY_WAIT_SECS, PORT_WAIT_ENV, READY_WAIT_ENV } from './timings';
 
 export const PROGRAM = 'manager';
-const COMMANDS = ['start', 'stop', 'status', 'etsi-qkd', 'generate', 'tls'];
+const COMMANDS = ['start', 'stop', 'status', 'etsi-qkd', 'generate', 'provision', 'tls'];
 const OPERATIONS = ['get-key', 'get-key-with-key-ids', 'get-key-pair', 'get-status'];
 
 export const MAIN_EPILOG = `\
@@ -54,6 +55,13 @@ With tls_dir in the topology ('${PROGRAM} tls create' writes the files),
 clients serve HTTPS: the manager checks their certificates against ca.crt,
 and etsi-qkd presents the encryptor's certificate (sae-SAE.crt) instead of
 the lab mode's Authorization header. Hubs stay on HTTP.
+
+A secure deployment (the generated compose and Kubernetes files without
+--lab): --credentials DIR names the operator's credentials that
+'${PROGRAM} provision' wrote (DIR/ca.crt, sae-SAE.crt/.key, mgmt-KIND-NAME.token).
+Every node is then reached over HTTPS and checked against DIR/ca.crt, status
+and stop send each node its own mgmt token, and etsi-qkd presents the
+encryptor's certificate.
 
 environment:
   ${PORT_WAIT_ENV}   seconds start and stop wait for free ports (default: ${DEFAULT_PORT_WAIT_SECS})
@@ -127,6 +135,7 @@ function refuseOptions(command: string, opts: GlobalOptions, which: ReadonlyArra
   if (which.includes('addresses')) {
     if (opts.urlBase !== undefined) given.push('--url-base');
     if ((opts.nodeUrl ?? []).length > 0) given.push('--node-url');
+    if (opts.credentials !== undefined) given.push('--credentials');
   }
   if (given.length > 0) throw new UsageError(`${command} does not take ${given.join(' or ')}: ${why}`);
 }
@@ -141,12 +150,13 @@ export function buildProgram(io: ManagerIo, options: CliOptions = {}): Command {
     .addOption(new Option('--hub <HUB>', 'Filter on hub name').argParser(collect).default([]))
     .addOption(new Option('--url-base <URL>', 'Reach deployed nodes at URL:PORT, or a {port}/{kind}/{name} template').argParser(parseUrlBase))
     .addOption(new Option('--node-url <NAME=URL>', 'Reach node NAME at URL (repeatable; over --url-base)').argParser(parseNodeUrl).default([]))
+    .addOption(new Option('--credentials <DIR>', "The operator's credentials of a secure deployment (written by provision): HTTPS, mgmt tokens, SAE certificates"))
     .action((_opts, cmd: Command) => {
       const given = cmd.args[0];
       throw new UsageError(given === undefined ? `missing command (choose from ${COMMANDS.join(', ')})` : `invalid command '${given}' (choose from ${COMMANDS.join(', ')})`);
     });
   useArgparseHelp(program, {
-    usage: `${PROGRAM} [-h] [--config CONFIG_FILE] [--client CLIENT] [--hub HUB] [--url-base URL] [--node-url NAME=URL] {${COMMANDS.join(',')}} ...`,
+    usage: `${PROGRAM} [-h] [--config CONFIG_FILE] [--client CLIENT] [--hub HUB] [--url-base URL] [--node-url NAME=URL] [--credentials DIR] {${COMMANDS.join(',')}} ...`,
     epilog: MAIN_EPILOG,
   });
   const globals = () => program.opts<GlobalOptions>();
@@ -182,6 +192,7 @@ export function buildProgram(io: ManagerIo, options: CliOptions = {}): Command {
     });
 
   addGenerate(program, io, globals, context);
+  addProvision(program, io, globals, context);
   addTls(program, io, globals, context);
   return program;
 }
@@ -194,6 +205,7 @@ function addGenerate(program: Command, io: ManagerIo, globals: Globals, context:
   useArgparseHelp(generate, { usage: `${PROGRAM} generate [-h] {${DEPLOY_TARGETS.join(',')}} ...`, epilog: GENERATE_EPILOG });
   const imageOption = () => new Option('--image <IMAGE>', `Image of the hub and client containers (default: ${DEFAULT_IMAGE})`).argParser(parseImage);
   const checkOption = () => new Option('--check', 'Write nothing; fail if the files differ from what the topology gives');
+  const labOption = () => new Option('--lab', "Today's open lab files: plain HTTP, SAE named in a header, open mgmt and oob, PSRD previews (default: secure)");
   const target = (name: DeployTarget, description: string, usage: string) =>
     useArgparseHelp(
       configure(generate.command(name), io)
@@ -204,11 +216,39 @@ function addGenerate(program: Command, io: ManagerIo, globals: Globals, context:
         }),
       { usage: `${PROGRAM} generate ${name} ${usage}`, epilog: GENERATE_EPILOG },
     );
-  target('compose', 'Write docker-compose.generated.yml (docker compose up)', '[-h] [--image IMAGE] [--check]').addOption(imageOption()).addOption(checkOption());
-  target('k8s', 'Write deploy/k8s/ (kubectl apply -k deploy/k8s)', '[-h] [--image IMAGE] [--namespace NAMESPACE] [--check]')
+  target('compose', 'Write docker-compose.generated.yml (docker compose up)', '[-h] [--image IMAGE] [--lab] [--check]').addOption(imageOption()).addOption(labOption()).addOption(checkOption());
+  target('k8s', 'Write deploy/k8s/ (kubectl apply -k deploy/k8s)', '[-h] [--image IMAGE] [--namespace NAMESPACE] [--lab] [--check]')
     .addOption(imageOption())
     .addOption(new Option('--namespace <NAMESPACE>', `Kubernetes namespace (default: ${DEFAULT_NAMESPACE})`).argParser(parseNamespace))
+    .addOption(labOption())
     .addOption(checkOption());
+}
+
+export const PROVISION_EPILOG = `\
+Writes what is missing, never replaces a file: DIR/operator/ (ca.crt, ca.key,
+sae-SAE.crt/.key per encryptor, mgmt-KIND-NAME.token per node) and one
+directory per node, DIR/hub-NAME/ and DIR/client-NAME/, with that node's own
+tls.crt/tls.key (for its name, localhost, 127.0.0.1 and every --host),
+ca.crt and mgmt.token. Keys and tokens are mode 0600. The compose file's
+provision service runs this at every 'up' into each node's own volume.
+--k8s-secrets prints the Namespace and one Secret per node on stdout (the
+messages go to stderr): ${PROGRAM} provision --k8s-secrets | kubectl apply -f -`;
+
+function addProvision(program: Command, io: ManagerIo, globals: Globals, context: Context): void {
+  useArgparseHelp(
+    configure(program.command('provision'), io)
+      .description('Create the credentials of a secure deployment: a CA, each node\'s certificate and mgmt token, the operator\'s copy')
+      .addOption(new Option('--dir <DIR>', `Directory for the files (default: ${DEFAULT_PROVISION_DIR} next to CONFIG_FILE)`))
+      .addOption(new Option('--host <HOST>', "Another name or IPv4 address in the nodes' certificates (repeatable)").argParser(parseHost).default([]))
+      .addOption(new Option('--owner <UID:GID>', 'Give the node directories to this user (containers run as 1000:1000)').argParser(parseOwner))
+      .addOption(new Option('--k8s-secrets', 'Print a Kubernetes Secret per node (and the Namespace) for kubectl apply -f -'))
+      .addOption(new Option('--namespace <NAMESPACE>', `Namespace of the Secrets (default: ${DEFAULT_NAMESPACE})`).argParser(parseNamespace))
+      .action((opts: ProvisionOptions) => {
+        refuseOptions('provision', globals(), ['filters', 'addresses'], 'it covers the whole topology');
+        return provisionCommand(context(), opts);
+      }),
+    { usage: `${PROGRAM} provision [-h] [--dir DIR] [--host HOST] [--owner UID:GID] [--k8s-secrets] [--namespace NAMESPACE]`, epilog: PROVISION_EPILOG },
+  );
 }
 
 function addTls(program: Command, io: ManagerIo, globals: Globals, context: Context): void {

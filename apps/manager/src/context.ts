@@ -14,6 +14,7 @@ export interface GlobalOptions {
   hub?: string[];
   urlBase?: UrlBase;
   nodeUrl?: NodeUrl[];
+  credentials?: string;
 }
 
 export interface ManagerContext {
@@ -44,6 +45,7 @@ export function loadContext(options: GlobalOptions, io: ManagerIo): ManagerConte
     throw asConfigError(error, configName);
   }
   const selection = selectNodes(topology, { clients: options.client ?? [], hubs: options.hub ?? [] }, configName);
-  const endpoints = new Endpoints(topology, { urlBase: options.urlBase, nodeUrls: options.nodeUrl }, configName);
+  const credentials = options.credentials === undefined ? undefined : resolve(io.cwd, options.credentials);
+  const endpoints = new Endpoints(topology, { urlBase: options.urlBase, nodeUrls: options.nodeUrl, credentials }, configName);
   return { io, topology, selection, timings, endpoints, configName };
 }

@@ -14,10 +14,10 @@
  * they are reached with https whatever scheme was given, and their server
  * certificate must chain to the lab CA.
  */
-import { DEFAULT_HOST, type NodePlan, type Topology } from '@dske/topology';
+import { DEFAULT_HOST, MGMT_TOKEN_ENV, type NodePlan, type Topology } from '@dske/topology';
 import { ManagerError, UsageError } from './errors';
 import type { TlsOptions } from './http';
-import { LabPkiFiles } from './lab-pki-files';
+import { LabPkiFiles, PROVISION_HINT } from './lab-pki-files';
 import { describeNode } from './selection';
 
 const PLACEHOLDERS = ['port', 'kind', 'name'] as const;
@@ -38,6 +38,8 @@ export interface NodeUrl {
 export interface Addressing {
   urlBase?: UrlBase;
   nodeUrls?: readonly NodeUrl[];
+  /** --credentials: the operator's directory of a secure deployment. */
+  credentials?: string;
 }
 
 function fill(template: string, values: Record<Placeholder, string>): string {
@@ -98,6 +100,8 @@ export class Endpoints {
   private readonly byName: Map<string, string>;
   /** The lab PKI, with tls_dir. */
   readonly pki: LabPkiFiles | undefined;
+  /** A secure deployment's operator credentials (--credentials): every node serves HTTPS and takes its own mgmt token. */
+  readonly credentials: LabPkiFiles | undefined;
 
   constructor(
     topology: Topology,
@@ -109,6 +113,7 @@ export class Endpoints {
     }
     this.byName = new Map((addressing.nodeUrls ?? []).map((n) => [n.name, n.url]));
     this.pki = topology.settings.tls_dir === undefined ? undefined : new LabPkiFiles(topology.settings.tls_dir);
+    this.credentials = addressing.credentials === undefined ? undefined : new LabPkiFiles(addressing.credentials, PROVISION_HINT);
   }
 
   /** True when --url-base or --node-url was given. */
@@ -117,7 +122,7 @@ export class Endpoints {
   }
 
   of(node: NodePlan): Endpoint {
-    const tls = node.kind === 'client' && this.pki !== undefined;
+    const tls = this.credentials !== undefined || (node.kind === 'client' && this.pki !== undefined);
     const given = this.byName.get(node.name);
     let root: string;
     let remote = true;
@@ -155,7 +160,14 @@ export class Endpoints {
 
   /** TLS options for a request to `node` (undefined over plain HTTP); `sae` presents that encryptor's certificate. */
   tlsFor(node: NodePlan, sae?: string): TlsOptions | undefined {
-    if (this.pki === undefined || !this.of(node).tls) return undefined;
-    return sae === undefined ? this.pki.trust() : this.pki.identity(sae);
+    const files = this.credentials ?? this.pki;
+    if (files === undefined || !this.of(node).tls) return undefined;
+    return sae === undefined ? files.trust() : files.identity(sae);
+  }
+
+  /** Headers for a node's mgmt API: its own token with --credentials, else DSKE_MGMT_TOKEN when the nodes were started with one. */
+  mgmtHeaders(node: NodePlan, env: NodeJS.ProcessEnv): Record<string, string> {
+    const token = this.credentials?.mgmtToken(node) ?? env[MGMT_TOKEN_ENV];
+    return token ? { authorization: `Bearer ${token}` } : {};
   }
 }

@@ -7,7 +7,6 @@
  */
 import { request as plainRequest, type IncomingMessage } from 'node:http';
 import { request as tlsRequest } from 'node:https';
-import { MGMT_TOKEN_ENV } from '@dske/topology';
 
 export interface HttpAnswer {
   status: number;
@@ -90,10 +89,4 @@ export function httpRequest(method: 'GET' | 'POST', url: string, options: HttpOp
     req.on('error', (error: NodeJS.ErrnoException) => reject(error instanceof HttpFailure ? error : new HttpFailure(failureReason(error))));
     req.end();
   });
-}
-
-/** Headers for a node's mgmt API: the bearer token from DSKE_MGMT_TOKEN when the nodes were started with one. */
-export function mgmtHeaders(env: NodeJS.ProcessEnv): Record<string, string> {
-  const token = env[MGMT_TOKEN_ENV];
-  return token ? { authorization: `Bearer ${token}` } : {};
 }

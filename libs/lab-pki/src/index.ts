@@ -1,1 +1,2 @@
 export * from './lab-pki';
+export * from './deployment-credentials';

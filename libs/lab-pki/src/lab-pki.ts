@@ -21,10 +21,13 @@ export interface PemPair {
 
 export interface IssueOptions {
   commonName: string;
-  usage: 'server' | 'client';
+  /** 'both': a node's certificate, which serves HTTPS and is presented to the hubs. */
+  usage: 'server' | 'client' | 'both';
   dnsNames?: string[];
   ipAddresses?: string[];
   days?: number;
+  /** Subject OU: what kind of party holds the certificate (a DSKE node, an encryptor). */
+  organizationalUnit?: string;
 }
 
 async function generateKeys(): Promise<webcrypto.CryptoKeyPair> {
@@ -81,7 +84,7 @@ export async function issueCertificate(ca: PemPair, options: IssueOptions): Prom
   ];
   const cert = await x509.X509CertificateGenerator.create({
     serialNumber: serial(),
-    subject: `CN=${escapeDn(options.commonName)}`,
+    subject: `CN=${escapeDn(options.commonName)}${options.organizationalUnit ? `, OU=${escapeDn(options.organizationalUnit)}` : ''}`,
     issuer: caCert.subject,
     publicKey: keys.publicKey,
     signingKey: await importKey(ca.key),
@@ -90,7 +93,11 @@ export async function issueCertificate(ca: PemPair, options: IssueOptions): Prom
     extensions: [
       new x509.BasicConstraintsExtension(false, undefined, true),
       new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.keyAgreement, true),
-      new x509.ExtendedKeyUsageExtension([options.usage === 'server' ? x509.ExtendedKeyUsage.serverAuth : x509.ExtendedKeyUsage.clientAuth]),
+      new x509.ExtendedKeyUsageExtension(
+        options.usage === 'both'
+          ? [x509.ExtendedKeyUsage.serverAuth, x509.ExtendedKeyUsage.clientAuth]
+          : [options.usage === 'server' ? x509.ExtendedKeyUsage.serverAuth : x509.ExtendedKeyUsage.clientAuth],
+      ),
       ...(names.length > 0 ? [new x509.SubjectAlternativeNameExtension(names)] : []),
       await x509.AuthorityKeyIdentifierExtension.create(caCert),
     ],

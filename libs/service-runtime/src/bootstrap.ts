@@ -6,6 +6,8 @@ import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { ApiError } from './api-error';
 import { ApiErrorFilter, ErrorRenderer } from './error-filter';
 import { NodeLifecycle } from './node-lifecycle';
+import { READINESS } from './health';
+import { startHealthListener } from './health-listener';
 import { findRedocBundle, REDOC_SCRIPT_PATH, redocPage } from './redoc-page';
 
 export interface NodeAppOptions {
@@ -22,6 +24,8 @@ export interface NodeAppOptions {
   errorRenderers?: ErrorRenderer[];
   /** Serve HTTPS, asking for (not requiring) client certificates; the app decides what needs one. */
   tls?: { cert: Buffer; key: Buffer; ca: Buffer };
+  /** Also answer /healthz and /readyz over plain HTTP on 127.0.0.1:healthPort. */
+  healthPort?: number;
 }
 
 export const API_VERSION = '1.0.0';
@@ -95,6 +99,10 @@ export async function startNodeApp(options: NodeAppOptions): Promise<INestApplic
 
   app.get(NodeLifecycle).attach(app);
   await app.listen(options.port, options.host);
+  if (options.healthPort !== undefined) {
+    await startHealthListener(options.healthPort, app.get(NodeLifecycle), app.get(READINESS));
+    new Logger('Startup').log(`Health probes on http://127.0.0.1:${options.healthPort}/healthz and /readyz`);
+  }
   new Logger('Startup').log(`${title} listening on ${options.tls ? 'https' : 'http'}://${options.host}:${options.port} (docs at /docs)`);
   return app;
 }

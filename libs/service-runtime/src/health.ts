@@ -1,14 +1,11 @@
 import { Controller, Get, HttpCode, Inject } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiProperty, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
 import { ApiError } from './api-error';
+import { notReadyReason, type Readiness } from './health-listener';
 import { NodeLifecycle } from './node-lifecycle';
 
 export const READINESS = Symbol('READINESS');
-
-export interface Readiness {
-  /** Undefined when ready, else why not (one line). */
-  notReadyReason(): string | undefined;
-}
+export type { Readiness } from './health-listener';
 
 export class HealthDto {
   @ApiProperty({ example: 'ok', enum: ['ok'] })
@@ -36,9 +33,8 @@ export class HealthController {
   @ApiOkResponse({ type: HealthDto })
   @ApiServiceUnavailableResponse({ description: 'Not ready yet, or stopping; the message says why' })
   readyz(): HealthDto {
-    if (this.lifecycle.isStopping) throw new ApiError(503, 'not-ready', 'node is stopping');
-    const reason = this.readiness.notReadyReason();
-    if (reason) throw new ApiError(503, 'not-ready', reason);
+    const reason = notReadyReason(this.lifecycle, this.readiness);
+    if (reason !== undefined) throw new ApiError(503, 'not-ready', reason);
     return { status: 'ok' };
   }
 }

@@ -9,3 +9,5 @@ export * from './status.dto';
 export * from './no-query';
 export * from './mgmt-controller';
 export * from './mgmt-token.guard';
+export * from './health-listener';
+export * from './peer-certificate';

@@ -88,3 +88,4 @@ export function hyphenateLongOptions(argv: readonly string[], flags: readonly st
     return known.has(name) ? name + (eq === -1 ? '' : arg.slice(eq)) : arg;
   });
 }
+export * from './node-secrets';

@@ -12,3 +12,4 @@ export * from './deploy';
 export * from './tls-files';
 export * from './redis-url';
 export { redactUrl } from './text';
+export * from './provision-files';

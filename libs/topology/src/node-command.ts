@@ -8,6 +8,7 @@ import { nodeArgs, nodeEnvironment, type SettingValues } from './setting-render'
 import { CLIENT_SETTINGS, DEFAULT_HOST, HUB_SETTINGS } from './settings';
 import { hubBaseUrl } from './urls';
 import { clientTlsPaths } from './tls-files';
+import { hubRedisUrl } from './redis-url';
 
 /**
  * Node.js flags every hub and client runs with (the manager, the container
@@ -21,8 +22,12 @@ export interface NodeCommandOptions {
   host?: string;
   /** Host in the hub URLs a client is given; defaults to `host`, then 127.0.0.1. */
   hubHost?: (hubName: string) => string;
-  /** Overrides the topology's redis_url for hubs. */
+  /** Overrides the topology's redis_url template for hubs ({name}, {index}). */
   redisUrl?: string;
+  /** Scheme of the hub URLs a client is given (https: the hubs serve TLS). */
+  hubScheme?: 'http' | 'https';
+  /** More settings for the node (secrets, state, probes), by setting key. */
+  extra?: (node: HubPlan | ClientPlan) => SettingValues;
 }
 
 export interface NodeEnvironmentOptions extends NodeCommandOptions {
@@ -31,11 +36,13 @@ export interface NodeEnvironmentOptions extends NodeCommandOptions {
 }
 
 function hubValues(topology: Topology, hub: HubPlan, opts: NodeCommandOptions): SettingValues {
+  const template = opts.redisUrl ?? topology.settings.redis_url;
   return {
     port: hub.port,
     host: opts.host,
     share_timeout_secs: topology.settings.share_timeout_secs,
-    redis_url: opts.redisUrl ?? topology.settings.redis_url,
+    redis_url: template === undefined ? undefined : hubRedisUrl(template, hub),
+    ...opts.extra?.(hub),
   };
 }
 
@@ -46,13 +53,14 @@ function clientValues(topology: Topology, client: ClientPlan, opts: NodeCommandO
     port: client.port,
     host: opts.host,
     // File order matters: share i goes to the client's i-th hub.
-    hubs: topology.hubs.map((h) => hubBaseUrl(hubHost(h.name), h.port, h.name)),
+    hubs: topology.hubs.map((h) => hubBaseUrl(hubHost(h.name), h.port, h.name, opts.hubScheme)),
     encryptors: client.encryptors,
     min_nr_shares: s.min_nr_shares,
     start_request_psrd_threshold: s.start_request_psrd_threshold,
     stop_request_psrd_threshold: s.stop_request_psrd_threshold,
     get_psrd_block_size: s.get_psrd_block_size,
     ...(s.tls_dir !== undefined ? clientTlsPaths(s.tls_dir, client.name) : {}),
+    ...opts.extra?.(client),
   };
 }
 

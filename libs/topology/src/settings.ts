@@ -83,10 +83,29 @@ const MGMT_TOKEN: SettingSpec = {
   kind: 'string',
 };
 
+const MGMT_TOKEN_FILE: SettingSpec = {
+  key: 'mgmt_token_file',
+  flag: '--mgmt-token-file',
+  env: 'DSKE_MGMT_TOKEN_FILE',
+  description: 'File holding the mgmt bearer token (a mounted secret in containers); excludes --mgmt-token',
+  kind: 'path',
+};
+
+/** Orchestrators' probes: a second, plain-HTTP listener on 127.0.0.1 for /healthz and /readyz only. */
+const HEALTH_PORT: SettingSpec = {
+  key: 'health_port',
+  flag: '--health-port',
+  env: 'DSKE_HEALTH_PORT',
+  description: 'Also answer /healthz and /readyz over plain HTTP on 127.0.0.1:PORT (container healthchecks, also when the node serves HTTPS)',
+  kind: 'port',
+};
+
 export const HUB_SETTINGS: readonly SettingSpec[] = [
   PORT,
   HOST,
   MGMT_TOKEN,
+  MGMT_TOKEN_FILE,
+  HEALTH_PORT,
   {
     key: 'share_timeout_secs',
     flag: '--share-timeout-secs',
@@ -111,12 +130,35 @@ export const HUB_SETTINGS: readonly SettingSpec[] = [
     description: "Directory of this hub's own state: its storage key (created on first start, mode 0600), which seals what the hub keeps in Redis. Without it the key lives in memory and shares in Redis do not outlive the process",
     kind: 'path',
   },
+  {
+    key: 'tls_cert',
+    flag: '--tls-cert',
+    env: 'DSKE_TLS_CERT',
+    description: 'PEM server certificate: serve HTTPS, and answer the oob API (registration, PSRD) only to the client whose certificate names it',
+    kind: 'path',
+  },
+  {
+    key: 'tls_key',
+    flag: '--tls-key',
+    env: 'DSKE_TLS_KEY',
+    description: 'PEM private key of --tls-cert',
+    kind: 'path',
+  },
+  {
+    key: 'tls_ca',
+    flag: '--tls-ca',
+    env: 'DSKE_TLS_CA',
+    description: 'PEM CA certificate(s) that client certificates must chain to',
+    kind: 'path',
+  },
 ];
 
 export const CLIENT_SETTINGS: readonly SettingSpec[] = [
   PORT,
   HOST,
   MGMT_TOKEN,
+  MGMT_TOKEN_FILE,
+  HEALTH_PORT,
   {
     key: 'hubs',
     flag: '--hubs',
@@ -170,7 +212,7 @@ export const CLIENT_SETTINGS: readonly SettingSpec[] = [
     key: 'tls_cert',
     flag: '--tls-cert',
     env: 'DSKE_TLS_CERT',
-    description: 'PEM server certificate: serve HTTPS and require SAE client certificates on the ETSI API (mutual TLS)',
+    description: 'PEM certificate: serve HTTPS and require SAE client certificates on the ETSI API (mutual TLS); also presented to https:// hubs',
     kind: 'path',
   },
   {
@@ -184,7 +226,7 @@ export const CLIENT_SETTINGS: readonly SettingSpec[] = [
     key: 'tls_ca',
     flag: '--tls-ca',
     env: 'DSKE_TLS_CA',
-    description: 'PEM CA certificate(s) that SAE client certificates must chain to',
+    description: 'PEM CA certificate(s) that SAE client certificates (and the certificates of https:// hubs) must chain to',
     kind: 'path',
   },
   {

@@ -5,12 +5,13 @@ function urlHost(host: string): string {
   return host.includes(':') && !host.startsWith('[') ? `[${host}]` : host;
 }
 
-function nodeBaseUrl(kind: 'hub' | 'client', host: string, port: number, name: string): string {
-  return `http://${urlHost(host)}:${port}/${kind}/${encodeURIComponent(name)}`;
+function nodeBaseUrl(kind: 'hub' | 'client', host: string, port: number, name: string, scheme: 'http' | 'https' = 'http'): string {
+  return `${scheme}://${urlHost(host)}:${port}/${kind}/${encodeURIComponent(name)}`;
 }
 
-export function hubBaseUrl(host: string, port: number, hubName: string): string {
-  return nodeBaseUrl('hub', host, port, hubName);
+/** https for hubs that serve TLS (a secure deployment), whose oob API asks for the client's certificate. */
+export function hubBaseUrl(host: string, port: number, hubName: string, scheme: 'http' | 'https' = 'http'): string {
+  return nodeBaseUrl('hub', host, port, hubName, scheme);
 }
 
 export function clientBaseUrl(host: string, port: number, clientName: string): string {

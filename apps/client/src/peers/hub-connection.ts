@@ -66,7 +66,7 @@ export class HubConnection {
   ) {
     const parsed = new URL(url);
     this.hubName = decodeURIComponent(parsed.pathname.split('/').filter(Boolean).pop() ?? parsed.host);
-    this.http = new HubHttp(parsed, config.requestTimeoutMs, logger);
+    this.http = new HubHttp(parsed, config.requestTimeoutMs, logger, config.tls);
   }
 
   get isRegistered(): boolean {

@@ -17,12 +17,18 @@ export class HubHttp {
   private calls = 0;
   private outcomeOf = 0;
 
+  /**
+   * `tls`: for an https:// hub, the CA its certificate must chain to and this
+   * client's own certificate, which the hub's oob API asks for.
+   */
   constructor(
     readonly baseUrl: URL,
     private readonly timeoutMs: number,
     private readonly logger: Logger,
+    tls?: { cert: Buffer; key: Buffer; ca: Buffer },
   ) {
-    this.pool = new Pool(baseUrl.origin, { connections: 16, pipelining: 1, keepAliveTimeout: 30_000, connect: { timeout: timeoutMs } });
+    const secure = baseUrl.protocol === 'https:' && tls !== undefined ? { ca: tls.ca, cert: tls.cert, key: tls.key } : {};
+    this.pool = new Pool(baseUrl.origin, { connections: 16, pipelining: 1, keepAliveTimeout: 30_000, connect: { timeout: timeoutMs, ...secure } });
     this.basePath = baseUrl.pathname.replace(/\/$/, '');
   }
 

@@ -1,13 +1,17 @@
-import { Body, Controller, Get, HttpCode, Inject, Logger, Put, Query } from '@nestjs/common';
-import { ApiBadRequestResponse, ApiConflictResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { Body, Controller, Get, HttpCode, Inject, Logger, Put, Query, UseGuards } from '@nestjs/common';
+import { ApiBadRequestResponse, ApiConflictResponse, ApiForbiddenResponse, ApiOkResponse, ApiOperation, ApiTags, ApiUnauthorizedResponse } from '@nestjs/swagger';
 import { PsrdBlock } from '@dske/core';
 import { NoQueryParams } from '@dske/service-runtime';
 import { HUB_CONFIG, HubConfig } from '../hub-config';
 import { PeerClientRegistry } from '../peers/peer-client-registry';
+import { OobClientGuard } from './oob-client.guard';
 import { DirectoryDto, ErrorDto, PsrdQueryDto, PsrdResponseDto, RegistrationDto, RegistrationResponseDto } from '../dto';
 
 /** Out-of-band simulation: stands in for a courier with a tamper-proof disk. */
 @ApiTags('oob')
+@UseGuards(OobClientGuard)
+@ApiUnauthorizedResponse({ type: ErrorDto, description: 'HTTPS hub: no client certificate of the network CA (code oob.certificate-required)' })
+@ApiForbiddenResponse({ type: ErrorDto, description: 'HTTPS hub: the certificate names another client than the request (code oob.wrong-client)' })
 @Controller('dske/oob/v1')
 export class OobController {
   private readonly logger = new Logger('Oob');

@@ -29,6 +29,8 @@ export interface GenerateOptions {
   /** k8s only. */
   namespace?: string;
   check?: boolean;
+  /** Today's open lab files instead of the secure ones. */
+  lab?: boolean;
 }
 
 /** A lower-case DNS label, as Kubernetes requires of a namespace name. */
@@ -47,9 +49,9 @@ export function parseImage(value: string): string {
 
 function render(ctx: ManagerContext, target: DeployTarget, options: GenerateOptions, sourceFile: string): Record<string, string> {
   try {
-    if (target === 'compose') return { [COMPOSE_FILE]: renderCompose(ctx.topology, { sourceFile, image: options.image }) };
+    if (target === 'compose') return { [COMPOSE_FILE]: renderCompose(ctx.topology, { sourceFile, image: options.image, lab: options.lab }) };
     const files: Record<string, string> = {};
-    const k8s = renderKubernetes(ctx.topology, { sourceFile, image: options.image, namespace: options.namespace });
+    const k8s = renderKubernetes(ctx.topology, { sourceFile, image: options.image, namespace: options.namespace, lab: options.lab });
     for (const [name, text] of Object.entries(k8s)) files[`${KUBERNETES_DIR}/${name}`] = text;
     return files;
   } catch (error) {

@@ -6,7 +6,7 @@
 import type { NodePlan } from '@dske/topology';
 import type { ManagerContext } from '../context';
 import { ManagerError, reasonOf } from '../errors';
-import { HttpFailure, httpRequest, mgmtHeaders } from '../http';
+import { HttpFailure, httpRequest } from '../http';
 import { prettyBody, statusHeader } from '../output';
 import { describeNodes } from '../selection';
 
@@ -17,7 +17,7 @@ export async function statusCommand(ctx: ManagerContext): Promise<void> {
     io.out(statusHeader(node));
     try {
       const url = `${endpoints.of(node).api}/mgmt/v1/status`;
-      const answer = await httpRequest('GET', url, { timeoutMs: ctx.timings.requestMs, tls: endpoints.tlsFor(node), headers: mgmtHeaders(io.env) });
+      const answer = await httpRequest('GET', url, { timeoutMs: ctx.timings.requestMs, tls: endpoints.tlsFor(node), headers: endpoints.mgmtHeaders(node, io.env) });
       if (answer.status === 200) {
         io.out(prettyBody(answer.text, answer.json));
         continue;

@@ -14,7 +14,7 @@
 import type { NodePlan } from '@dske/topology';
 import type { ManagerContext } from '../context';
 import { ManagerError, reasonOf } from '../errors';
-import { HttpFailure, httpRequest, mgmtHeaders, NOT_LISTENING } from '../http';
+import { HttpFailure, httpRequest, NOT_LISTENING } from '../http';
 import { isRecordedProcessRunning, readPidRecord, removePidRecord, removeStateDirIfEmpty, terminate, type PidRecord } from '../node-processes';
 import { stillWaitingLine, stoppingLine, waitingLine } from '../output';
 import { busyNodes } from '../port-wait';
@@ -80,7 +80,7 @@ export async function stopCommand(ctx: ManagerContext): Promise<void> {
 async function requestStop(ctx: ManagerContext, node: NodePlan): Promise<string | undefined> {
   try {
     const url = `${ctx.endpoints.of(node).api}/mgmt/v1/stop`;
-    const answer = await httpRequest('POST', url, { timeoutMs: ctx.timings.stopRequestMs, tls: ctx.endpoints.tlsFor(node), headers: mgmtHeaders(ctx.io.env) });
+    const answer = await httpRequest('POST', url, { timeoutMs: ctx.timings.stopRequestMs, tls: ctx.endpoints.tlsFor(node), headers: ctx.endpoints.mgmtHeaders(node, ctx.io.env) });
     return answer.status === 200 ? undefined : `mgmt stop answered ${answer.status}`;
   } catch (error) {
     return error instanceof HttpFailure ? error.reason : reasonOf(error);

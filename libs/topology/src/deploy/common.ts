@@ -6,6 +6,9 @@ import { dirname, isAbsolute, posix, relative, resolve, sep } from 'node:path';
 import { stringify } from 'yaml';
 import { clientEnvironment, hubEnvironment, type NodeEnvironmentOptions } from '../node-command';
 import type { NodePlan, Topology } from '../plan';
+import { CONTAINER_SECRETS_DIR, nodeSecretPaths } from '../provision-files';
+import { hubRedisUrl, redisServer } from '../redis-url';
+import type { SettingValues } from '../setting-render';
 import { quote } from '../text';
 import { TopologyError } from '../topology-error';
 import { DEFAULT_CONFIG_FILE } from '../settings';
@@ -13,17 +16,29 @@ import { DEFAULT_CONFIG_FILE } from '../settings';
 /** Image built from docker/Dockerfile; the command (`hub`, `client`, `manager`) picks the app. */
 export const DEFAULT_IMAGE = 'dske:latest';
 export const REDIS_IMAGE = 'redis:7.4-alpine';
-/** Service name of Redis in both deployments; no node may take it. */
-export const REDIS_SERVICE = 'redis';
 export const REDIS_PORT = 6379;
-/** What the hubs use when the topology sets no redis_url: the Redis service that comes with the deployment. */
-export const BUNDLED_REDIS_URL = `redis://${REDIS_SERVICE}:${REDIS_PORT}/0`;
+/** Each hub's own Redis: compose service `NAME-redis`, on a network only that hub joins. */
+export function hubRedisService(hub: string): string {
+  return `${hub}-redis`;
+}
+/** What the hubs use in containers when the topology sets no redis_url: the Redis of their own that comes with the deployment. */
+export const BUNDLED_REDIS_URL = `redis://{name}-redis:${REDIS_PORT}/0`;
+/** The compose service that provisions certificates and tokens into each node's volume before anything starts. */
+export const PROVISION_SERVICE = 'provision';
 /** Containers listen on every interface; the port plan's ports are also the container ports. */
 export const CONTAINER_HOST = '0.0.0.0';
-/** Where a client container finds the lab PKI files of a topology with tls_dir (a bind mount or a Secret). */
+/** Where a client container finds the lab PKI files of a topology with tls_dir (lab deployments: a bind mount or a Secret). */
 export const CONTAINER_TLS_DIR = '/etc/dske/tls';
+/** A hub's own state (its storage key) in the container: a volume only that hub mounts. The image creates it for uid 1000. */
+export const CONTAINER_STATE_DIR = '/var/lib/dske';
 /** Set to 1 to keep PSRD previews out of mgmt status (deployments beyond a laptop). */
 export const HIDE_PSRD_ENV = 'DSKE_HIDE_PSRD';
+
+/** Plain-HTTP probe listener inside each container (127.0.0.1 only, never published). */
+export const CONTAINER_HEALTH_PORT = 9999;
+export function containerHealthPort(node: NodePlan): number {
+  return node.port === CONTAINER_HEALTH_PORT ? CONTAINER_HEALTH_PORT - 1 : CONTAINER_HEALTH_PORT;
+}
 
 export const COMPOSE_FILE = 'docker-compose.generated.yml';
 export const KUBERNETES_DIR = 'deploy/k8s';
@@ -37,57 +52,83 @@ export interface DeployOptions {
   sourceFile: string;
   /** Image for the hub and client containers; default DEFAULT_IMAGE. */
   image?: string;
+  /**
+   * Today's open lab files: plain HTTP, ETSI callers name their SAE in a
+   * header, open mgmt and oob, PSRD previews shown. Without it the
+   * deployment is secure: TLS everywhere (mutual on ETSI and oob), a mgmt
+   * token per node, no PSRD shown.
+   */
+  lab?: boolean;
 }
 
-/** Node names become compose service and Kubernetes object names, next to Redis. */
+/** Node names become compose service and Kubernetes object names, next to the hubs' Redis services and the provisioning service. */
 export function assertDeployable(topology: Topology): void {
+  const reserved = new Map<string, string>([[PROVISION_SERVICE, 'the provisioning service']]);
+  if (usesBundledRedis(topology)) for (const hub of topology.hubs) reserved.set(hubRedisService(hub.name), `the Redis service of hub ${hub.name}`);
   for (const node of topology.nodes) {
-    if (node.name === REDIS_SERVICE) {
+    const holder = reserved.get(node.name);
+    if (holder !== undefined) {
       throw new TopologyError({
         file: topology.file,
         field: `${node.kind === 'hub' ? 'hubs' : 'clients'}[${node.index}].name`,
         code: 'invalid-name',
-        reason: `the name ${quote(REDIS_SERVICE)} is reserved for the Redis service of the generated docker compose and Kubernetes deployments; rename this ${node.kind}`,
+        reason: `the name ${quote(node.name)} is reserved for ${holder} of the generated docker compose and Kubernetes deployments; rename this ${node.kind}`,
       });
     }
   }
 }
 
-/** The Redis URL the hubs get: the topology's own, else the bundled Redis service. */
+/** The hubs' Redis URL template: the topology's own, else a Redis per hub that comes with the deployment. */
 export function deployedRedisUrl(topology: Topology): string {
   return topology.settings.redis_url ?? BUNDLED_REDIS_URL;
 }
 
-/** True when the hubs talk to the Redis service that the deployment brings (rather than an external one). */
+/** True when every hub talks to the Redis of its own that the deployment brings (rather than external ones). */
 export function usesBundledRedis(topology: Topology): boolean {
-  try {
-    return new URL(deployedRedisUrl(topology)).hostname === REDIS_SERVICE;
-  } catch {
-    return false;
-  }
+  const template = deployedRedisUrl(topology);
+  return topology.hubs.every((hub) => redisServer(hubRedisUrl(template, hub)) === `${hubRedisService(hub.name)}:${REDIS_PORT}`);
+}
+
+/** The files behind a secure node's settings, mounted from its own volume or Secret. */
+function secureValues(): SettingValues {
+  const { tls_cert, tls_key, tls_ca, mgmt_token_file } = nodeSecretPaths(CONTAINER_SECRETS_DIR);
+  return { tls_cert, tls_key, tls_ca, mgmt_token_file };
 }
 
 /**
  * The environment of a node's container: every setting the node takes, from
  * the same specs as the command line; hubs are reached by service name
- * (= hub name) on their plan port.
+ * (= hub name) on their plan port. `redisUrl` overrides the hubs' store
+ * template (Kubernetes: the Redis beside the hub in its pod).
  */
-export function containerEnvironment(topology: Topology, node: NodePlan, extra: Record<string, string> = {}): Record<string, string> {
-  const inContainer = containerTopology(topology);
-  const opts: NodeEnvironmentOptions = { host: CONTAINER_HOST, hubHost: (hubName) => hubName, redisUrl: deployedRedisUrl(topology) };
+export function containerEnvironment(topology: Topology, node: NodePlan, options: { lab?: boolean; redisUrl?: string } = {}): Record<string, string> {
+  const lab = options.lab === true;
+  const inContainer = containerTopology(topology, lab);
+  const opts: NodeEnvironmentOptions = {
+    host: CONTAINER_HOST,
+    hubHost: (hubName) => hubName,
+    hubScheme: lab ? 'http' : 'https',
+    redisUrl: options.redisUrl ?? deployedRedisUrl(topology),
+    extra: (n) => ({ health_port: containerHealthPort(n), ...(n.kind === 'hub' ? { state_dir: CONTAINER_STATE_DIR } : {}), ...(lab ? {} : secureValues()) }),
+  };
   const env = node.kind === 'hub' ? hubEnvironment(inContainer, node, opts) : clientEnvironment(inContainer, node, opts);
-  return sortedRecord({ ...env, ...extra });
+  return sortedRecord(lab ? env : { ...env, [HIDE_PSRD_ENV]: '1' });
 }
 
-/** The topology as the containers see it: the lab PKI directory (tls_dir) is mounted at CONTAINER_TLS_DIR. */
-export function containerTopology(topology: Topology): Topology {
+/**
+ * The topology as the containers see it: in a lab deployment the lab PKI
+ * directory (tls_dir) is mounted at CONTAINER_TLS_DIR; a secure deployment
+ * brings its own credentials, so tls_dir plays no part.
+ */
+export function containerTopology(topology: Topology, lab = false): Topology {
   if (topology.settings.tls_dir === undefined) return topology;
-  return { ...topology, settings: { ...topology.settings, tls_dir: CONTAINER_TLS_DIR } };
+  const { tls_dir: _unused, ...rest } = topology.settings;
+  return { ...topology, settings: lab ? { ...topology.settings, tls_dir: CONTAINER_TLS_DIR } : rest };
 }
 
-/** Clients of a topology with tls_dir serve HTTPS (mutual TLS on the ETSI API); hubs always serve HTTP. */
-export function servesTls(topology: Topology, node: NodePlan): boolean {
-  return node.kind === 'client' && topology.settings.tls_dir !== undefined;
+/** Which nodes serve HTTPS: every node of a secure deployment; in a lab one, the clients of a topology with tls_dir. */
+export function servesTls(topology: Topology, node: NodePlan, lab = false): boolean {
+  return !lab || (node.kind === 'client' && topology.settings.tls_dir !== undefined);
 }
 
 /**
@@ -106,19 +147,17 @@ export function hostTlsDir(topology: Topology, sourceFile: string): string {
 }
 
 /**
- * A one-line Node script that exits 0 when the node on `port` answers 200 on
- * /readyz (slim images have no curl). Over HTTPS the lab certificate is not
- * checked: the check only asks the node in its own container, on loopback.
+ * A container healthcheck that costs no process but bash: GET /readyz on the
+ * node's plain-HTTP probe listener over bash's /dev/tcp, healthy on a 200
+ * status line. `$` is doubled for compose's variable interpolation.
  */
-export function readinessCheckScript(port: number, tls = false): string {
-  if (!tls) return `fetch('http://127.0.0.1:${port}/readyz',{signal:AbortSignal.timeout(2500)}).then((r)=>process.exit(r.ok?0:1),()=>process.exit(1))`;
+export function readinessCheckScript(healthPort: number): string {
   return (
-    `const q=require('node:https').get({host:'127.0.0.1',port:${port},path:'/readyz',rejectUnauthorized:false,timeout:2500},` +
-    `(r)=>process.exit(r.statusCode===200?0:1));q.on('timeout',()=>q.destroy());q.on('error',()=>process.exit(1))`
+    `exec 3<>/dev/tcp/127.0.0.1/${healthPort} && printf 'GET /readyz HTTP/1.0\\r\\n\\r\\n' >&3 && ` +
+    `read -r -t 2 line <&3 && [[ "$$line" == *" 200 "* ]]`
   );
 }
 
-/** How to regenerate, as the user would type it (the manager's --config defaults to dske-config.yaml). */
 /** The manager command that writes these files again, with any non-default --image/--namespace. */
 export function regenerateCommand(target: DeployTarget, sourceFile: string, flags: readonly string[] = []): string {
   const config = sourceFile === DEFAULT_CONFIG_FILE ? '' : `--config ${shellWord(sourceFile)} `;
@@ -128,6 +167,11 @@ export function regenerateCommand(target: DeployTarget, sourceFile: string, flag
 /** --image for an image other than the default (both targets). */
 export function imageFlags(image: string | undefined): string[] {
   return image !== undefined && image !== DEFAULT_IMAGE ? ['--image', image] : [];
+}
+
+/** The generator flags that reproduce these options (for the header's regenerate command). */
+export function optionFlags(options: DeployOptions): string[] {
+  return [...(options.lab ? ['--lab'] : []), ...imageFlags(options.image)];
 }
 
 export function generatedHeader(target: DeployTarget, sourceFile: string, what: string, notes: readonly string[] = [], flags: readonly string[] = []): string {

@@ -1,7 +1,10 @@
 /**
  * deploy/k8s/ from a topology: a Namespace, the topology in a ConfigMap, a
- * Deployment and a Service per node and for Redis, and kustomization.yaml so
- * that `kubectl apply -k deploy/k8s` deploys the whole network.
+ * Deployment and a Service per node (each hub's pod with a Redis of its own
+ * beside it, on the pod's loopback, and a PersistentVolumeClaim for the
+ * hub's storage key and Redis' append-only file), and kustomization.yaml so
+ * that `kubectl apply -k deploy/k8s` deploys the whole network. A secure
+ * deployment mounts each node's own Secret (renderNodeSecrets).
  */
 import { basename } from 'node:path';
 import type { NodePlan, Topology } from '../plan';
@@ -12,18 +15,18 @@ import {
   containerTopology,
   CONTAINER_TLS_DIR,
   generatedHeader,
-  imageFlags,
-  HIDE_PSRD_ENV,
   hostTlsDir,
   imageOf,
+  CONTAINER_STATE_DIR,
+  optionFlags,
   REDIS_IMAGE,
   REDIS_PORT,
-  REDIS_SERVICE,
   servesTls,
   toYaml,
   usesBundledRedis,
   type DeployOptions,
 } from './common';
+import { CONTAINER_SECRETS_DIR } from '../provision-files';
 import { renderTopologyYaml } from './topology-yaml';
 
 export interface KubernetesOptions extends DeployOptions {
@@ -46,12 +49,19 @@ export const TLS_SECRET = 'dske-tls';
 /** Per container; a node holds its PSRD pools and pending keys in memory. */
 export const NODE_RESOURCES = { requests: { cpu: '50m', memory: '128Mi' }, limits: { cpu: '500m', memory: '256Mi' } };
 export const REDIS_RESOURCES = { requests: { cpu: '25m', memory: '32Mi' }, limits: { cpu: '250m', memory: '128Mi' } };
+/** A hub's claim: its storage key and its Redis' append-only file. */
+export const HUB_STATE_STORAGE = '256Mi';
+/** Each hub's Redis listens on its pod's loopback: only the hub beside it reaches it. */
+export const POD_REDIS_URL = `redis://127.0.0.1:${REDIS_PORT}/0`;
 
-/** uid/gid of the `node` user in node:20-slim (docker/Dockerfile runs as 1000:1000). */
+/** The Secret with one node's own credentials (`manager provision --k8s-secrets` writes it). */
+export function nodeSecretName(node: Pick<NodePlan, 'kind' | 'name'>): string {
+  return `dske-${node.kind}-${node.name}`;
+}
+export const hubStateClaim = (hub: string) => `${hub}-state`;
+
+/** uid/gid of the `node` user in node:20-slim (docker/Dockerfile runs as 1000:1000); the hub's Redis runs as the same user in its pod. */
 const NODE_UID = 1000;
-/** uid of `redis` and gid of its group in the official redis alpine image. */
-const REDIS_UID = 999;
-const REDIS_GID = 1000;
 const APP = 'dske';
 const NAMESPACE_PATTERN = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
 
@@ -68,25 +78,40 @@ export function renderKubernetes(topology: Topology, options: KubernetesOptions)
     'namespace.yaml': [k.namespaceObject()],
     'topology-configmap.yaml': [k.topologyConfigMap()],
   };
-  if (usesBundledRedis(topology)) files['redis.yaml'] = [k.redisDeployment(), k.service(REDIS_SERVICE, 'redis', REDIS_PORT)];
   for (const node of topology.nodes) {
-    files[`${node.kind}-${node.name}.yaml`] = [k.nodeDeployment(node), k.service(node.name, node.kind, node.port)];
+    files[`${node.kind}-${node.name}.yaml`] = [
+      ...(node.kind === 'hub' ? [k.stateClaim(node.name)] : []),
+      k.nodeDeployment(node),
+      k.service(node.name, node.kind, node.port),
+    ];
   }
 
-  const flags = [...imageFlags(options.image), ...(namespace !== DEFAULT_NAMESPACE ? ['--namespace', namespace] : [])];
+  const flags = [...optionFlags(options), ...(namespace !== DEFAULT_NAMESPACE ? ['--namespace', namespace] : [])];
   const what = (docs: K8sObject[]): string => docs.map((d) => `${d.kind} ${(d.metadata as { name: string }).name}`).join(', ');
   const out: Record<string, string> = {};
   const names = Object.keys(files).sort();
   for (const name of [...names, KUSTOMIZATION_FILE].sort()) {
     if (name === KUSTOMIZATION_FILE) {
       const kustomization = { apiVersion: 'kustomize.config.k8s.io/v1beta1', kind: 'Kustomization', resources: names };
-      out[name] = generatedHeader('k8s', options.sourceFile, `the resource list for kubectl apply -k (namespace ${namespace})`, tlsNotes(topology, namespace, options.sourceFile), flags) + toYaml(kustomization);
+      const notes = options.lab ? [...LAB_NOTES, ...tlsNotes(topology, namespace, options.sourceFile)] : secureNotes(namespace);
+      out[name] = generatedHeader('k8s', options.sourceFile, `${options.lab ? 'LAB MODE, ' : ''}the resource list for kubectl apply -k (namespace ${namespace})`, notes, flags) + toYaml(kustomization);
     } else {
       const docs = files[name];
       out[name] = generatedHeader('k8s', options.sourceFile, what(docs), [], flags) + docs.map((d) => toYaml(d)).join('---\n');
     }
   }
   return out;
+}
+
+const LAB_NOTES = ['LAB MODE (generate --lab): plain HTTP, open ETSI (SAE named in a header), open mgmt and oob. Not for a shared cluster.'];
+
+/** A secure deployment's Secrets must exist before the pods start. */
+function secureNotes(namespace: string): string[] {
+  return [
+    'Secure: each node mounts Secret dske-KIND-NAME with its own certificate and mgmt token (not generated: keys stay',
+    'out of the repository). Create them first, once (the operator keeps dske-secrets/operator):',
+    `  ./manager provision --k8s-secrets${namespace !== DEFAULT_NAMESPACE ? ` --namespace ${namespace}` : ''} | kubectl apply -f -`,
+  ];
 }
 
 /** With tls_dir, the Secret the clients mount must exist before they start. */
@@ -134,13 +159,16 @@ class Manifests {
       apiVersion: 'v1',
       kind: 'ConfigMap',
       metadata: this.metadata(TOPOLOGY_CONFIGMAP, 'config'),
-      // As the pods see it: tls_dir, when set, is where the TLS Secret is mounted.
-      data: { 'dske-config.yaml': renderTopologyYaml(containerTopology(this.topology)) },
+      // As the pods see it: tls_dir, when set in a lab deployment, is where the TLS Secret is mounted.
+      data: { 'dske-config.yaml': renderTopologyYaml(containerTopology(this.topology, this.lab)) },
     };
   }
 
+  private get lab(): boolean {
+    return this.options.lab === true;
+  }
+
   service(name: string, component: string, port: number): K8sObject {
-    const portName = component === 'redis' ? 'redis' : 'http';
     return {
       apiVersion: 'v1',
       kind: 'Service',
@@ -148,15 +176,25 @@ class Manifests {
       spec: {
         type: 'ClusterIP',
         selector: this.selector(name),
-        // Service port = container port = plan port, so hub URLs read http://NAME:PORT/hub/NAME everywhere.
-        ports: [{ name: portName, port, targetPort: portName, protocol: 'TCP' }],
+        // Service port = container port = plan port, so hub URLs read https://NAME:PORT/hub/NAME everywhere.
+        ports: [{ name: 'http', port, targetPort: 'http', protocol: 'TCP' }],
       },
     };
   }
 
+  stateClaim(hub: string): K8sObject {
+    return {
+      apiVersion: 'v1',
+      kind: 'PersistentVolumeClaim',
+      metadata: this.metadata(hubStateClaim(hub), 'hub'),
+      spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: HUB_STATE_STORAGE } } },
+    };
+  }
+
   nodeDeployment(node: NodePlan): K8sObject {
-    const tls = servesTls(this.topology, node);
-    // kubelet probes HTTPS without checking the certificate.
+    const tls = servesTls(this.topology, node, this.lab);
+    const podRedis = node.kind === 'hub' && usesBundledRedis(this.topology);
+    // kubelet probes HTTPS without checking the certificate (and sends none: health needs no client certificate).
     const http = (path: string) => ({ path, port: 'http', ...(tls ? { scheme: 'HTTPS' } : {}) });
     const mounts: K8sObject[] = [
       { name: 'topology', mountPath: TOPOLOGY_MOUNT_DIR, readOnly: true },
@@ -166,18 +204,27 @@ class Manifests {
       { name: 'topology', configMap: { name: TOPOLOGY_CONFIGMAP } },
       { name: 'tmp', emptyDir: {} },
     ];
-    if (tls) {
+    if (node.kind === 'hub') {
+      // The storage key and the Redis file on one claim, in separate sub-paths: the Redis container never sees the key.
+      mounts.push({ name: 'state', mountPath: CONTAINER_STATE_DIR, subPath: 'hub' });
+      volumes.push({ name: 'state', persistentVolumeClaim: { claimName: hubStateClaim(node.name) } });
+    }
+    if (!this.lab) {
+      mounts.push({ name: 'secrets', mountPath: CONTAINER_SECRETS_DIR, readOnly: true });
+      volumes.push({ name: 'secrets', secret: { secretName: nodeSecretName(node), defaultMode: 0o440 } });
+    } else if (tls) {
       // Only this client's certificate and key and the CA certificate, at the paths its DSKE_TLS_* variables name.
       const files = Object.values(clientTlsPaths(CONTAINER_TLS_DIR, node.name)).map((path) => basename(path));
       mounts.push({ name: 'tls', mountPath: CONTAINER_TLS_DIR, readOnly: true });
       volumes.push({ name: 'tls', secret: { secretName: TLS_SECRET, defaultMode: 0o440, items: files.map((key) => ({ key, path: key })) } });
     }
+    const env = containerEnvironment(this.topology, node, { lab: this.lab, redisUrl: podRedis ? POD_REDIS_URL : undefined });
     const container = {
       name: node.kind,
       image: imageOf(this.options),
       imagePullPolicy: 'IfNotPresent',
       args: [node.kind],
-      env: Object.entries(containerEnvironment(this.topology, node, { [HIDE_PSRD_ENV]: '1' })).map(([name, value]) => ({ name, value })),
+      env: Object.entries(env).map(([name, value]) => ({ name, value })),
       ports: [{ name: 'http', containerPort: node.port, protocol: 'TCP' }],
       // Startup holds the other probes back while Node starts; liveness only asks whether HTTP is served.
       startupProbe: { httpGet: http('/healthz'), periodSeconds: 2, timeoutSeconds: 2, failureThreshold: 60 },
@@ -187,35 +234,34 @@ class Manifests {
       securityContext: restrictedContainer(),
       volumeMounts: mounts,
     };
-    return this.deployment(node.name, node.kind, { uid: NODE_UID, gid: NODE_UID }, container, volumes);
+    const containers = podRedis ? [container, this.redisContainer()] : [container];
+    return this.deployment(node.name, node.kind, { uid: NODE_UID, gid: NODE_UID }, containers, volumes);
   }
 
-  redisDeployment(): K8sObject {
+  /** The hub's own Redis, on the pod's loopback only; append-only file on the hub's claim. */
+  private redisContainer(): K8sObject {
     const ping = { exec: { command: ['redis-cli', 'ping'] } };
-    const container = {
+    return {
       name: 'redis',
       image: REDIS_IMAGE,
       imagePullPolicy: 'IfNotPresent',
-      // Shares are short-lived (share_timeout_secs): no snapshots, no append-only file.
-      command: ['redis-server', '--save', '', '--appendonly', 'no'],
-      ports: [{ name: 'redis', containerPort: REDIS_PORT, protocol: 'TCP' }],
+      command: ['redis-server', '--bind', '127.0.0.1', '--protected-mode', 'yes', '--save', '', '--appendonly', 'yes', '--dir', '/data'],
       readinessProbe: { ...ping, periodSeconds: 5, timeoutSeconds: 3, failureThreshold: 3 },
-      livenessProbe: { tcpSocket: { port: 'redis' }, initialDelaySeconds: 5, periodSeconds: 10, timeoutSeconds: 3, failureThreshold: 3 },
+      livenessProbe: { ...ping, initialDelaySeconds: 5, periodSeconds: 10, timeoutSeconds: 3, failureThreshold: 3 },
       resources: REDIS_RESOURCES,
       securityContext: restrictedContainer(),
-      volumeMounts: [{ name: 'data', mountPath: '/data' }],
+      volumeMounts: [{ name: 'state', mountPath: '/data', subPath: 'redis' }],
     };
-    return this.deployment(REDIS_SERVICE, 'redis', { uid: REDIS_UID, gid: REDIS_GID }, container, [{ name: 'data', emptyDir: {} }]);
   }
 
-  private deployment(name: string, component: string, user: { uid: number; gid: number }, container: K8sObject, volumes: K8sObject[]): K8sObject {
+  private deployment(name: string, component: string, user: { uid: number; gid: number }, containers: K8sObject[], volumes: K8sObject[]): K8sObject {
     return {
       apiVersion: 'apps/v1',
       kind: 'Deployment',
       metadata: this.metadata(name, component),
       spec: {
         replicas: 1,
-        // One instance per node at any time: a node's PSRD pools live in that one process.
+        // One instance per node at any time: a node's PSRD pools live in that one process (and a hub's claim mounts once).
         strategy: { type: 'Recreate' },
         selector: { matchLabels: this.selector(name) },
         template: {
@@ -225,7 +271,7 @@ class Manifests {
             enableServiceLinks: false,
             automountServiceAccountToken: false,
             securityContext: { runAsNonRoot: true, runAsUser: user.uid, runAsGroup: user.gid, fsGroup: user.gid, seccompProfile: { type: 'RuntimeDefault' } },
-            containers: [container],
+            containers,
             volumes,
           },
         },
@@ -236,4 +282,24 @@ class Manifests {
 
 function restrictedContainer(): K8sObject {
   return { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ['ALL'] } };
+}
+
+/**
+ * The Secrets of a secure deployment, for `kubectl apply -f -`: the
+ * Namespace, then one Secret per node holding that node's own files only.
+ */
+export function renderNodeSecrets(topology: Topology, filesOf: (node: NodePlan) => Record<string, Buffer>, namespace = DEFAULT_NAMESPACE): string {
+  if (!NAMESPACE_PATTERN.test(namespace)) throw new Error(`invalid Kubernetes namespace '${namespace}' (a lower-case DNS label)`);
+  const docs: K8sObject[] = [{ apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace, labels: { 'app.kubernetes.io/managed-by': 'dske-generator', 'app.kubernetes.io/part-of': APP } } }];
+  for (const node of topology.nodes) {
+    const data = Object.fromEntries(Object.entries(filesOf(node)).sort(([a], [b]) => (a < b ? -1 : 1)).map(([name, bytes]) => [name, bytes.toString('base64')]));
+    docs.push({
+      apiVersion: 'v1',
+      kind: 'Secret',
+      type: 'Opaque',
+      metadata: { name: nodeSecretName(node), namespace, labels: { 'app.kubernetes.io/instance': node.name, 'app.kubernetes.io/name': APP, 'app.kubernetes.io/part-of': APP } },
+      data,
+    });
+  }
+  return docs.map((d) => toYaml(d)).join('---\n');
 }
