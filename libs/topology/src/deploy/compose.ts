@@ -137,7 +137,7 @@ function nodeService(topology: Topology, node: NodePlan, options: ComposeOptions
 function redisService(hub: string): ComposeService {
   return {
     image: REDIS_IMAGE,
-    command: ['redis-server', '--save', '', '--appendonly', 'yes'],
+    command: ['redis-server', '--dir', '/data', '--save', '', '--appendonly', 'yes'],
     networks: [hubStoreNetwork(hub)],
     volumes: [{ type: 'volume', source: redisDataVolume(hub), target: '/data' }],
     healthcheck: { test: ['CMD', 'redis-cli', 'ping'], ...HEALTH_TIMING },
