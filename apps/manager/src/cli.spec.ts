@@ -15,18 +15,19 @@ describe('--help', () => {
     const { code, out, err } = await run(['--help']);
     expect(code).toBe(0);
     expect(err).toEqual([]);
-    expect(out.slice(0, 20)).toEqual([
-      'usage: manager [-h] [--config CONFIG_FILE] [--client CLIENT] [--hub HUB] [--url-base URL] [--node-url NAME=URL] {start,stop,status,etsi-qkd,generate,tls} ...',
+    expect(out.slice(0, 22)).toEqual([
+      'usage: manager [-h] [--config CONFIG_FILE] [--client CLIENT] [--hub HUB] [--url-base URL] [--node-url NAME=URL] [--credentials DIR] {start,stop,status,etsi-qkd,generate,provision,tls} ...',
       '',
       'DSKE Manager',
       '',
       'positional arguments:',
-      '  {start,stop,status,etsi-qkd,generate,tls}',
+      '  {start,stop,status,etsi-qkd,generate,provision,tls}',
       '    start               Start all hubs and clients',
       '    stop                Stop all hubs and clients',
       '    status              Report status for all hubs and clients',
       '    etsi-qkd            ETSI QKD operations',
       '    generate            Generate deployment files from the topology',
+      '    provision           Credentials of a secure deployment: a CA, node certificates, mgmt tokens',
       '    tls                 Lab PKI for mutual TLS',
       '',
       'options:',
@@ -36,13 +37,15 @@ describe('--help', () => {
       '  --hub HUB             Filter on hub name',
       '  --url-base URL        Reach deployed nodes at URL:PORT, or a {port}/{kind}/{name} template',
       '  --node-url NAME=URL   Reach node NAME at URL (repeatable; over --url-base)',
+      '  --credentials DIR     Operator credentials of a secure deployment (from provision)',
     ]);
     // The epilog documents the decisions and the environment variables.
-    const epilog = out.slice(20).join('\n');
+    const epilog = out.slice(22).join('\n');
     expect(epilog).toContain('DSKE_MANAGER_PORT_WAIT_SECS');
     expect(epilog).toContain("--url-base 'http://{name}.dske.svc:{port}'");
     expect(epilog).toContain('start only starts local processes and refuses both options.');
     expect(epilog).toContain('clients serve HTTPS');
+    expect(epilog).toContain('--credentials DIR names the operator');
     expect(epilog).toContain('DSKE_MANAGER_READY_WAIT_SECS');
     expect(epilog).toContain('start stops the nodes it\nstarted in this run');
   });
@@ -91,19 +94,20 @@ describe('--help', () => {
       '',
     ]);
     expect(out.join('\n')).toContain('Files are written relative to the current directory');
-    expect((await run(['generate', 'compose', '--help'])).out.slice(0, 9)).toEqual([
-      'usage: manager generate compose [-h] [--image IMAGE] [--check]',
+    expect((await run(['generate', 'compose', '--help'])).out.slice(0, 10)).toEqual([
+      'usage: manager generate compose [-h] [--image IMAGE] [--lab] [--check]',
       '',
       'Write docker-compose.generated.yml (docker compose up)',
       '',
       'options:',
       '  -h, --help     show this help message and exit',
       '  --image IMAGE  Image of the hub and client containers (default: dske:latest)',
+      '  --lab          Open lab files: plain HTTP, SAE named in a header, open mgmt and oob (default: secure)',
       '  --check        Write nothing; fail if the files differ from what the topology gives',
       '',
     ]);
     const k8s = (await run(['generate', 'k8s', '--help'])).out;
-    expect(k8s[0]).toBe('usage: manager generate k8s [-h] [--image IMAGE] [--namespace NAMESPACE] [--check]');
+    expect(k8s[0]).toBe('usage: manager generate k8s [-h] [--image IMAGE] [--namespace NAMESPACE] [--lab] [--check]');
     expect(k8s).toContain('  --namespace NAMESPACE');
     expect(k8s).toContain('                        Kubernetes namespace (default: dske)');
   });
@@ -138,8 +142,8 @@ describe('--help', () => {
 
 describe('command-line errors: one line, exit status 2', () => {
   const cases: Array<[string[], string]> = [
-    [[], 'manager: error: missing command (choose from start, stop, status, etsi-qkd, generate, tls)'],
-    [['begin'], "manager: error: invalid command 'begin' (choose from start, stop, status, etsi-qkd, generate, tls)"],
+    [[], 'manager: error: missing command (choose from start, stop, status, etsi-qkd, generate, provision, tls)'],
+    [['begin'], "manager: error: invalid command 'begin' (choose from start, stop, status, etsi-qkd, generate, provision, tls)"],
     [['--verbose', 'start'], "manager: error: unknown option '--verbose'"],
     [['--client'], "manager: error: option '--client <CLIENT>' argument missing"],
     [['etsi-qkd', 'sam'], 'manager: error: etsi-qkd: expected master_sae_id slave_sae_id {get-key,get-key-with-key-ids,get-key-pair,get-status}'],

@@ -150,7 +150,7 @@ export function buildProgram(io: ManagerIo, options: CliOptions = {}): Command {
     .addOption(new Option('--hub <HUB>', 'Filter on hub name').argParser(collect).default([]))
     .addOption(new Option('--url-base <URL>', 'Reach deployed nodes at URL:PORT, or a {port}/{kind}/{name} template').argParser(parseUrlBase))
     .addOption(new Option('--node-url <NAME=URL>', 'Reach node NAME at URL (repeatable; over --url-base)').argParser(parseNodeUrl).default([]))
-    .addOption(new Option('--credentials <DIR>', "The operator's credentials of a secure deployment (written by provision): HTTPS, mgmt tokens, SAE certificates"))
+    .addOption(new Option('--credentials <DIR>', "Operator credentials of a secure deployment (from provision)"))
     .action((_opts, cmd: Command) => {
       const given = cmd.args[0];
       throw new UsageError(given === undefined ? `missing command (choose from ${COMMANDS.join(', ')})` : `invalid command '${given}' (choose from ${COMMANDS.join(', ')})`);
@@ -205,7 +205,7 @@ function addGenerate(program: Command, io: ManagerIo, globals: Globals, context:
   useArgparseHelp(generate, { usage: `${PROGRAM} generate [-h] {${DEPLOY_TARGETS.join(',')}} ...`, epilog: GENERATE_EPILOG });
   const imageOption = () => new Option('--image <IMAGE>', `Image of the hub and client containers (default: ${DEFAULT_IMAGE})`).argParser(parseImage);
   const checkOption = () => new Option('--check', 'Write nothing; fail if the files differ from what the topology gives');
-  const labOption = () => new Option('--lab', "Today's open lab files: plain HTTP, SAE named in a header, open mgmt and oob, PSRD previews (default: secure)");
+  const labOption = () => new Option('--lab', "Open lab files: plain HTTP, SAE named in a header, open mgmt and oob (default: secure)");
   const target = (name: DeployTarget, description: string, usage: string) =>
     useArgparseHelp(
       configure(generate.command(name), io)
@@ -237,7 +237,7 @@ messages go to stderr): ${PROGRAM} provision --k8s-secrets | kubectl apply -f -`
 function addProvision(program: Command, io: ManagerIo, globals: Globals, context: Context): void {
   useArgparseHelp(
     configure(program.command('provision'), io)
-      .description('Create the credentials of a secure deployment: a CA, each node\'s certificate and mgmt token, the operator\'s copy')
+      .description('Credentials of a secure deployment: a CA, node certificates, mgmt tokens')
       .addOption(new Option('--dir <DIR>', `Directory for the files (default: ${DEFAULT_PROVISION_DIR} next to CONFIG_FILE)`))
       .addOption(new Option('--host <HOST>', "Another name or IPv4 address in the nodes' certificates (repeatable)").argParser(parseHost).default([]))
       .addOption(new Option('--owner <UID:GID>', 'Give the node directories to this user (containers run as 1000:1000)').argParser(parseOwner))

@@ -15,7 +15,7 @@ const REPO = join(__dirname, '..', '..', '..');
 const SMALL = `base_port: 18200\nmin_nr_shares: 2\nhubs:\n  - name: hank\n  - name: helen\n  - name: hilary\nclients:\n  - name: carol\n    encryptors:\n      - name: sam\n  - name: curtis\n    encryptors:\n      - name: sunny\n`;
 const K8S_FILES = [
   'client-carol.yaml', 'client-curtis.yaml', 'hub-hank.yaml', 'hub-helen.yaml', 'hub-hilary.yaml',
-  'kustomization.yaml', 'namespace.yaml', 'redis.yaml', 'topology-configmap.yaml',
+  'kustomization.yaml', 'namespace.yaml', 'topology-configmap.yaml',
 ];
 
 const run = (args: string[], cwd: string) => runInProcess(args, cwd);
@@ -50,7 +50,7 @@ describe('generate compose', () => {
     expect({ code, out, err }).toEqual({ code: 0, out: ['Wrote docker-compose.generated.yml'], err: [] });
     const text = read(dir, COMPOSE_FILE);
     expect(text.split('\n').slice(0, 3)).toEqual([
-      `${GENERATED_MARKER} from dske-config.yaml: 3 hubs, 2 clients and Redis, one service each.`,
+      `${GENERATED_MARKER} from dske-config.yaml: 3 hubs each with a Redis of its own, 2 clients.`,
       '# Do not edit by hand: edit dske-config.yaml and regenerate with',
       '#   ./manager generate compose',
     ]);
@@ -59,6 +59,18 @@ describe('generate compose', () => {
     // Same input, same bytes.
     expect((await run(['generate', 'compose'], dir)).code).toBe(0);
     expect(read(dir, COMPOSE_FILE)).toBe(text);
+  });
+
+  it('--lab writes the open lab file, labelled as such, and the regenerate command says --lab', async () => {
+    const dir = tempDir(SMALL);
+    expect((await run(['generate', 'compose', '--lab'], dir)).code).toBe(0);
+    const text = read(dir, COMPOSE_FILE);
+    expect(text.split('\n')[0]).toBe(`${GENERATED_MARKER} from dske-config.yaml: LAB MODE, 3 hubs each with a Redis of its own, 2 clients.`);
+    expect(text).toContain('#   ./manager generate compose --lab\n');
+    expect(text).not.toContain('provision:');
+    expect(text).not.toContain('DSKE_HIDE_PSRD');
+    expect((await run(['generate', 'compose', '--check'], dir)).code).toBe(1);
+    expect((await run(['generate', 'compose', '--lab', '--check'], dir)).code).toBe(0);
   });
 
   it('--image sets the image; --config names the source file as given, relative to the current directory', async () => {
@@ -110,7 +122,7 @@ describe('generate k8s', () => {
     expect(read(dir, `${KUBERNETES_DIR}/hub-hank.yaml`)).toContain('#   ./manager generate k8s');
     expect(await run(['generate', 'k8s', '--namespace', 'dske-lab', '--image', 'dske:test', '--check'], dir)).toEqual({
       code: 0,
-      out: ['9 files in deploy/k8s match dske-config.yaml'],
+      out: ['8 files in deploy/k8s match dske-config.yaml'],
       err: [],
     });
     // Other options give other files.
@@ -139,7 +151,9 @@ describe('generate k8s', () => {
 describe('invalid topologies: the loader error, exit 1, nothing written', () => {
   const cases: Array<[string, string, string]> = [
     ['a duplicate node name', 'hubs:\n  - name: hank\n  - name: hank\nclients:\n  - name: carol\n', "dske-config.yaml:3: hubs[1].name: duplicate node name 'hank' (already a hub on line 2)"],
-    ['a node named redis', 'min_nr_shares: 2\nhubs:\n  - name: hank\n  - name: redis\nclients:\n  - name: carol\n', "dske-config.yaml: hubs[1].name: the name 'redis' is reserved"],
+    ['a client named after a hub\'s Redis', 'min_nr_shares: 2\nhubs:\n  - name: hank\n  - name: helen\nclients:\n  - name: carol\n  - name: hank-redis\n', "dske-config.yaml: clients[1].name: the name 'hank-redis' is reserved for the Redis service of hub hank"],
+    ['a hub named provision', 'min_nr_shares: 2\nhubs:\n  - name: hank\n  - name: provision\nclients:\n  - name: carol\n', "dske-config.yaml: hubs[1].name: the name 'provision' is reserved for the provisioning service"],
+    ['two hubs on one Redis', 'min_nr_shares: 2\nredis_url: redis://cache:6379/0\nhubs:\n  - name: hank\n  - name: helen\nclients:\n  - name: carol\n', "dske-config.yaml:2: redis_url: 'redis://cache:6379/0' gives hubs hank and helen the same Redis server cache:6379"],
     ['a bad setting', `${SMALL}min_nr_shares: 9\n`, 'dske-config.yaml:'],
   ];
   for (const [what, yaml, message] of cases) {

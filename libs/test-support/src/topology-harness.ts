@@ -18,6 +18,8 @@ export interface HarnessOptions {
   clientArgsFor?: (name: string) => string[];
   /** Clients serve HTTPS (started with the TLS flags): client URLs and readiness probes use https. */
   https?: boolean;
+  /** Hubs serve HTTPS too (a secure deployment): hub URLs and their readiness probes use https. */
+  hubsHttps?: boolean;
   /** How long each node may take to answer /readyz 200 (default 30 s). */
   readyTimeoutMs?: number;
   env?: NodeJS.ProcessEnv;
@@ -49,6 +51,7 @@ export class TopologyHarness {
   private constructor(
     private readonly basePort: number,
     private readonly clientScheme: 'http' | 'https' = 'http',
+    private readonly hubScheme: 'http' | 'https' = 'http',
   ) {}
 
   /**
@@ -69,12 +72,12 @@ export class TopologyHarness {
     const hubs = options.hubs ?? DEFAULT_HUBS;
     const clients = options.clients ?? DEFAULT_CLIENTS;
     const base = await freePortRange(hubs.length + clients.length);
-    const harness = new TopologyHarness(base, options.https ? 'https' : 'http');
+    const harness = new TopologyHarness(base, options.https ? 'https' : 'http', options.hubsHttps ? 'https' : 'http');
     const readyTimeoutMs = options.readyTimeoutMs ?? 30_000;
     try {
       if (options.redisPerHub) for (const name of hubs) harness.stores.set(name, await RedisServer.start());
       hubs.forEach((name, i) => {
-        harness.hubUrls.push(`http://127.0.0.1:${base + i}/hub/${name}`);
+        harness.hubUrls.push(`${options.hubsHttps ? 'https' : 'http'}://127.0.0.1:${base + i}/hub/${name}`);
         const args = [name, '--port', String(base + i), '--share-timeout-secs', String(options.shareTimeoutSecs ?? 60)];
         const store = harness.stores.get(name);
         if (store) args.push('--redis-url', store.url);
@@ -89,7 +92,11 @@ export class TopologyHarness {
         harness.clients.set(client.name, spawnNode('client', client.name, port, args, options.env));
       });
       await Promise.all([
-        ...[...harness.hubs.values()].map((node) => waitForReady(`http://127.0.0.1:${node.port}/readyz`, node, readyTimeoutMs)),
+        ...[...harness.hubs.values()].map((node) =>
+          options.hubsHttps
+            ? waitForReady(`https://127.0.0.1:${node.port}/readyz`, node, readyTimeoutMs, httpsStatus)
+            : waitForReady(`http://127.0.0.1:${node.port}/readyz`, node, readyTimeoutMs),
+        ),
         ...[...harness.clients.values()].map((node) =>
           options.https
             ? waitForReady(`https://127.0.0.1:${node.port}/readyz`, node, readyTimeoutMs, httpsStatus)
@@ -120,7 +127,7 @@ export class TopologyHarness {
   }
 
   hubUrl(name: string): string {
-    return `http://127.0.0.1:${this.hub(name).port}/hub/${name}`;
+    return `${this.hubScheme}://127.0.0.1:${this.hub(name).port}/hub/${name}`;
   }
 
   clientUrl(name: string): string {
@@ -134,7 +141,7 @@ export class TopologyHarness {
     const { args, env } = this.hubCommand.get(name)!;
     const node = spawnNode('hub', name, old.port, args, env);
     this.hubs.set(name, node);
-    await waitForReady(`http://127.0.0.1:${node.port}/readyz`, node);
+    await (this.hubScheme === 'https' ? waitForReady(`https://127.0.0.1:${node.port}/readyz`, node, 30_000, httpsStatus) : waitForReady(`http://127.0.0.1:${node.port}/readyz`, node));
     return node;
   }
 

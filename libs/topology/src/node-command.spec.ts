@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { clientArgs, clientEnvironment, hubArgs, hubEnvironment, parseTopology, type Topology } from './index';
+import { clientArgs, clientEnvironment, hubArgs, hubEnvironment, parseTopology, TopologyError, type Topology } from './index';
 
 const doc = (...lines: string[]): string => `${lines.join('\n')}\n`;
 const NODES = [
@@ -25,7 +25,8 @@ const tuned: Topology = parseTopology(
     'stop_request_psrd_threshold: 300',
     'get_psrd_block_size: 64',
     'share_timeout_secs: 5',
-    'redis_url: redis://127.0.0.1:6379/0',
+    // A store per hub: hank on 6370, ..., hugo on 6374.
+    'redis_url: redis://127.0.0.1:637{index}/0',
     ...NODES,
   ),
   'f',
@@ -48,20 +49,79 @@ describe('hubArgs', () => {
       '--share-timeout-secs',
       '5',
       '--redis-url',
-      'redis://127.0.0.1:6379/0',
+      'redis://127.0.0.1:6374/0',
     ]);
   });
 
-  it('lets the caller override the Redis URL', () => {
-    expect(hubArgs(plain, hub(plain, 'helen'), { redisUrl: 'redis://redis:6379' })).toEqual([
+  it('lets the caller override the Redis URL template', () => {
+    expect(hubArgs(plain, hub(plain, 'helen'), { redisUrl: 'redis://{name}-redis:6379/0' })).toEqual([
       'helen',
       '--port',
       '8101',
       '--share-timeout-secs',
       '60',
       '--redis-url',
-      'redis://redis:6379',
+      'redis://helen-redis:6379/0',
     ]);
+    // The override wins over the topology's own template.
+    expect(hubArgs(tuned, hub(tuned, 'hank'), { redisUrl: 'redis://127.0.0.1:6390/{index}' }).slice(-2)).toEqual(['--redis-url', 'redis://127.0.0.1:6390/0']);
+  });
+
+  it('expands the redis_url template for each hub ({name} and {index})', () => {
+    const t = parseTopology(doc('redis_url: rediss://:pw@{name}-store.lab:6380/{index}', 'min_nr_shares: 2', 'hubs: [{name: hank}, {name: helen}, {name: hilary}]', 'clients: []'), 'f');
+    expect(t.hubs.map((h) => hubArgs(t, h).slice(-2))).toEqual([
+      ['--redis-url', 'rediss://:pw@hank-store.lab:6380/0'],
+      ['--redis-url', 'rediss://:pw@helen-store.lab:6380/1'],
+      ['--redis-url', 'rediss://:pw@hilary-store.lab:6380/2'],
+    ]);
+    expect(t.hubs.map((h) => hubEnvironment(t, h, { host: '0.0.0.0' }).REDIS_URL)).toEqual([
+      'rediss://:pw@hank-store.lab:6380/0',
+      'rediss://:pw@helen-store.lab:6380/1',
+      'rediss://:pw@hilary-store.lab:6380/2',
+    ]);
+    expect(tuned.hubs.map((h) => hubEnvironment(tuned, h, { host: '0.0.0.0' }).REDIS_URL)).toEqual([
+      'redis://127.0.0.1:6370/0',
+      'redis://127.0.0.1:6371/0',
+      'redis://127.0.0.1:6372/0',
+      'redis://127.0.0.1:6373/0',
+      'redis://127.0.0.1:6374/0',
+    ]);
+  });
+
+  it('adds the extra settings in spec order', () => {
+    const extra = { mgmt_token_file: '/s/mgmt.token', health_port: 9999, state_dir: '/var/lib/dske', tls_cert: '/s/tls.crt', tls_key: '/s/tls.key', tls_ca: '/s/ca.crt' };
+    expect(hubArgs(plain, hub(plain, 'hank'), { extra: () => extra })).toEqual([
+      'hank',
+      '--port',
+      '8100',
+      '--mgmt-token-file',
+      '/s/mgmt.token',
+      '--health-port',
+      '9999',
+      '--share-timeout-secs',
+      '60',
+      '--state-dir',
+      '/var/lib/dske',
+      '--tls-cert',
+      '/s/tls.crt',
+      '--tls-key',
+      '/s/tls.key',
+      '--tls-ca',
+      '/s/ca.crt',
+    ]);
+  });
+});
+
+describe('a redis_url shared by two hubs', () => {
+  it.each(['redis://127.0.0.1:6379/0', 'redis://127.0.0.1/{index}', 'redis://Store:6379/{name}'])('is refused: %s', (url) => {
+    const load = () => parseTopology(doc(`redis_url: ${url}`, ...NODES), 'f');
+    expect(load).toThrow(TopologyError);
+    expect(load).toThrow(/^f:1: redis_url: '.*' gives hubs hank and helen the same Redis server /);
+    try {
+      load();
+    } catch (error) {
+      expect((error as TopologyError).code).toBe('shared-store');
+    }
   });
 });
 
@@ -134,12 +194,12 @@ describe('clientArgs', () => {
 
 describe('node environments for containers', () => {
   it('gives a hub its name, port, listen host, timeout and Redis', () => {
-    expect(hubEnvironment(plain, hub(plain, 'holly'), { host: '0.0.0.0', redisUrl: 'redis://redis:6379/0' })).toEqual({
+    expect(hubEnvironment(plain, hub(plain, 'holly'), { host: '0.0.0.0', redisUrl: 'redis://{name}-redis:6379/0' })).toEqual({
       DSKE_NAME: 'holly',
       DSKE_PORT: '8103',
       DSKE_HOST: '0.0.0.0',
       DSKE_SHARE_TIMEOUT_SECS: '60',
-      REDIS_URL: 'redis://redis:6379/0',
+      REDIS_URL: 'redis://holly-redis:6379/0',
     });
     expect(hubEnvironment(plain, hub(plain, 'holly'), { host: '0.0.0.0' })).toEqual({
       DSKE_NAME: 'holly',
@@ -167,6 +227,29 @@ describe('node environments for containers', () => {
       DSKE_STOP_REQUEST_PSRD_THRESHOLD: '300',
       DSKE_GET_PSRD_BLOCK_SIZE: '64',
     });
+  });
+
+  it('gives a client https hub URLs when the hubs serve TLS (hubScheme), and its extra settings', () => {
+    const env = clientEnvironment(plain, client(plain, 'carol'), {
+      host: '0.0.0.0',
+      hubHost: (name) => name,
+      hubScheme: 'https',
+      extra: (node) => ({ mgmt_token_file: `/s/${node.kind}-${node.name}/mgmt.token`, health_port: 9999 }),
+    });
+    expect(env.DSKE_HUBS).toBe(
+      ['https://hank:8100/hub/hank', 'https://helen:8101/hub/helen', 'https://hilary:8102/hub/hilary', 'https://holly:8103/hub/holly', 'https://hugo:8104/hub/hugo'].join(' '),
+    );
+    expect(env.DSKE_MGMT_TOKEN_FILE).toBe('/s/client-carol/mgmt.token');
+    expect(env.DSKE_HEALTH_PORT).toBe('9999');
+    expect(clientArgs(plain, client(plain, 'cindy'), { hubScheme: 'https' }).slice(4, 9)).toEqual([
+      'https://127.0.0.1:8100/hub/hank',
+      'https://127.0.0.1:8101/hub/helen',
+      'https://127.0.0.1:8102/hub/hilary',
+      'https://127.0.0.1:8103/hub/holly',
+      'https://127.0.0.1:8104/hub/hugo',
+    ]);
+    // hubScheme http is the default.
+    expect(clientArgs(plain, client(plain, 'cindy'), { hubScheme: 'http' })).toEqual(clientArgs(plain, client(plain, 'cindy')));
   });
 
   it('leaves DSKE_ENCRYPTORS out for a client without encryptors', () => {

@@ -50,8 +50,14 @@ describe('setting constants', () => {
       ['port', '--port', 'DSKE_PORT', 'port', 8100],
       ['host', '--host', 'DSKE_HOST', 'string', '127.0.0.1'],
       ['mgmt_token', '--mgmt-token', 'DSKE_MGMT_TOKEN', 'string', undefined],
+      ['mgmt_token_file', '--mgmt-token-file', 'DSKE_MGMT_TOKEN_FILE', 'path', undefined],
+      ['health_port', '--health-port', 'DSKE_HEALTH_PORT', 'port', undefined],
       ['share_timeout_secs', '--share-timeout-secs', 'DSKE_SHARE_TIMEOUT_SECS', 'positive-int', 60],
       ['redis_url', '--redis-url', 'REDIS_URL', 'url', undefined],
+      ['state_dir', '--state-dir', 'DSKE_STATE_DIR', 'path', undefined],
+      ['tls_cert', '--tls-cert', 'DSKE_TLS_CERT', 'path', undefined],
+      ['tls_key', '--tls-key', 'DSKE_TLS_KEY', 'path', undefined],
+      ['tls_ca', '--tls-ca', 'DSKE_TLS_CA', 'path', undefined],
     ]);
   });
 
@@ -60,6 +66,8 @@ describe('setting constants', () => {
       ['port', '--port', 'DSKE_PORT', 'port', 8100],
       ['host', '--host', 'DSKE_HOST', 'string', '127.0.0.1'],
       ['mgmt_token', '--mgmt-token', 'DSKE_MGMT_TOKEN', 'string', undefined],
+      ['mgmt_token_file', '--mgmt-token-file', 'DSKE_MGMT_TOKEN_FILE', 'path', undefined],
+      ['health_port', '--health-port', 'DSKE_HEALTH_PORT', 'port', undefined],
       ['hubs', '--hubs', 'DSKE_HUBS', 'url-list', undefined],
       ['encryptors', '--encryptors', 'DSKE_ENCRYPTORS', 'name-list', undefined],
       ['min_nr_shares', '--min-nr-shares', 'DSKE_MIN_NR_SHARES', 'positive-int', 3],
@@ -140,6 +148,9 @@ describe('parseSettingValue rejects', () => {
     ['redis_url', 'http://redis:6379', "--redis-url: expected a URL starting with redis:// or rediss://, got 'http://redis:6379'"],
     ['redis_url', 'redis:6379', "--redis-url: expected a URL starting with redis:// or rediss://, got 'redis:6379'"],
     ['redis_url', 'redis', "--redis-url: expected a URL starting with redis:// or rediss://, got 'redis'"],
+    ['health_port', '0', "--health-port: expected an integer from 1 to 65535, got '0'"],
+    ['state_dir', ' ', '--state-dir: expected a file path, got an empty value'],
+    ['mgmt_token_file', '', '--mgmt-token-file: expected a file path, got an empty value'],
   ])('hub %s %j', (key, raw, message) => {
     expect(settingError(hub(key), raw).message).toBe(message);
   });

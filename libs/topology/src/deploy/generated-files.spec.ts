@@ -122,6 +122,8 @@ describe('tools/generate-deploy', () => {
     'a YAML syntax error': 'hubs: [{name: hank}\nclients: []\n',
     'an empty file': '',
     'ports beyond 65535': `base_port: 65534\n${TOPOLOGY}`,
+    'one Redis server for every hub': `redis_url: redis://cache.lab:6379/0\n${TOPOLOGY}`,
+    'a redis_url template that is no Redis URL': `redis_url: http://{name}-redis:6379/0\n${TOPOLOGY}`,
   };
   for (const [label, text] of Object.entries(INVALID)) {
     it(`gives the loader's error and writes nothing: ${label}`, () => {
@@ -143,17 +145,48 @@ describe('tools/generate-deploy', () => {
     });
   }
 
-  it('leaves committed files untouched when the topology turns invalid, and rejects a node named redis', () => {
+  const RESERVED: Record<string, { from: string; to: string; message: string }> = {
+    'a hub named provision': {
+      from: '{name: helen}',
+      to: '{name: provision}',
+      message:
+        "dske-config.yaml: hubs[1].name: the name 'provision' is reserved for the provisioning service of the generated docker compose and Kubernetes deployments; rename this hub",
+    },
+    "a client named after a hub's Redis service": {
+      from: '{name: curtis,',
+      to: '{name: hank-redis,',
+      message:
+        "dske-config.yaml: clients[1].name: the name 'hank-redis' is reserved for the Redis service of hub hank of the generated docker compose and Kubernetes deployments; rename this client",
+    },
+  };
+  for (const [label, { from, to, message }] of Object.entries(RESERVED)) {
+    it(`leaves committed files untouched when the topology turns invalid: ${label}`, () => {
+      const root = tempRoot();
+      writeFileSync(join(root, 'dske-config.yaml'), TOPOLOGY);
+      expect(run(root, '--root', root).status).toBe(0);
+      const before = snapshot(root);
+      const broken = TOPOLOGY.replace(from, to);
+      expect(broken).not.toBe(TOPOLOGY);
+      writeFileSync(join(root, 'dske-config.yaml'), broken);
+      const result = run(root, '--root', root);
+      expect(result.status).toBe(2);
+      expect(result.stderr).toBe(`generate-deploy: error: ${message}\n`);
+      expect(result.stdout).toBe('');
+      expect(snapshot(root)).toEqual({ ...before, 'dske-config.yaml': broken });
+    });
+  }
+
+  it('reserves NAME-redis only for the Redis services it generates: with external stores the name is free', () => {
     const root = tempRoot();
-    writeFileSync(join(root, 'dske-config.yaml'), TOPOLOGY);
-    expect(run(root, '--root', root).status).toBe(0);
-    const before = snapshot(root);
-    const broken = TOPOLOGY.replace('{name: helen}', '{name: redis}');
-    writeFileSync(join(root, 'dske-config.yaml'), broken);
+    const text = `redis_url: redis://{name}.cache.lab:6379/0\n${TOPOLOGY.replace('{name: curtis,', '{name: hank-redis,')}`;
+    writeFileSync(join(root, 'dske-config.yaml'), text);
     const result = run(root, '--root', root);
-    expect(result.status).toBe(2);
-    expect(result.stderr).toBe("generate-deploy: error: dske-config.yaml: hubs[1].name: the name 'redis' is reserved for the Redis service of the generated docker compose and Kubernetes deployments; rename this hub\n");
-    expect(snapshot(root)).toEqual({ ...before, 'dske-config.yaml': broken });
+    expect(result.stderr).toBe('');
+    expect(result.status).toBe(0);
+    const compose = readFileSync(join(root, COMPOSE_FILE), 'utf8');
+    expect(compose).toContain('REDIS_URL: redis://hank.cache.lab:6379/0');
+    expect(compose).not.toContain('redis:7');
+    expect(existsSync(join(root, KUBERNETES_DIR, 'client-hank-redis.yaml'))).toBe(true);
   });
 
   it('reports a missing topology file and bad arguments', () => {
