@@ -5,7 +5,7 @@
 import { dirname, isAbsolute, posix, relative, resolve, sep } from 'node:path';
 import { stringify } from 'yaml';
 import { clientEnvironment, hubEnvironment, type NodeEnvironmentOptions } from '../node-command';
-import type { NodePlan, Topology } from '../plan';
+import type { NodePlan, Topology, TopologySettings } from '../plan';
 import { CONTAINER_SECRETS_DIR, nodeSecretPaths } from '../provision-files';
 import { hubRedisUrl, redisServer } from '../redis-url';
 import type { SettingValues } from '../setting-render';
@@ -83,10 +83,18 @@ export function deployedRedisUrl(topology: Topology): string {
   return topology.settings.redis_url ?? BUNDLED_REDIS_URL;
 }
 
-/** True when every hub talks to the Redis of its own that the deployment brings (rather than external ones). */
+/**
+ * True when every hub talks to the Redis of its own that the deployment
+ * brings (rather than external ones): plain redis:// to NAME-redis:6379 with
+ * no credentials, which is how the generated Redis services listen.
+ */
 export function usesBundledRedis(topology: Topology): boolean {
   const template = deployedRedisUrl(topology);
-  return topology.hubs.every((hub) => redisServer(hubRedisUrl(template, hub)) === `${hubRedisService(hub.name)}:${REDIS_PORT}`);
+  return topology.hubs.every((hub) => {
+    const url = hubRedisUrl(template, hub);
+    const plain = url.startsWith('redis://') && !/^redis:\/\/[^/]*@/.test(url);
+    return plain && redisServer(url) === `${hubRedisService(hub.name)}:${REDIS_PORT}`;
+  });
 }
 
 /** The files behind a secure node's settings, mounted from its own volume or Secret. */
@@ -122,8 +130,9 @@ export function containerEnvironment(topology: Topology, node: NodePlan, options
  */
 export function containerTopology(topology: Topology, lab = false): Topology {
   if (topology.settings.tls_dir === undefined) return topology;
-  const { tls_dir: _unused, ...rest } = topology.settings;
-  return { ...topology, settings: lab ? { ...topology.settings, tls_dir: CONTAINER_TLS_DIR } : rest };
+  const settings: TopologySettings = { ...topology.settings, tls_dir: CONTAINER_TLS_DIR };
+  if (!lab) delete settings.tls_dir;
+  return { ...topology, settings };
 }
 
 /** Which nodes serve HTTPS: every node of a secure deployment; in a lab one, the clients of a topology with tls_dir. */

@@ -81,7 +81,8 @@ export function renderCompose(topology: Topology, options: ComposeOptions): stri
   }
   // Hubs, then clients, in file order: ascending plan ports.
   for (const node of topology.nodes) services[node.name] = nodeService(topology, node, options, bundledRedis);
-  const what = `${topology.hubs.length} hubs${bundledRedis ? ' each with a Redis of its own' : ''}, ${topology.clients.length} clients`;
+  const count = (n: number, noun: string) => `${n} ${noun}${n === 1 ? '' : 's'}`;
+  const what = `${count(topology.hubs.length, 'hub')}${bundledRedis ? ' each with a Redis of its own' : ''}, ${count(topology.clients.length, 'client')}`;
   const header = generatedHeader('compose', options.sourceFile, `${lab ? 'LAB MODE, ' : ''}${what}`, lab ? LAB_NOTES : secureNotes(topology), optionFlags(options));
   const usage = [
     `# Run: docker compose -f ${COMPOSE_FILE} up --build -d`,

@@ -1,7 +1,7 @@
 /**
  * docker/Dockerfile, docker/entrypoint.sh and .dockerignore, checked by
- * reading them: no Docker engine runs on these machines. (apps/nodes-e2e
- * runs the entrypoint and the HEALTHCHECK command against real nodes.)
+ * reading them, so that a mistake shows without a Docker engine too
+ * (apps/containers-e2e builds the image and runs it for real).
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
