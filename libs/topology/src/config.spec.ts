@@ -304,6 +304,15 @@ describe('parseTopology reports, with file, line and field', () => {
     expect(failure(doc('redis_url: redis://store', 'hubs: [{name: a}, {name: b}]', 'clients: []', 'min_nr_shares: 1')).message).toContain('hubs a and b the same Redis server store:6379;');
   });
 
+  it('a redis_url template is judged for every hub: one that gives a later hub no valid URL names that hub', () => {
+    const hubs = `hubs: [${Array.from({ length: 8 }, (_, i) => `{name: h${i}}`).join(', ')}]`;
+    expectError(
+      doc('redis_url: redis://127.0.0.1:6553{index}/0', hubs, 'clients: []'),
+      "dske-config.yaml:1: redis_url: 'redis://127.0.0.1:6553{index}/0' gives hub h6 'redis://127.0.0.1:65536/0': expected a URL starting with redis:// or rediss:// and a port up to 65535",
+      'invalid-value',
+    );
+  });
+
   it('a redis_url template with {name} or {index} in the host or port gives each hub its own server', () => {
     const hubs = (t: string) => parseTopology(doc(`redis_url: ${t}`, ...THREE_HUBS, 'clients: []'), FILE);
     expect(hubs('redis://{name}-redis:6379/0').settings.redis_url).toBe('redis://{name}-redis:6379/0');

@@ -133,10 +133,17 @@ class TopologyReader {
     this.r.fail(given?.line ?? clientsLine, 'base_port', 'port-range', `${value} leaves too few ports: ${count} nodes need ports ${base} to ${last}, beyond ${MAX_PORT}`);
   }
 
-  /** Each hub its own store: a redis_url that sends two hubs to one Redis server is refused. */
+  /** Each hub its own store: every hub's URL must be one, and a redis_url that sends two hubs to one Redis server is refused. */
   private checkStores(topology: Topology): void {
     if (this.redisUrl === undefined) return;
-    const problem = sharedStoreProblem(this.redisUrl.template, topology.hubs);
+    const { template, line } = this.redisUrl;
+    for (const hub of topology.hubs) {
+      const url = hubRedisUrl(template, hub);
+      if (!isAcceptedUrl(REDIS_URL_SPEC, url)) {
+        this.r.fail(line, 'redis_url', 'invalid-value', `${quote(redactUrl(template))} gives hub ${hub.name} ${quote(redactUrl(url))}: ${urlExpectation(REDIS_URL_SPEC)} and a port up to 65535`);
+      }
+    }
+    const problem = sharedStoreProblem(template, topology.hubs);
     if (problem !== undefined) this.r.fail(this.redisUrl.line, 'redis_url', 'shared-store', `${quote(redactUrl(this.redisUrl.template))} ${problem}`);
   }
 

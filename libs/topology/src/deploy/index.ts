@@ -53,6 +53,8 @@ export {
   hubStateClaim,
   nodeSecretName,
   POD_REDIS_URL,
+  podRedisUrl,
+  redisDataClaim,
   renderKubernetes,
   renderNodeSecrets,
   TOPOLOGY_CONFIGMAP,

@@ -1,8 +1,8 @@
 /**
  * deploy/k8s/ from a topology: a Namespace, the topology in a ConfigMap, a
  * Deployment and a Service per node (each hub's pod with a Redis of its own
- * beside it, on the pod's loopback, and a PersistentVolumeClaim for the
- * hub's storage key and Redis' append-only file), and kustomization.yaml so
+ * beside it, on the pod's loopback, and PersistentVolumeClaims of its own
+ * for the hub's storage key and for Redis' append-only file), and kustomization.yaml so
  * that `kubectl apply -k deploy/k8s` deploys the whole network. A secure
  * deployment mounts each node's own Secret (renderNodeSecrets).
  */
@@ -16,6 +16,7 @@ import {
   CONTAINER_TLS_DIR,
   generatedHeader,
   hostTlsDir,
+  regenerateCommand,
   imageOf,
   CONTAINER_STATE_DIR,
   optionFlags,
@@ -24,6 +25,7 @@ import {
   servesTls,
   toYaml,
   usesBundledRedis,
+  deployedRedisUrl,
   type DeployOptions,
 } from './common';
 import { CONTAINER_SECRETS_DIR } from '../provision-files';
@@ -49,16 +51,24 @@ export const TLS_SECRET = 'dske-tls';
 /** Per container; a node holds its PSRD pools and pending keys in memory. */
 export const NODE_RESOURCES = { requests: { cpu: '50m', memory: '128Mi' }, limits: { cpu: '500m', memory: '256Mi' } };
 export const REDIS_RESOURCES = { requests: { cpu: '25m', memory: '32Mi' }, limits: { cpu: '250m', memory: '128Mi' } };
-/** A hub's claim: its storage key and its Redis' append-only file. */
+/** A hub's claims: one for its storage key, one for its Redis' append-only file. */
 export const HUB_STATE_STORAGE = '256Mi';
 /** Each hub's Redis listens on its pod's loopback: only the hub beside it reaches it. */
 export const POD_REDIS_URL = `redis://127.0.0.1:${REDIS_PORT}/0`;
+
+/** The bundled template as the hub sees its Redis in the pod: loopback, the template's database kept. */
+export function podRedisUrl(template: string): string {
+  const url = new URL(template.replaceAll('{name}', 'x').replaceAll('{index}', '0'));
+  return `redis://127.0.0.1:${REDIS_PORT}${url.pathname === '' ? '/0' : url.pathname}`;
+}
 
 /** The Secret with one node's own credentials (`manager provision --k8s-secrets` writes it). */
 export function nodeSecretName(node: Pick<NodePlan, 'kind' | 'name'>): string {
   return `dske-${node.kind}-${node.name}`;
 }
 export const hubStateClaim = (hub: string) => `${hub}-state`;
+/** The hub's Redis keeps its file on a claim of its own: it never sees the storage key. */
+export const redisDataClaim = (hub: string) => `${hub}-redis-data`;
 
 /** uid/gid of the `node` user in node:20-slim (docker/Dockerfile runs as 1000:1000); the hub's Redis runs as the same user in its pod. */
 const NODE_UID = 1000;
@@ -80,7 +90,7 @@ export function renderKubernetes(topology: Topology, options: KubernetesOptions)
   };
   for (const node of topology.nodes) {
     files[`${node.kind}-${node.name}.yaml`] = [
-      ...(node.kind === 'hub' ? [k.stateClaim(node.name)] : []),
+      ...(node.kind === 'hub' ? [k.claim(hubStateClaim(node.name)), ...(usesBundledRedis(topology) ? [k.claim(redisDataClaim(node.name))] : [])] : []),
       k.nodeDeployment(node),
       k.service(node.name, node.kind, node.port),
     ];
@@ -93,7 +103,7 @@ export function renderKubernetes(topology: Topology, options: KubernetesOptions)
   for (const name of [...names, KUSTOMIZATION_FILE].sort()) {
     if (name === KUSTOMIZATION_FILE) {
       const kustomization = { apiVersion: 'kustomize.config.k8s.io/v1beta1', kind: 'Kustomization', resources: names };
-      const notes = options.lab ? [...LAB_NOTES, ...tlsNotes(topology, namespace, options.sourceFile)] : secureNotes(namespace);
+      const notes = options.lab ? [...LAB_NOTES, ...tlsNotes(topology, namespace, options.sourceFile)] : secureNotes(namespace, options.sourceFile);
       out[name] = generatedHeader('k8s', options.sourceFile, `${options.lab ? 'LAB MODE, ' : ''}the resource list for kubectl apply -k (namespace ${namespace})`, notes, flags) + toYaml(kustomization);
     } else {
       const docs = files[name];
@@ -106,11 +116,13 @@ export function renderKubernetes(topology: Topology, options: KubernetesOptions)
 const LAB_NOTES = ['LAB MODE (generate --lab): plain HTTP, open ETSI (SAE named in a header), open mgmt and oob. Not for a shared cluster.'];
 
 /** A secure deployment's Secrets must exist before the pods start. */
-function secureNotes(namespace: string): string[] {
+function secureNotes(namespace: string, sourceFile: string): string[] {
+  // The same command as the regenerate line, so --config names the same topology.
+  const provision = regenerateCommand('k8s', sourceFile).replace(/ generate k8s$/, ' provision --k8s-secrets');
   return [
     'Secure: each node mounts Secret dske-KIND-NAME with its own certificate and mgmt token (not generated: keys stay',
     'out of the repository). Create them first, once (the operator keeps dske-secrets/operator):',
-    `  ./manager provision --k8s-secrets${namespace !== DEFAULT_NAMESPACE ? ` --namespace ${namespace}` : ''} | kubectl apply -f -`,
+    `  ${provision}${namespace !== DEFAULT_NAMESPACE ? ` --namespace ${namespace}` : ''} | kubectl apply -f -`,
   ];
 }
 
@@ -182,11 +194,11 @@ class Manifests {
     };
   }
 
-  stateClaim(hub: string): K8sObject {
+  claim(name: string): K8sObject {
     return {
       apiVersion: 'v1',
       kind: 'PersistentVolumeClaim',
-      metadata: this.metadata(hubStateClaim(hub), 'hub'),
+      metadata: this.metadata(name, 'hub'),
       spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: HUB_STATE_STORAGE } } },
     };
   }
@@ -205,9 +217,9 @@ class Manifests {
       { name: 'tmp', emptyDir: {} },
     ];
     if (node.kind === 'hub') {
-      // The storage key and the Redis file on one claim, in separate sub-paths: the Redis container never sees the key.
-      mounts.push({ name: 'state', mountPath: CONTAINER_STATE_DIR, subPath: 'hub' });
+      mounts.push({ name: 'state', mountPath: CONTAINER_STATE_DIR });
       volumes.push({ name: 'state', persistentVolumeClaim: { claimName: hubStateClaim(node.name) } });
+      if (podRedis) volumes.push({ name: 'redis-data', persistentVolumeClaim: { claimName: redisDataClaim(node.name) } });
     }
     if (!this.lab) {
       mounts.push({ name: 'secrets', mountPath: CONTAINER_SECRETS_DIR, readOnly: true });
@@ -218,7 +230,7 @@ class Manifests {
       mounts.push({ name: 'tls', mountPath: CONTAINER_TLS_DIR, readOnly: true });
       volumes.push({ name: 'tls', secret: { secretName: TLS_SECRET, defaultMode: 0o440, items: files.map((key) => ({ key, path: key })) } });
     }
-    const env = containerEnvironment(this.topology, node, { lab: this.lab, redisUrl: podRedis ? POD_REDIS_URL : undefined });
+    const env = containerEnvironment(this.topology, node, { lab: this.lab, redisUrl: podRedis ? podRedisUrl(deployedRedisUrl(this.topology)) : undefined });
     const container = {
       name: node.kind,
       image: imageOf(this.options),
@@ -238,7 +250,7 @@ class Manifests {
     return this.deployment(node.name, node.kind, { uid: NODE_UID, gid: NODE_UID }, containers, volumes);
   }
 
-  /** The hub's own Redis, on the pod's loopback only; append-only file on the hub's claim. */
+  /** The hub's own Redis, on the pod's loopback only; append-only file on a claim of its own. */
   private redisContainer(): K8sObject {
     const ping = { exec: { command: ['redis-cli', 'ping'] } };
     return {
@@ -250,7 +262,7 @@ class Manifests {
       livenessProbe: { ...ping, initialDelaySeconds: 5, periodSeconds: 10, timeoutSeconds: 3, failureThreshold: 3 },
       resources: REDIS_RESOURCES,
       securityContext: restrictedContainer(),
-      volumeMounts: [{ name: 'state', mountPath: '/data', subPath: 'redis' }],
+      volumeMounts: [{ name: 'redis-data', mountPath: '/data' }],
     };
   }
 
