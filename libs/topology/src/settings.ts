@@ -100,6 +100,15 @@ const HEALTH_PORT: SettingSpec = {
   kind: 'port',
 };
 
+/** --tls-cert, --tls-key, --tls-ca: the same files for both node kinds, which use them differently. */
+function tlsSettings(certDescription: string, caDescription: string): SettingSpec[] {
+  return [
+    { key: 'tls_cert', flag: '--tls-cert', env: 'DSKE_TLS_CERT', description: certDescription, kind: 'path' },
+    { key: 'tls_key', flag: '--tls-key', env: 'DSKE_TLS_KEY', description: 'PEM private key of --tls-cert', kind: 'path' },
+    { key: 'tls_ca', flag: '--tls-ca', env: 'DSKE_TLS_CA', description: caDescription, kind: 'path' },
+  ];
+}
+
 export const HUB_SETTINGS: readonly SettingSpec[] = [
   PORT,
   HOST,
@@ -130,27 +139,10 @@ export const HUB_SETTINGS: readonly SettingSpec[] = [
     description: "Directory of this hub's own state: its storage key (created on first start, mode 0600), which seals what the hub keeps in Redis. Without it the key lives in memory and shares in Redis do not outlive the process",
     kind: 'path',
   },
-  {
-    key: 'tls_cert',
-    flag: '--tls-cert',
-    env: 'DSKE_TLS_CERT',
-    description: 'PEM server certificate: serve HTTPS, and answer the oob API (registration, PSRD) only to the client whose certificate names it',
-    kind: 'path',
-  },
-  {
-    key: 'tls_key',
-    flag: '--tls-key',
-    env: 'DSKE_TLS_KEY',
-    description: 'PEM private key of --tls-cert',
-    kind: 'path',
-  },
-  {
-    key: 'tls_ca',
-    flag: '--tls-ca',
-    env: 'DSKE_TLS_CA',
-    description: 'PEM CA certificate(s) that client certificates must chain to',
-    kind: 'path',
-  },
+  ...tlsSettings(
+    'PEM server certificate: serve HTTPS, and answer the oob API (registration, PSRD) only to the client whose certificate names it',
+    'PEM CA certificate(s) that client certificates must chain to',
+  ),
 ];
 
 export const CLIENT_SETTINGS: readonly SettingSpec[] = [
@@ -208,27 +200,10 @@ export const CLIENT_SETTINGS: readonly SettingSpec[] = [
     default: TOPOLOGY_DEFAULTS.get_psrd_block_size,
     max: MAX_PSRD_BLOCK_SIZE,
   },
-  {
-    key: 'tls_cert',
-    flag: '--tls-cert',
-    env: 'DSKE_TLS_CERT',
-    description: 'PEM certificate: serve HTTPS and require SAE client certificates on the ETSI API (mutual TLS); also presented to https:// hubs',
-    kind: 'path',
-  },
-  {
-    key: 'tls_key',
-    flag: '--tls-key',
-    env: 'DSKE_TLS_KEY',
-    description: 'PEM private key of --tls-cert',
-    kind: 'path',
-  },
-  {
-    key: 'tls_ca',
-    flag: '--tls-ca',
-    env: 'DSKE_TLS_CA',
-    description: 'PEM CA certificate(s) that SAE client certificates (and the certificates of https:// hubs) must chain to',
-    kind: 'path',
-  },
+  ...tlsSettings(
+    'PEM certificate: serve HTTPS and require SAE client certificates on the ETSI API (mutual TLS); also presented to https:// hubs',
+    'PEM CA certificate(s) that SAE client certificates (and the certificates of https:// hubs) must chain to',
+  ),
   {
     key: 'tls_sae_id_from',
     flag: '--tls-sae-id-from',

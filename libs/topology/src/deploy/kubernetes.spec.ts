@@ -15,6 +15,8 @@ import {
   nodeSecretName,
   parseTopology,
   POD_REDIS_URL,
+  podRedisUrl,
+  redisDataClaim,
   renderKubernetes,
   renderNodeSecrets,
   TLS_SECRET,
@@ -34,6 +36,8 @@ interface Case {
   load: () => Topology;
   /** The Redis URL each hub is given when the topology names external stores; undefined: each hub pod brings its own Redis. */
   store?: (hub: string) => string;
+  /** With the bundled Redis: the REDIS_URL of each hub in its pod; default redis://127.0.0.1:6379/0. */
+  podRedis?: string;
 }
 
 const TOPOLOGIES: Record<string, Case> = {
@@ -56,6 +60,10 @@ const TOPOLOGIES: Record<string, Case> = {
   },
   'redis_url: the bundled template spelled out': {
     load: () => parseTopology(doc('redis_url: redis://{name}-redis:6379/0', 'min_nr_shares: 2', 'hubs: [{name: hank}, {name: helen}]', 'clients: [{name: carol}]'), 't.yaml'),
+  },
+  'redis_url: the bundled template with database 3': {
+    load: () => parseTopology(doc('redis_url: redis://{name}-redis:6379/3', 'min_nr_shares: 2', 'hubs: [{name: hank}, {name: helen}]', 'clients: [{name: carol}]'), 't.yaml'),
+    podRedis: 'redis://127.0.0.1:6379/3',
   },
   'external redis_url template': {
     load: () => parseTopology(doc('redis_url: rediss://:pw@{name}.cache.example.net:6380/2', 'hubs: [{name: a}, {name: b}, {name: c}]', 'clients: []'), 't.yaml'),
@@ -133,7 +141,7 @@ const POD_REDIS_CONTAINER = {
   livenessProbe: { exec: { command: ['redis-cli', 'ping'] }, initialDelaySeconds: 5, periodSeconds: 10, timeoutSeconds: 3, failureThreshold: 3 },
   resources: { requests: { cpu: '25m', memory: '32Mi' }, limits: { cpu: '250m', memory: '128Mi' } },
   securityContext: { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ['ALL'] } },
-  volumeMounts: [{ name: 'state', mountPath: '/data', subPath: 'redis' }],
+  volumeMounts: [{ name: 'redis-data', mountPath: '/data' }],
 };
 
 const SECRET_ENV = {
@@ -144,7 +152,7 @@ const SECRET_ENV = {
 };
 
 describe('renderKubernetes', () => {
-  for (const [label, { load, store }] of Object.entries(TOPOLOGIES)) {
+  for (const [label, { load, store, podRedis }] of Object.entries(TOPOLOGIES)) {
     for (const [mode, { lab }] of Object.entries(MODES)) {
       describe(`${label} (${mode})`, () => {
         const topology = load();
@@ -158,7 +166,7 @@ describe('renderKubernetes', () => {
         const tlsDir = topology.settings.tls_dir !== undefined;
         const servesTls = (node: NodePlan) => !lab || (node.kind === 'client' && tlsDir);
 
-        it('writes a file per node (a hub: its claim, Deployment and Service), no Redis of its own; every object validates with kubernetes-models', () => {
+        it('writes a file per node (a hub: its claims, Deployment and Service), no Redis of its own; every object validates with kubernetes-models', () => {
           expect(Object.keys(files)).toEqual(
             [...topology.nodes.map((n) => `${n.kind}-${n.name}.yaml`), KUSTOMIZATION_FILE, 'namespace.yaml', 'topology-configmap.yaml'].sort(),
           );
@@ -166,6 +174,7 @@ describe('renderKubernetes', () => {
           for (const hub of topology.hubs) {
             expect(byFile.get(`hub-${hub.name}.yaml`)!.map((o) => `${o.kind}/${o.metadata.name}`)).toEqual([
               `PersistentVolumeClaim/${hub.name}-state`,
+              ...(store === undefined ? [`PersistentVolumeClaim/${hub.name}-redis-data`] : []),
               `Deployment/${hub.name}`,
               `Service/${hub.name}`,
             ]);
@@ -176,7 +185,7 @@ describe('renderKubernetes', () => {
           const kinds = all.map((o) => o.kind);
           expect(kinds.filter((k) => k === 'Namespace')).toHaveLength(1);
           expect(kinds.filter((k) => k === 'ConfigMap')).toHaveLength(1);
-          expect(kinds.filter((k) => k === 'PersistentVolumeClaim')).toHaveLength(topology.hubs.length);
+          expect(kinds.filter((k) => k === 'PersistentVolumeClaim')).toHaveLength(topology.hubs.length * (store === undefined ? 2 : 1));
           expect(kinds.filter((k) => k === 'Deployment')).toHaveLength(topology.nodes.length);
           expect(kinds.filter((k) => k === 'Service')).toHaveLength(topology.nodes.length);
           expect(kinds.filter((k) => k === 'Secret')).toHaveLength(0);
@@ -243,25 +252,35 @@ describe('renderKubernetes', () => {
           }
         });
 
-        it('each hub keeps its state on a claim of its own; its Redis is in its pod unless the topology names external stores', () => {
+        it("each hub keeps its state on a claim of its own and its Redis' file on another; its Redis is in its pod unless the topology names external stores", () => {
           const claims = new Map(all.filter((o) => o.kind === 'PersistentVolumeClaim').map((o) => [o.metadata.name, o]));
+          const claim = (name: string) => ({
+            apiVersion: 'v1',
+            kind: 'PersistentVolumeClaim',
+            metadata: { name, namespace: 'dske', labels: LABELS(name, 'hub') },
+            spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '256Mi' } } },
+          });
           for (const hub of topology.hubs) {
-            expect(claims.get(`${hub.name}-state`)).toEqual({
-              apiVersion: 'v1',
-              kind: 'PersistentVolumeClaim',
-              metadata: { name: `${hub.name}-state`, namespace: 'dske', labels: LABELS(`${hub.name}-state`, 'hub') },
-              spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '256Mi' } } },
-            });
+            expect(claims.get(`${hub.name}-state`)).toEqual(claim(`${hub.name}-state`));
             const pod = podOf(hub);
+            const volumeNames = pod.volumes.map((v: { name: string }) => v.name);
             expect(pod.volumes).toContainEqual({ name: 'state', persistentVolumeClaim: { claimName: `${hub.name}-state` } });
             const [container, ...others] = pod.containers as Container[];
-            expect(container.volumeMounts).toContainEqual({ name: 'state', mountPath: '/var/lib/dske', subPath: 'hub' });
+            expect(container.volumeMounts).toContainEqual({ name: 'state', mountPath: '/var/lib/dske' });
+            expect(container.volumeMounts.map((m: { name: string }) => m.name)).not.toContain('redis-data');
+            for (const m of container.volumeMounts) expect(m, `${hub.name} ${m.name}`).not.toHaveProperty('subPath');
             const env = envOf(container);
             expect(env.DSKE_STATE_DIR).toBe('/var/lib/dske');
             if (store === undefined) {
-              expect(env.REDIS_URL).toBe('redis://127.0.0.1:6379/0');
+              expect(claims.get(`${hub.name}-redis-data`)).toEqual(claim(`${hub.name}-redis-data`));
+              // The Redis file's volume right after the hub's state.
+              expect(pod.volumes[volumeNames.indexOf('state') + 1]).toEqual({ name: 'redis-data', persistentVolumeClaim: { claimName: `${hub.name}-redis-data` } });
+              expect(env.REDIS_URL).toBe(podRedis ?? 'redis://127.0.0.1:6379/0');
+              // Its Redis mounts its own claim only: never the hub's state or the node's Secret.
               expect(others).toEqual([POD_REDIS_CONTAINER]);
             } else {
+              expect(claims.has(`${hub.name}-redis-data`)).toBe(false);
+              expect(volumeNames).not.toContain('redis-data');
               expect(env.REDIS_URL).toBe(store(hub.name));
               expect(others).toEqual([]);
             }
@@ -270,6 +289,7 @@ describe('renderKubernetes', () => {
             const pod = podOf(client);
             expect(pod.containers.map((c: Container) => c.name)).toEqual(['client']);
             expect(pod.volumes.map((v: { name: string }) => v.name)).not.toContain('state');
+            expect(pod.volumes.map((v: { name: string }) => v.name)).not.toContain('redis-data');
             expect(envOf(pod.containers[0]).DSKE_STATE_DIR).toBeUndefined();
             expect(envOf(pod.containers[0]).REDIS_URL).toBeUndefined();
           }
@@ -352,24 +372,36 @@ describe('renderKubernetes', () => {
     }
   }
 
-  it('a secure hub pod in full: the hub and its Redis on one claim (separate sub-paths), its own Secret', () => {
+  it('a secure hub pod in full: the hub and its Redis each on a claim of its own, its own Secret', () => {
     const files = renderKubernetes(TOPOLOGIES['3 hubs, 2 clients'].load(), { sourceFile: 'dske-config.yaml' });
     expect(files['hub-helen.yaml'].split('\n')[0]).toBe(
-      '# Generated by the DSKE deployment generator from dske-config.yaml: PersistentVolumeClaim helen-state, Deployment helen, Service helen.',
+      '# Generated by the DSKE deployment generator from dske-config.yaml: PersistentVolumeClaim helen-state, PersistentVolumeClaim helen-redis-data, Deployment helen, Service helen.',
     );
-    const [, deployment] = objects(files).get('hub-helen.yaml')!;
+    const [stateClaim, redisClaim, deployment] = objects(files).get('hub-helen.yaml')!;
+    for (const [claim, name] of [
+      [stateClaim, 'helen-state'],
+      [redisClaim, 'helen-redis-data'],
+    ] as const) {
+      expect(claim).toEqual({
+        apiVersion: 'v1',
+        kind: 'PersistentVolumeClaim',
+        metadata: { name, namespace: 'dske', labels: LABELS(name, 'hub') },
+        spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '256Mi' } } },
+      });
+    }
     const pod = deployment.spec.template.spec;
     expect(pod.volumes).toEqual([
       { name: 'topology', configMap: { name: 'dske-topology' } },
       { name: 'tmp', emptyDir: {} },
       { name: 'state', persistentVolumeClaim: { claimName: 'helen-state' } },
+      { name: 'redis-data', persistentVolumeClaim: { claimName: 'helen-redis-data' } },
       { name: 'secrets', secret: { secretName: 'dske-hub-helen', defaultMode: 288 } },
     ]);
     const [hub, redis] = pod.containers as Container[];
     expect(hub.volumeMounts).toEqual([
       { name: 'topology', mountPath: '/etc/dske', readOnly: true },
       { name: 'tmp', mountPath: '/tmp' },
-      { name: 'state', mountPath: '/var/lib/dske', subPath: 'hub' },
+      { name: 'state', mountPath: '/var/lib/dske' },
       { name: 'secrets', mountPath: '/etc/dske/secrets', readOnly: true },
     ]);
     // Sorted by name, as the generator writes them.
@@ -394,22 +426,33 @@ describe('renderKubernetes', () => {
     expect(hub.resources).toEqual({ requests: { cpu: '50m', memory: '128Mi' }, limits: { cpu: '500m', memory: '256Mi' } });
     // The Redis container never sees the storage key or the node's Secret.
     expect(redis).toEqual(POD_REDIS_CONTAINER);
+    expect(redis.volumeMounts).toEqual([{ name: 'redis-data', mountPath: '/data' }]);
     expect(POD_REDIS_URL).toBe('redis://127.0.0.1:6379/0');
     expect(HUB_STATE_STORAGE).toBe('256Mi');
     expect(hubStateClaim('helen')).toBe('helen-state');
+    expect(redisDataClaim('helen')).toBe('helen-redis-data');
     expect(nodeSecretName({ kind: 'client', name: 'carol' })).toBe('dske-client-carol');
   });
 
-  it('a lab hub pod: no Secret, plain HTTP probes, still its own Redis and claim', () => {
+  it('a lab hub pod: no Secret, plain HTTP probes, still its own Redis and claims', () => {
     const files = renderKubernetes(TOPOLOGIES['3 hubs, 2 clients'].load(), { sourceFile: 'dske-config.yaml', lab: true });
-    const [, deployment] = objects(files).get('hub-hank.yaml')!;
+    expect(files['hub-hank.yaml'].split('\n')[0]).toBe(
+      '# Generated by the DSKE deployment generator from dske-config.yaml: PersistentVolumeClaim hank-state, PersistentVolumeClaim hank-redis-data, Deployment hank, Service hank.',
+    );
+    const [, , deployment] = objects(files).get('hub-hank.yaml')!;
     const pod = deployment.spec.template.spec;
     expect(pod.volumes).toEqual([
       { name: 'topology', configMap: { name: 'dske-topology' } },
       { name: 'tmp', emptyDir: {} },
       { name: 'state', persistentVolumeClaim: { claimName: 'hank-state' } },
+      { name: 'redis-data', persistentVolumeClaim: { claimName: 'hank-redis-data' } },
     ]);
     const [hub, redis] = pod.containers as Container[];
+    expect(hub.volumeMounts).toEqual([
+      { name: 'topology', mountPath: '/etc/dske', readOnly: true },
+      { name: 'tmp', mountPath: '/tmp' },
+      { name: 'state', mountPath: '/var/lib/dske' },
+    ]);
     expect(envOf(hub)).toEqual({
       DSKE_HEALTH_PORT: '9999',
       DSKE_HOST: '0.0.0.0',
@@ -454,17 +497,35 @@ describe('renderKubernetes', () => {
     expect(pod.containers[0].startupProbe).toEqual({ httpGet: { path: '/healthz', port: 'http', scheme: 'HTTPS' }, periodSeconds: 2, timeoutSeconds: 2, failureThreshold: 60 });
   });
 
-  it('external stores: each hub gets its expanded redis_url and no Redis container', () => {
+  it('external stores: each hub gets its expanded redis_url, no Redis container and only its state claim', () => {
     const files = renderKubernetes(TOPOLOGIES['external redis_url template'].load(), { sourceFile: 'dske-config.yaml' });
+    expect(files['hub-a.yaml'].split('\n')[0]).toBe('# Generated by the DSKE deployment generator from dske-config.yaml: PersistentVolumeClaim a-state, Deployment a, Service a.');
     const urls = ['hub-a.yaml', 'hub-b.yaml', 'hub-c.yaml'].map((name) => {
       const [, deployment] = objects(files).get(name)!;
-      const containers = deployment.spec.template.spec.containers as Container[];
+      const pod = deployment.spec.template.spec;
+      const containers = pod.containers as Container[];
       expect(containers.map((c) => c.name)).toEqual(['hub']);
+      expect(pod.volumes.map((v: { name: string }) => v.name)).toEqual(['topology', 'tmp', 'state', 'secrets']);
       return envOf(containers[0]).REDIS_URL;
     });
     expect(urls).toEqual(['rediss://:pw@a.cache.example.net:6380/2', 'rediss://:pw@b.cache.example.net:6380/2', 'rediss://:pw@c.cache.example.net:6380/2']);
     expect(Object.values(files).join('\n')).not.toContain('redis:7');
     expect(Object.values(files).join('\n')).not.toContain('127.0.0.1:6379');
+    expect(Object.values(files).join('\n')).not.toContain('redis-data');
+  });
+
+  it("a bundled template's database carries over to the pod's loopback Redis", () => {
+    expect(podRedisUrl('redis://{name}-redis:6379/0')).toBe('redis://127.0.0.1:6379/0');
+    expect(podRedisUrl('redis://{name}-redis:6379/3')).toBe('redis://127.0.0.1:6379/3');
+    const files = renderKubernetes(TOPOLOGIES['redis_url: the bundled template with database 3'].load(), { sourceFile: 'dske-config.yaml' });
+    for (const name of ['hank', 'helen']) {
+      const [, , deployment] = objects(files).get(`hub-${name}.yaml`)!;
+      const [hub, redis] = deployment.spec.template.spec.containers as Container[];
+      expect(envOf(hub).REDIS_URL).toBe('redis://127.0.0.1:6379/3');
+      expect(redis).toEqual(POD_REDIS_CONTAINER);
+    }
+    const [, , hank] = objects(renderKubernetes(TOPOLOGIES['3 hubs, 2 clients'].load(), { sourceFile: 'dske-config.yaml' })).get('hub-hank.yaml')!;
+    expect(envOf(hank.spec.template.spec.containers[0]).REDIS_URL).toBe('redis://127.0.0.1:6379/0');
   });
 
   it('moves the probe port aside for a node whose plan port is 9999', () => {
@@ -486,7 +547,7 @@ describe('renderKubernetes', () => {
     expect([env.DSKE_TLS_CERT, env.DSKE_TLS_KEY, env.DSKE_TLS_CA]).toEqual(['/etc/dske/tls/kme-carol.crt', '/etc/dske/tls/kme-carol.key', '/etc/dske/tls/ca.crt']);
     expect(env.DSKE_HUBS).toBe('http://hank:8100/hub/hank http://helen:8101/hub/helen');
     expect(pod.containers[0].readinessProbe.httpGet).toEqual({ path: '/readyz', port: 'http', scheme: 'HTTPS' });
-    const [, hank] = objects(files).get('hub-hank.yaml')!;
+    const [, , hank] = objects(files).get('hub-hank.yaml')!;
     expect(JSON.stringify(hank)).not.toContain('tls');
     expect(hank.spec.template.spec.containers[0].readinessProbe.httpGet).toEqual({ path: '/readyz', port: 'http' });
     expect(files[KUSTOMIZATION_FILE]).toContain(
@@ -509,7 +570,7 @@ describe('renderKubernetes', () => {
 
   it('kubernetes-models catches what it should (the validation has teeth)', () => {
     const files = renderKubernetes(TOPOLOGIES['3 hubs, 2 clients'].load(), { sourceFile: 'x.yaml' });
-    const [claim, deployment] = objects(files).get('hub-hank.yaml')!;
+    const [claim, , deployment] = objects(files).get('hub-hank.yaml')!;
     const wrongType = structuredClone(deployment);
     wrongType.spec.replicas = 'one';
     expect(() => validateWithModels(wrongType)).toThrow(/replicas/);
@@ -539,10 +600,29 @@ describe('renderKubernetes', () => {
       expect(files[KUSTOMIZATION_FILE].split('\n')[0]).toBe(
         `# Generated by the DSKE deployment generator from x.yaml: ${lab ? 'LAB MODE, ' : ''}the resource list for kubectl apply -k (namespace lab-7).`,
       );
-      if (!lab) expect(files[KUSTOMIZATION_FILE]).toContain('--k8s-secrets --namespace lab-7 | kubectl apply -f -\n');
+      if (!lab) expect(files[KUSTOMIZATION_FILE]).toContain('\n#   ./manager --config x.yaml provision --k8s-secrets --namespace lab-7 | kubectl apply -f -\n');
       expect(() => renderKubernetes(TOPOLOGIES['3 hubs, 2 clients'].load(), { sourceFile: 'x.yaml', namespace: 'Lab_7', lab })).toThrow(/namespace/);
     });
   }
+
+  it("the secure kustomization.yaml's provision command names the same --config as its regenerate command", () => {
+    const topology = TOPOLOGIES['3 hubs, 2 clients'].load();
+    const header = (namespace?: string) => renderKubernetes(topology, { sourceFile: 'lab/net.yaml', ...(namespace ? { namespace } : {}) })[KUSTOMIZATION_FILE].split('\n');
+    expect(header(undefined).slice(0, 6)).toEqual([
+      '# Generated by the DSKE deployment generator from lab/net.yaml: the resource list for kubectl apply -k (namespace dske).',
+      '# Do not edit by hand: edit lab/net.yaml and regenerate with',
+      '#   ./manager --config lab/net.yaml generate k8s',
+      '# Secure: each node mounts Secret dske-KIND-NAME with its own certificate and mgmt token (not generated: keys stay',
+      '# out of the repository). Create them first, once (the operator keeps dske-secrets/operator):',
+      '#   ./manager --config lab/net.yaml provision --k8s-secrets | kubectl apply -f -',
+    ]);
+    expect(header('lab-7').slice(2, 6)).toEqual([
+      '#   ./manager --config lab/net.yaml generate k8s --namespace lab-7',
+      '# Secure: each node mounts Secret dske-KIND-NAME with its own certificate and mgmt token (not generated: keys stay',
+      '# out of the repository). Create them first, once (the operator keeps dske-secrets/operator):',
+      '#   ./manager --config lab/net.yaml provision --k8s-secrets --namespace lab-7 | kubectl apply -f -',
+    ]);
+  });
 
   const RESERVED: Array<[string, string, RegExp]> = [
     ['a hub named provision', doc('hubs: [{name: provision}]', 'min_nr_shares: 1', 'clients: []'), /^lab\.yaml: hubs\[0\]\.name: the name 'provision' is reserved for the provisioning service of/],

@@ -59,7 +59,7 @@ export const POD_REDIS_URL = `redis://127.0.0.1:${REDIS_PORT}/0`;
 /** The bundled template as the hub sees its Redis in the pod: loopback, the template's database kept. */
 export function podRedisUrl(template: string): string {
   const url = new URL(template.replaceAll('{name}', 'x').replaceAll('{index}', '0'));
-  return `redis://127.0.0.1:${REDIS_PORT}${url.pathname === '' ? '/0' : url.pathname}`;
+  return `redis://127.0.0.1:${REDIS_PORT}${url.pathname === '' || url.pathname === '/' ? '/0' : url.pathname}`;
 }
 
 /** The Secret with one node's own credentials (`manager provision --k8s-secrets` writes it). */
@@ -273,7 +273,7 @@ class Manifests {
       metadata: this.metadata(name, component),
       spec: {
         replicas: 1,
-        // One instance per node at any time: a node's PSRD pools live in that one process (and a hub's claim mounts once).
+        // One instance per node at any time: a node's PSRD pools live in that one process (and a hub's claims mount once).
         strategy: { type: 'Recreate' },
         selector: { matchLabels: this.selector(name) },
         template: {
