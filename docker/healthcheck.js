@@ -1,6 +1,6 @@
 // HEALTHCHECK of the DSKE image: exits 0 when the node in this container
 // answers 200 on /readyz. The port comes from DSKE_PORT (default 8100, the
-// first hub); a client given DSKE_TLS_CERT serves HTTPS, and the check asks
+// first hub); a node given DSKE_TLS_CERT serves HTTPS, and the check asks
 // it without verifying the lab certificate (it only talks to itself, on
 // loopback). Slim images have no curl, hence Node.
 'use strict';
