@@ -8,8 +8,24 @@ export interface HubResponse {
   body: Buffer;
 }
 
+export interface HubRequestOptions {
+  query?: string;
+  body?: string;
+  headers?: Record<string, string>;
+  /** false leaves logging a failed call to the caller (a retry loop that would log one line per second). */
+  logFailure?: boolean;
+}
+
+/** How a client talks to one hub: HubHttp over the network, or a scripted hub in unit tests. */
+export interface HubTransport {
+  request(method: 'GET' | 'PUT' | 'POST', path: string, options?: HubRequestOptions): Promise<HubResponse>;
+  /** False after a call got no answer, until one gets any answer. */
+  readonly reachable: boolean;
+  close(): Promise<void>;
+}
+
 /** One keep-alive connection pool per hub; every call is logged as method, URL, status. */
-export class HubHttp {
+export class HubHttp implements HubTransport {
   private readonly pool: Pool;
   private readonly basePath: string;
   private lastCallFailed = false;
@@ -37,12 +53,7 @@ export class HubHttp {
     return !this.lastCallFailed;
   }
 
-  /** `logFailure: false` leaves logging a failed call to the caller (a retry loop that would log one line per second). */
-  async request(
-    method: 'GET' | 'PUT' | 'POST',
-    path: string,
-    options: { query?: string; body?: string; headers?: Record<string, string>; logFailure?: boolean } = {},
-  ): Promise<HubResponse> {
+  async request(method: 'GET' | 'PUT' | 'POST', path: string, options: HubRequestOptions = {}): Promise<HubResponse> {
     const fullPath = `${this.basePath}${path}${options.query ? `?${options.query}` : ''}`;
     const url = `${this.baseUrl.origin}${fullPath}`;
     const call = ++this.calls;

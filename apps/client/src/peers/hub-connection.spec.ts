@@ -1,0 +1,155 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
+import { PsrdBlock, PsrdPool } from '@dske/core';
+import type { ClientConfig } from '../client-config';
+import { HubConnection } from './hub-connection';
+import type { HubResponse } from './hub-http';
+import { hubError, ScriptedHub } from './testing/scripted-hub';
+
+const CONFIG: ClientConfig = {
+  name: 'ca',
+  port: 1,
+  host: '127.0.0.1',
+  hubUrls: [],
+  encryptors: ['sa'],
+  minNrShares: 1,
+  startRequestPsrdThreshold: 500,
+  stopRequestPsrdThreshold: 2000,
+  getPsrdBlockSize: 1000,
+  requestTimeoutMs: 2000,
+  showPsrdPreview: false,
+};
+const ROUTE = { master_sae_id: 'sa', slave_sae_id: 'sb' };
+const quiet = { log: () => undefined, warn: () => undefined, error: () => undefined } as never;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function until(check: () => boolean, timeoutMs = 5_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await sleep(5);
+  }
+}
+
+/** A connection to a scripted hub, registered and with both pools filled. */
+async function connected(hub = new ScriptedHub()): Promise<{ hub: ScriptedHub; connection: HubConnection }> {
+  const connection = new HubConnection(0, 'http://hub.test/hub/hx', CONFIG, quiet, hub);
+  await connection.startRegistration();
+  await until(() => connection.localPool.unusedBytes >= 2000 && hub.localPool.unusedBytes >= 2000);
+  return { hub, connection };
+}
+
+/** A deferred answer: the test decides when (and what) the hub answers. */
+function held(): { answer: Promise<HubResponse>; release: (response: HubResponse) => void } {
+  let release!: (response: HubResponse) => void;
+  const answer = new Promise<HubResponse>((resolve) => (release = resolve));
+  return { answer, release };
+}
+
+const key = () => ({ keyId: randomUUID(), data: randomBytes(16) });
+
+describe('HubConnection over a scripted hub', () => {
+  it('registers, retrying every second until the hub answers, then fills both pools to the stop threshold with blocks of the configured size', async () => {
+    const hub = new ScriptedHub();
+    hub.down = true;
+    const connection = new HubConnection(0, 'http://hub.test/hub/hx', CONFIG, quiet, hub);
+    const registering = connection.startRegistration();
+    await sleep(50);
+    expect(connection.isRegistered).toBe(false);
+    hub.down = false;
+    await registering;
+    expect(connection.isRegistered).toBe(true);
+    expect(hub.count('PUT', '/registration')).toBe(2);
+    await until(() => connection.isUsable && connection.localPool.unusedBytes >= 2000 && hub.localPool.unusedBytes >= 2000);
+    const psrd = hub.calls.filter((c) => c.path.endsWith('/psrd')).map((c) => new URLSearchParams(c.query));
+    expect(psrd.map((q) => q.get('size'))).toEqual(psrd.map(() => '1000'));
+    expect(psrd.filter((q) => q.get('pool_owner') === 'client')).toHaveLength(2);
+    expect(psrd.filter((q) => q.get('pool_owner') === 'hub')).toHaveLength(2);
+    await connection.close();
+  });
+
+  it('stores shares and fetches them back, decrypted, through signed messages both ways', async () => {
+    const { hub, connection } = await connected();
+    const keys = [key(), key(), key()];
+    await connection.postShares(ROUTE, keys);
+    expect([...hub.shares.keys()]).toEqual(keys.map((k) => k.keyId));
+    const shares = await connection.getShares(ROUTE, keys.map((k) => k.keyId));
+    expect(shares.map((s) => Buffer.from(s.data))).toEqual(keys.map((k) => Buffer.from(k.data)));
+    expect(shares.map((s) => s.x)).toEqual([0, 0, 0]);
+    await connection.close();
+  });
+
+  it('a hub that restarted without state: client.unknown, one registration, the share sent once more and stored', async () => {
+    const { hub, connection } = await connected();
+    hub.forget();
+    const k = key();
+    await connection.postShares(ROUTE, [k]);
+    expect(hub.shares.has(k.keyId)).toBe(true);
+    expect(hub.count('PUT', '/registration')).toBe(2);
+    expect(hub.count('POST', '/key-share')).toBe(2);
+    await connection.close();
+  });
+
+  it('a PSRD block that arrives after a re-registration goes into no pool of the new registration', async () => {
+    const hub = new ScriptedHub();
+    const late = held();
+    // The first hub-owned block of the first registration is held back.
+    hub.override((call) => (call.path.endsWith('/psrd') && call.query.includes('pool_owner=hub') ? late.answer : undefined));
+    const connection = new HubConnection(0, 'http://hub.test/hub/hx', CONFIG, quiet, hub);
+    await connection.startRegistration();
+    await until(() => connection.localPool.unusedBytes >= 2000);
+    // Someone registers our name afresh: the next signed call finds out and the client registers again.
+    hub.forget();
+    hub.known = true;
+    // (The hub names no block the client holds: psrd.unknown-block; it registers again and sends once more.)
+    await connection.postShares(ROUTE, [key()]);
+    expect(hub.count('PUT', '/registration')).toBe(2);
+    const lateUuid = randomUUID();
+    late.release({ status: 200, headers: {}, body: Buffer.from(JSON.stringify({ block_uuid: lateUuid, data: randomBytes(1000).toString('base64') })) });
+    await until(() => connection.poolsStatus(false).peer_pool.blocks.length >= 2);
+    await sleep(20);
+    expect(connection.poolsStatus(false).peer_pool.blocks.map((b) => b.uuid)).not.toContain(lateUuid);
+    await connection.close();
+  });
+
+  it('refuses a PSRD block of another size than asked for, and adds nothing', async () => {
+    const hub = new ScriptedHub();
+    for (let i = 0; i < 3; i++) {
+      hub.override((call) => (call.path.endsWith('/psrd') && call.query.includes('pool_owner=client') ? Promise.resolve({ status: 200, headers: {}, body: Buffer.from(JSON.stringify({ block_uuid: randomUUID(), data: randomBytes(999).toString('base64') })) }) : undefined));
+    }
+    const connection = new HubConnection(0, 'http://hub.test/hub/hx', CONFIG, quiet, hub);
+    await connection.startRegistration();
+    await until(() => hub.count('GET', '/psrd') >= 2);
+    await sleep(50);
+    expect(connection.localPool.unusedBytes).toBe(0);
+    expect(connection.isUsable).toBe(false);
+    await connection.close();
+  });
+
+  it('a late client.unknown to a call sent under an older registration starts no further registration', async () => {
+    const { hub, connection } = await connected();
+    const slow = held();
+    hub.override((call) => (call.method === 'POST' ? slow.answer : undefined));
+    const first = connection.postShares(ROUTE, [key()]);
+    await until(() => hub.count('POST', '/key-share') === 1);
+    // Meanwhile the hub restarted and a second call re-registered the client.
+    hub.forget();
+    await connection.postShares(ROUTE, [key()]);
+    expect(hub.count('PUT', '/registration')).toBe(2);
+    slow.release(hubError(400, 'client.unknown'));
+    await first.catch(() => undefined);
+    await sleep(50);
+    expect(hub.count('PUT', '/registration')).toBe(2);
+    await connection.close();
+  });
+
+  it('a reply signed with a block the client never got (its name registered afresh elsewhere) makes it register again', async () => {
+    const { hub, connection } = await connected();
+    // Someone else fetched hub-owned PSRD in our name: the hub now signs with a block we do not hold.
+    hub.localPool = new PsrdPool('local');
+    hub.localPool.addBlock(PsrdBlock.random(1000));
+    await expect(connection.postShares(ROUTE, [key()])).rejects.toThrow(/response signature/);
+    await until(() => hub.count('PUT', '/registration') === 2);
+    await connection.close();
+  });
+});

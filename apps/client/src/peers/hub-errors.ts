@@ -1,0 +1,52 @@
+import type { HubResponse } from './hub-http';
+
+/** Why one hub could not take or give a share; collected into 503 details. */
+export class HubCallError extends Error {
+  constructor(
+    readonly hubName: string,
+    readonly kind: 'unregistered' | 'unreachable' | 'not-found' | 'refused' | 'bad-response',
+    message: string,
+    readonly status?: number,
+  ) {
+    super(message);
+  }
+}
+
+/** A hub's JSON error body, or undefined when the body is not JSON. */
+export function errorBody(response: HubResponse): Record<string, unknown> | undefined {
+  try {
+    return JSON.parse(response.body.toString('utf8')) as Record<string, unknown>;
+  } catch {
+    return undefined;
+  }
+}
+
+export function errorCode(response: HubResponse): string | undefined {
+  const code = errorBody(response)?.code;
+  return typeof code === 'string' ? code : undefined;
+}
+
+/** Error codes by which a hub says our registration with it is gone, and how the log puts it. */
+const STALE_REGISTRATION: Record<string, string> = {
+  'client.unknown': 'does not know this client',
+  'psrd.unknown-block': 'does not hold the PSRD blocks this client uses',
+};
+
+/** Why a hub's answer means this client must register again, or undefined. */
+export function staleRegistration(response: HubResponse): string | undefined {
+  const code = response.status === 400 ? errorCode(response) : undefined;
+  return code !== undefined && Object.hasOwn(STALE_REGISTRATION, code) ? STALE_REGISTRATION[code] : undefined;
+}
+
+/** The hub ran short of the PSRD it allocates from (it stored or delivered nothing). */
+export function hubShortOfPsrd(response: HubResponse): boolean {
+  return response.status === 503 && errorCode(response) === 'psrd.exhausted';
+}
+
+/** A non-200 answer as the error a relay reports for this hub. */
+export function refusal(hubName: string, response: HubResponse): HubCallError {
+  const body = errorBody(response);
+  const code = errorCode(response);
+  const message = `hub ${hubName} answered ${response.status}${code ? ` ${code}` : ''}: ${String(body?.message ?? '')}`;
+  return new HubCallError(hubName, code === 'share.not-found' ? 'not-found' : 'refused', message, response.status);
+}

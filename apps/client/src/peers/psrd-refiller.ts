@@ -1,0 +1,103 @@
+import type { Logger } from '@nestjs/common';
+import type { PsrdBlock } from '@dske/core';
+import { MAX_PSRD_BLOCK_SIZE } from '@dske/topology';
+import type { ClientConfig } from '../client-config';
+import { HubCallError } from './hub-errors';
+import type { HubRegistration, PoolSide } from './hub-registration';
+
+/** How often a caller waits for a refill before it gives up. */
+export const PSRD_RETRIES = 5;
+
+/** Asks the hub for one PSRD block of `size` bytes for the pool that `owner` allocates from. */
+export type BlockSource = (registration: HubRegistration, owner: 'client' | 'hub', size: number) => Promise<PsrdBlock>;
+
+/**
+ * Keeps one registration's pools filled: a background refill when a pool
+ * drops below the start threshold, and refills on demand for callers that
+ * need more than the pool holds. Belongs to its registration; a retired
+ * registration's refills stop at the next block.
+ */
+export class PsrdRefiller {
+  private readonly refills: Partial<Record<PoolSide, Promise<void>>> = {};
+  /** Bytes that callers waiting for a refill of each pool need between them. */
+  private readonly demand: Record<PoolSide, number> = { local: 0, peer: 0 };
+
+  constructor(
+    private readonly registration: HubRegistration,
+    private readonly fetchBlock: BlockSource,
+    private readonly config: ClientConfig,
+    private readonly logger: Logger,
+    private readonly hubName: string,
+  ) {}
+
+  /** Background refill when a pool drops below the start threshold. */
+  refillIfLow(side: PoolSide): void {
+    if (this.registration.isRegistered && this.registration.pool(side).unusedBytes < this.config.startRequestPsrdThreshold) {
+      void this.fill(side, this.config.stopRequestPsrdThreshold).catch(() => undefined);
+    }
+  }
+
+  /** Ask the hub for blocks until the pool holds at least `target` unused bytes. */
+  fill(side: PoolSide, target: number): Promise<void> {
+    const reg = this.registration;
+    // Not registered (or superseded): nothing to ask for; the next registration refills.
+    if (!reg.isRegistered || reg.pool(side).unusedBytes >= target) return Promise.resolve();
+    const running = this.refills[side];
+    if (running) return running.then(() => (reg.isRegistered && reg.pool(side).unusedBytes < target ? this.fill(side, target) : undefined));
+    // A task whose body needs no await finishes before it is stored: never store a finished task.
+    let finished = false;
+    let task: Promise<void> | undefined = undefined;
+    task = (async () => {
+      this.logger.log(`Begin request PSRD task for peer hub ${this.hubName} and pool owner ${side}`);
+      try {
+        while (reg.isRegistered && reg.pool(side).unusedBytes < target) {
+          const missing = target - reg.pool(side).unusedBytes;
+          const size = Math.min(MAX_PSRD_BLOCK_SIZE, Math.max(this.config.getPsrdBlockSize, missing > this.config.stopRequestPsrdThreshold ? missing : 0));
+          const block = await this.fetchBlock(reg, side === 'local' ? 'client' : 'hub', size);
+          // A block that arrives after a re-registration belongs to no pool of the hub's any more.
+          if (!reg.isRegistered) break;
+          reg.pool(side).addBlock(block);
+        }
+      } finally {
+        finished = true;
+        if (this.refills[side] === task) this.refills[side] = undefined;
+        this.logger.log(`Finish request PSRD task for peer hub ${this.hubName} and pool owner ${side}`);
+      }
+    })();
+    if (!finished) this.refills[side] = task;
+    return task;
+  }
+
+  /**
+   * Refill a pool for `needed` more bytes on top of what every other waiting
+   * caller needs, so that a burst of requests is served by one larger refill
+   * instead of each finding the pool drained by the others.
+   */
+  async fillFor(side: PoolSide, needed: number): Promise<void> {
+    this.demand[side] += needed;
+    // Our copy of the hub-allocated pool still counts bytes the hub has allocated for replies in flight,
+    // so when the hub says it ran short, ask for the demand on top of what our copy shows.
+    const base = side === 'peer' ? this.registration.peerPool.unusedBytes : 0;
+    try {
+      await this.fill(side, base + this.demand[side] + this.config.startRequestPsrdThreshold);
+    } finally {
+      this.demand[side] -= needed;
+    }
+  }
+
+  /**
+   * Run `use` (which allocates up to `needed` local bytes) once the local pool
+   * holds them. The check and the allocation happen in one synchronous step,
+   * so concurrent requests cannot take the bytes a refill brought for another.
+   */
+  async withLocal<T>(needed: number, use: () => Promise<T>): Promise<T> {
+    const reg = this.registration;
+    for (let attempt = 0; ; attempt++) {
+      if (reg.localPool.unusedBytes >= needed) return use();
+      if (attempt >= PSRD_RETRIES || !reg.isRegistered) {
+        throw new HubCallError(this.hubName, 'refused', `local PSRD pool for hub ${this.hubName} holds ${reg.localPool.unusedBytes} bytes, ${needed} needed`);
+      }
+      await this.fillFor('local', needed);
+    }
+  }
+}
