@@ -20,6 +20,7 @@ export default defineConfig({
     projects: [
       { resolve: { alias }, test: { name: 'dske-core', root: 'libs/dske-core', include: ['src/**/*.spec.ts'] } },
       { resolve: { alias }, test: { name: 'topology', root: 'libs/topology', include: ['src/**/*.spec.ts'] } },
+      { resolve: { alias }, test: { name: 'service-runtime', root: 'libs/service-runtime', include: ['src/**/*.spec.ts'] } },
       { resolve: { alias }, test: { name: 'lab-pki', root: 'libs/lab-pki', include: ['src/**/*.spec.ts'] } },
       // The hub's services and stores without a process (the Redis store against a redis-server of the test's own).
       { resolve: { alias }, test: { name: 'hub', root: 'apps/hub', include: ['src/**/*.spec.ts'], ...system } },

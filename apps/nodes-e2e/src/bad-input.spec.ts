@@ -14,7 +14,7 @@ const CLIENTS = [
 interface Case {
   name: string;
   node: 'hank' | 'carol';
-  method: 'GET' | 'PUT' | 'POST' | 'DELETE';
+  method: 'GET' | 'PUT' | 'POST' | 'DELETE' | 'PATCH' | 'OPTIONS';
   /** Below the node's prefix (/hub/hank or /client/carol). */
   path: string;
   headers?: Record<string, string>;
@@ -99,7 +99,16 @@ const hubCases: Case[] = [
     ['client_name twice', 'client_name=probe&client_name=carol&pool_owner=hub&size=10', /client_name must be a string/],
   ] as Array<[string, string, RegExp]>).map(([name, query, message]): Case => ({ name: `psrd: ${name}`, node: 'hank', method: 'GET', path: `/dske/oob/v1/psrd?${query}`, status: 400, code: 'validation', message })),
   { name: 'psrd: unregistered client', node: 'hank', method: 'GET', path: '/dske/oob/v1/psrd?client_name=nobody&pool_owner=hub&size=10', status: 400, code: 'client.unknown', message: /^client nobody is not registered with this hub$/ },
-  { name: 'psrd: POST', node: 'hank', method: 'POST', path: '/dske/oob/v1/psrd?client_name=probe&pool_owner=hub&size=10', status: 404, code: 'not-found' },
+  { name: 'psrd: POST', node: 'hank', method: 'POST', path: '/dske/oob/v1/psrd?client_name=probe&pool_owner=hub&size=10', status: 405, code: 'method-not-allowed', message: /^POST is not allowed on \/hub\/hank\/dske\/oob\/v1\/psrd \(allowed: GET\)$/ },
+  { name: 'registration: nested 5,000 levels deep', node: 'hank', method: 'PUT', path: '/dske/oob/v1/registration', rawBody: `${'{"a":'.repeat(5000)}1${'}'.repeat(5000)}`, status: 400, code: 'validation', message: /^JSON nested deeper than 16 levels$/ },
+  { name: 'registration: __proto__ in the body', node: 'hank', method: 'PUT', path: '/dske/oob/v1/registration', rawBody: '{"client_name":"probe3","encryptor_names":[],"__proto__":{"admin":true}}', status: 400, code: 'validation', message: /^property __proto__ should not exist$/ },
+  { name: 'registration: constructor in the body', node: 'hank', method: 'PUT', path: '/dske/oob/v1/registration', rawBody: '{"client_name":"probe3","encryptor_names":[],"constructor":{}}', status: 400, code: 'validation', message: /^property constructor should not exist$/ },
+  { name: 'psrd: __proto__ in the query', node: 'hank', method: 'GET', path: '/dske/oob/v1/psrd?client_name=probe&pool_owner=hub&size=10&__proto__=1', status: 400, code: 'validation', message: /^property __proto__ should not exist$/ },
+  { name: 'key-share: nested 5,000 levels deep', node: 'hank', method: 'POST', path: '/dske/api/v1/key-share', rawBody: `${'['.repeat(5000)}${']'.repeat(5000)}`, status: 400, code: 'validation' },
+  { name: 'key-share: PATCH', node: 'hank', method: 'PATCH', path: '/dske/api/v1/key-share', body: validShare(), status: 405, code: 'method-not-allowed' },
+  { name: 'key-share: OPTIONS', node: 'hank', method: 'OPTIONS', path: '/dske/api/v1/key-share', status: 405, code: 'method-not-allowed' },
+  { name: 'registration: upper-case path', node: 'hank', method: 'PUT', path: '/dske/oob/v1/REGISTRATION', body: { client_name: 'probe3', encryptor_names: [] }, status: 404, code: 'not-found' },
+  { name: 'registration: trailing slash', node: 'hank', method: 'PUT', path: '/dske/oob/v1/registration/', body: { client_name: 'probe3', encryptor_names: [] }, status: 404, code: 'not-found' },
   { name: 'encryptors: unknown parameter', node: 'hank', method: 'GET', path: '/dske/oob/v1/encryptors?foo=1', status: 400, code: 'validation', message: /^property foo should not exist$/ },
 
   // POST key-share
@@ -157,8 +166,14 @@ const hubCases: Case[] = [
 
   // mgmt (stop is never called with POST here)
   { name: 'mgmt status: unknown parameter', node: 'hank', method: 'GET', path: '/mgmt/v1/status?foo=1', status: 400, code: 'validation', message: /^property foo should not exist$/ },
-  { name: 'mgmt status: DELETE', node: 'hank', method: 'DELETE', path: '/mgmt/v1/status', status: 404, code: 'not-found' },
-  { name: 'mgmt stop: GET', node: 'hank', method: 'GET', path: '/mgmt/v1/stop', status: 404, code: 'not-found' },
+  { name: 'mgmt status: DELETE', node: 'hank', method: 'DELETE', path: '/mgmt/v1/status', status: 405, code: 'method-not-allowed' },
+  { name: 'mgmt stop: GET', node: 'hank', method: 'GET', path: '/mgmt/v1/stop', status: 405, code: 'method-not-allowed' },
+  // Stop takes exactly its documented form; anything else leaves the node running (checked after each case).
+  { name: 'mgmt stop: ?force=1', node: 'hank', method: 'POST', path: '/mgmt/v1/stop?force=1', status: 400, code: 'validation', message: /^property force should not exist$/ },
+  { name: 'mgmt stop: a body with a field', node: 'hank', method: 'POST', path: '/mgmt/v1/stop', body: { now: true }, status: 400, code: 'validation', message: /^property now should not exist$/ },
+  { name: 'mgmt stop: a JSON array', node: 'hank', method: 'POST', path: '/mgmt/v1/stop', body: [], status: 400, code: 'validation', message: /^this endpoint takes no body$/ },
+  { name: 'mgmt stop: /STOP', node: 'hank', method: 'POST', path: '/mgmt/v1/STOP', status: 404, code: 'not-found' },
+  { name: 'mgmt stop: /stop/', node: 'hank', method: 'POST', path: '/mgmt/v1/stop/', status: 404, code: 'not-found' },
   { name: 'unknown path', node: 'hank', method: 'GET', path: '/dske/api/v2/key-share', status: 404, code: 'not-found' },
 ];
 
@@ -250,8 +265,14 @@ const clientCases: Case[] = [
 
   // client mgmt
   { name: 'client mgmt status: unknown parameter', node: 'carol', method: 'GET', path: '/mgmt/v1/status?foo=1', status: 400, code: 'validation', message: /^property foo should not exist$/ },
-  { name: 'client mgmt status: POST', node: 'carol', method: 'POST', path: '/mgmt/v1/status', status: 404, code: 'not-found' },
-  { name: 'client mgmt stop: GET', node: 'carol', method: 'GET', path: '/mgmt/v1/stop', status: 404, code: 'not-found' },
+  { name: 'client mgmt status: POST', node: 'carol', method: 'POST', path: '/mgmt/v1/status', status: 405, code: 'method-not-allowed' },
+  { name: 'client mgmt stop: GET', node: 'carol', method: 'GET', path: '/mgmt/v1/stop', status: 405, code: 'method-not-allowed' },
+  { name: 'client mgmt stop: /Stop', node: 'carol', method: 'POST', path: '/mgmt/v1/Stop', status: 404, code: 'not-found' },
+  { name: 'POST enc_keys: nested 5,000 levels deep', node: 'carol', method: 'POST', path: etsi('sunny', 'enc_keys'), headers: SAM, rawBody: `${'{"a":'.repeat(5000)}1${'}'.repeat(5000)}`, status: 400, message: 'JSON nested deeper than 16 levels' },
+  { name: 'POST enc_keys: __proto__ in the body', node: 'carol', method: 'POST', path: etsi('sunny', 'enc_keys'), headers: SAM, rawBody: '{"number":1,"__proto__":{"number":32}}', status: 400, message: 'property __proto__ should not exist' },
+  { name: 'GET enc_keys: __proto__ in the query', node: 'carol', method: 'GET', path: `${etsi('sunny', 'enc_keys')}?__proto__=1`, headers: SAM, status: 400, message: 'property __proto__ should not exist' },
+  { name: 'PUT enc_keys', node: 'carol', method: 'PUT', path: etsi('sunny', 'enc_keys'), headers: SAM, body: { number: 1 }, status: 405, message: 'PUT is not allowed on /client/carol/etsi/api/v1/keys/sunny/enc_keys (allowed: GET, POST)' },
+  { name: 'DELETE dec_keys', node: 'carol', method: 'DELETE', path: `${etsi('sam', 'dec_keys')}?key_ID=${UUID}`, headers: { authorization: 'Bearer sunny' }, status: 405 },
 ];
 
 describe('bad input: 4xx with a JSON error, never 500, node stays up', () => {
@@ -315,6 +336,33 @@ describe('bad input: 4xx with a JSON error, never 500, node stays up', () => {
       }
       await expectHealthy(c);
     });
+  });
+
+  it('HEAD makes no key and delivers none: 405 with Allow, no PSRD spent, no share stored, and the key is still there for its GET', async () => {
+    const caller = new EtsiCaller(topology);
+    const pools = async () => {
+      const status = await httpJson<{ peer_hubs: Array<{ local_pool: { blocks: Array<{ nr_unused_bytes: number }> } }> }>('GET', `${topology.clientUrl('carol')}/mgmt/v1/status`);
+      return status.body.peer_hubs.map((h) => h.local_pool.blocks.reduce((n, b) => n + b.nr_unused_bytes, 0));
+    };
+    const shares = async () => (await httpJson<{ shares: unknown[] }>('GET', `${topology.hubUrl('hank')}/mgmt/v1/status`)).body.shares.length;
+    const before = { pools: await pools(), shares: await shares() };
+    const head = await fetch(`${topology.clientUrl('carol')}/etsi/api/v1/keys/sunny/enc_keys`, { method: 'HEAD', headers: SAM });
+    expect(head.status).toBe(405);
+    expect(head.headers.get('allow')).toBe('GET, POST');
+    expect({ pools: await pools(), shares: await shares() }).toEqual(before);
+
+    const made = await caller.getKey('carol', 'sam', 'sunny');
+    expect(made.status).toBe(200);
+    const id = made.body.keys[0].key_ID;
+    const headDec = await fetch(`${topology.clientUrl('curtis')}/etsi/api/v1/keys/sam/dec_keys?key_ID=${id}`, { method: 'HEAD', headers: { authorization: 'Bearer sunny' } });
+    expect(headDec.status).toBe(405);
+    const fetched = await caller.getKeyWithIds('curtis', 'sam', 'sunny', id);
+    expect(fetched.status).toBe(200);
+    expect(fetched.body.keys[0].key).toBe(made.body.keys[0].key);
+    // HEAD on a hub's or a node's other paths too, also health.
+    for (const url of [`${topology.hubUrl('hank')}/mgmt/v1/status`, `http://127.0.0.1:${topology.hub('hank').port}/readyz`, `${topology.hubUrl('hank')}/dske/oob/v1/psrd?client_name=probe&pool_owner=hub&size=10`]) {
+      expect((await fetch(url, { method: 'HEAD' })).status, url).toBe(405);
+    }
   });
 
   it('both nodes still do their job afterwards', async () => {

@@ -9,6 +9,8 @@ import { NodeLifecycle } from './node-lifecycle';
 import { READINESS } from './health';
 import { startHealthListener } from './health-listener';
 import { findRedocBundle, REDOC_SCRIPT_PATH, redocPage } from './redoc-page';
+import { DocumentedMethods } from './documented-methods';
+import { FORBIDDEN_NAMES, jsonShapeProblem } from './json-shape';
 
 export interface NodeAppOptions {
   module: Type<unknown> | DynamicModule;
@@ -61,13 +63,50 @@ function rejectNonJsonBodies(req: { headers: Record<string, string | string[] | 
   next();
 }
 
+interface ShapeRequest {
+  method: string;
+  path: string;
+  url: string;
+}
+
+/**
+ * What the contract refuses before routing: a method the path does not
+ * document (405, with Allow), a look-alike of a documented path (404), a
+ * query parameter named like a prototype property (400). Undefined: go on.
+ */
+function requestShapeError(req: ShapeRequest, documented: DocumentedMethods | undefined, res: { setHeader(name: string, value: string): void }): ApiError | undefined {
+  if (documented === undefined) return undefined;
+  const allowed = documented.refused(req.method, req.path);
+  if (allowed !== undefined) {
+    if (allowed.length > 0) res.setHeader('Allow', allowed.join(', '));
+    return new ApiError(405, 'method-not-allowed', `${req.method} is not allowed on ${req.path}${allowed.length > 0 ? ` (allowed: ${allowed.join(', ')})` : ''}`);
+  }
+  if (documented.isVariant(req.path)) return new ApiError(404, 'not-found', `no such path ${req.path} (paths are case-sensitive, without a trailing slash)`);
+  const query = req.url.indexOf('?');
+  if (query !== -1) {
+    for (const name of new URLSearchParams(req.url.slice(query + 1)).keys()) {
+      if (FORBIDDEN_NAMES.has(name)) return new ApiError(400, 'validation', `property ${name} should not exist`, [{ message: `property ${name} should not exist` }]);
+    }
+  }
+  return undefined;
+}
+
 /** Create, document and start one DSKE node (hub or client). */
 export async function startNodeApp(options: NodeAppOptions): Promise<INestApplication> {
   const logger = new ConsoleLogger({ prefix: `${options.kind}-${options.name}`, colors: Boolean(process.stdout.isTTY) });
   const httpsOptions = options.tls ? { ...options.tls, requestCert: true, rejectUnauthorized: false } : undefined;
   const app = await NestFactory.create<NestExpressApplication>(options.module, { rawBody: true, logger, abortOnError: false, httpsOptions });
+  // Filled in below from the OpenAPI document, before the node listens.
+  let documented: DocumentedMethods | undefined;
+  app.use((req: ShapeRequest, res: { setHeader(name: string, value: string): void }, next: (error?: unknown) => void) => next(requestShapeError(req, documented, res)));
   app.use(rejectNonJsonBodies);
   app.useBodyParser('json', { limit: options.bodyLimit ?? '2mb' });
+  // Right after parsing, before anything recursive (the validation pipe) sees the body: too deep, too many keys,
+  // prototype names. (Nest's raw-body capture owns the parser's verify hook.)
+  app.use((req: { rawBody?: Buffer }, _res: unknown, next: (error?: unknown) => void) => {
+    const problem = req.rawBody === undefined ? undefined : jsonShapeProblem(req.rawBody);
+    next(problem === undefined ? undefined : new ApiError(400, 'validation', problem, [{ message: problem }]));
+  });
   app.disable('x-powered-by');
   app.set('etag', false);
   app.setGlobalPrefix(`${options.kind}/${options.name}`, { exclude: ['healthz', 'readyz'] });
@@ -84,6 +123,7 @@ export async function startNodeApp(options: NodeAppOptions): Promise<INestApplic
     builder.addBearerAuth({ type: 'http', scheme: 'bearer', description: 'Lab mode: the SAE ID of the calling encryptor (not for production)' }, 'sae');
   }
   const document = SwaggerModule.createDocument(app, builder.build());
+  documented = new DocumentedMethods(document.paths as Record<string, Record<string, unknown>>);
   SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'openapi.json', customSiteTitle: title });
   const redocBundle = findRedocBundle();
   const redocHtml = redocPage(title, redocBundle !== undefined);

@@ -14,3 +14,15 @@ export class NoQueryParamsGuard implements CanActivate {
 
 /** For endpoints that take no query parameters: any parameter is unknown, hence a 400. */
 export const NoQueryParams = () => UseGuards(NoQueryParamsGuard);
+
+/** For endpoints that take no body: an empty body or `{}` only; any field is unknown, hence a 400. */
+@Injectable()
+export class NoBodyGuard implements CanActivate {
+  canActivate(context: ExecutionContext): boolean {
+    const body = context.switchToHttp().getRequest<{ body?: unknown }>().body;
+    if (body === undefined || (typeof body === 'object' && body !== null && !Array.isArray(body) && Object.keys(body).length === 0)) return true;
+    const names = typeof body === 'object' && body !== null && !Array.isArray(body) ? Object.keys(body) : [];
+    const messages = names.length > 0 ? names.map((name) => `property ${name} should not exist`) : ['this endpoint takes no body'];
+    throw new ApiError(400, 'validation', messages.join('; '), messages.map((message) => ({ message })));
+  }
+}

@@ -1,0 +1,34 @@
+/**
+ * Which methods each path answers, as the node's own OpenAPI document says:
+ * a request with any other method on a documented path (HEAD included, which
+ * Express would otherwise run as a GET) is a 405 that changes nothing, and a
+ * path that is a documented one only in other letter case or with a trailing
+ * slash (`/STOP`, `/stop/`, which Express routes alike) is no path at all.
+ */
+export class DocumentedMethods {
+  private readonly routes: Array<{ pattern: RegExp; loose: RegExp; methods: Set<string> }>;
+
+  constructor(paths: Record<string, Record<string, unknown>>) {
+    this.routes = Object.entries(paths).map(([path, operations]) => {
+      // OpenAPI path templates: {param} is one non-empty segment.
+      const source = path.split(/\{[^}]+\}/).map(escapeRegExp).join('[^/]+');
+      return { pattern: new RegExp(`^${source}$`), loose: new RegExp(`^${source}/*$`, 'i'), methods: new Set(Object.keys(operations).map((m) => m.toUpperCase())) };
+    });
+  }
+
+  /** True for a path that only looks like a documented one (other case, trailing slashes). */
+  isVariant(path: string): boolean {
+    return !this.routes.some((r) => r.pattern.test(path)) && this.routes.some((r) => r.loose.test(path));
+  }
+
+  /** The methods `path` documents when `method` is not one of them; undefined when allowed or not a documented path. */
+  refused(method: string, path: string): string[] | undefined {
+    const route = this.routes.find((r) => r.pattern.test(path));
+    if (route === undefined) return method === 'HEAD' ? [] : undefined;
+    return route.methods.has(method) ? undefined : [...route.methods].sort();
+  }
+}
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
