@@ -97,8 +97,8 @@ export async function startNodeApp(options: NodeAppOptions): Promise<INestApplic
   const httpsOptions = options.tls ? { ...options.tls, requestCert: true, rejectUnauthorized: false } : undefined;
   const app = await NestFactory.create<NestExpressApplication>(options.module, { rawBody: true, logger, abortOnError: false, httpsOptions });
   // Filled in below from the OpenAPI document, before the node listens.
-  let documented: DocumentedMethods | undefined;
-  app.use((req: ShapeRequest, res: { setHeader(name: string, value: string): void }, next: (error?: unknown) => void) => next(requestShapeError(req, documented, res)));
+  const routes: { documented?: DocumentedMethods } = {};
+  app.use((req: ShapeRequest, res: { setHeader(name: string, value: string): void }, next: (error?: unknown) => void) => next(requestShapeError(req, routes.documented, res)));
   app.use(rejectNonJsonBodies);
   app.useBodyParser('json', { limit: options.bodyLimit ?? '2mb' });
   // Right after parsing, before anything recursive (the validation pipe) sees the body: too deep, too many keys,
@@ -123,7 +123,7 @@ export async function startNodeApp(options: NodeAppOptions): Promise<INestApplic
     builder.addBearerAuth({ type: 'http', scheme: 'bearer', description: 'Lab mode: the SAE ID of the calling encryptor (not for production)' }, 'sae');
   }
   const document = SwaggerModule.createDocument(app, builder.build());
-  documented = new DocumentedMethods(document.paths as Record<string, Record<string, unknown>>);
+  routes.documented = new DocumentedMethods(document.paths as Record<string, Record<string, unknown>>);
   SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'openapi.json', customSiteTitle: title });
   const redocBundle = findRedocBundle();
   const redocHtml = redocPage(title, redocBundle !== undefined);
