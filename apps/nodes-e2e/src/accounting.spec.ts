@@ -103,4 +103,24 @@ describe('PSRD accounting for one 256-bit key', () => {
       ),
     });
   });
+
+  it('status previews (lab mode) show only used bytes, wiped to zeros, never an unused byte', async () => {
+    const made = await etsi.getKey('carol', 'sam', 'sofia');
+    expect(made.status).toBe(200);
+    const previews: string[] = [];
+    for (const { name } of CLIENTS) {
+      for (const h of (await clientStatus(topology.clientUrl(name))).peer_hubs) for (const b of [...h.local_pool.blocks, ...h.peer_pool.blocks]) previews.push(b.data!);
+    }
+    for (const hub of HUBS) {
+      for (const c of (await hubStatus(topology.hubUrl(hub))).peer_clients) for (const b of [...c.local_pool.blocks, ...c.peer_pool.blocks]) previews.push(b.data!);
+    }
+    expect(previews.length).toBeGreaterThan(20);
+    for (const preview of previews) {
+      expect(preview).toMatch(/\.\.\.$/);
+      expect(Buffer.from(preview.slice(0, -3), 'base64').every((byte) => byte === 0), preview).toBe(true);
+    }
+    // Some blocks have used bytes at their start (the preview shows them), fresh ones show nothing.
+    expect(previews.some((p) => p.length > 3)).toBe(true);
+    expect(previews).toContain('...');
+  });
 });

@@ -45,6 +45,7 @@ describe('nodes with provisioned credentials (secure deployment)', () => {
       minNrShares: 2,
       https: true,
       hubsHttps: true,
+      env: { DSKE_HIDE_PSRD: '1' },
       hubArgsFor: (name, i) => nodeArgs('hub', name, i),
       clientArgsFor: (name) => nodeArgs('client', name, CLIENTS.findIndex((c) => c.name === name)),
     });
@@ -60,6 +61,21 @@ describe('nodes with provisioned credentials (secure deployment)', () => {
     const fetched = await httpsJson<{ keys: Array<{ key_ID: string; key: string }> }>('GET', `${topology.clientUrl('cb')}/etsi/api/v1/keys/sa/dec_keys?key_ID=${made.body.keys[0].key_ID}`, { tls: sae('sb') });
     expect(fetched.status).toBe(200);
     expect(fetched.body.keys).toEqual(made.body.keys);
+  });
+
+  it('status shows no PSRD bytes and no key IDs of pending shares (DSKE_HIDE_PSRD=1)', async () => {
+    const made = await httpsJson<{ keys: Array<{ key_ID: string }> }>('GET', `${topology.clientUrl('ca')}/etsi/api/v1/keys/sb/enc_keys`, { tls: sae('sa') });
+    expect(made.status).toBe(200);
+    const status = await httpsJson<{ peer_clients: Array<{ local_pool: { blocks: object[] } }>; shares: Array<Record<string, unknown>> }>('GET', `${topology.hubUrl('ha')}/mgmt/v1/status`, {
+      tls: { ca: operator('ca.crt') },
+      headers: { authorization: `Bearer ${file('hub-ha/mgmt.token').toString().trim()}` },
+    });
+    expect(status.body.shares).toEqual([{ master_client_name: 'ca', master_sae_id: 'sa', slave_sae_id: 'sb', share_index: 0, size: 16 }]);
+    expect(JSON.stringify(status.body)).not.toContain(made.body.keys[0].key_ID);
+    for (const c of status.body.peer_clients) for (const b of c.local_pool.blocks) expect(Object.keys(b).sort()).toEqual(['nr_unused_bytes', 'nr_used_bytes', 'size', 'uuid']);
+    // Delivered, so the next test finds the hubs empty.
+    const fetched = await httpsJson('GET', `${topology.clientUrl('cb')}/etsi/api/v1/keys/sa/dec_keys?key_ID=${made.body.keys[0].key_ID}`, { tls: sae('sb') });
+    expect(fetched.status).toBe(200);
   });
 
   it("a hub's oob API answers only the client whose certificate the request names; nothing changes otherwise", async () => {

@@ -111,7 +111,8 @@ export interface HubStatus {
     local_pool: PoolStatus;
     peer_pool: PoolStatus;
   }[];
-  shares: { user_key_id: string; master_client_name: string; master_sae_id: string; slave_sae_id: string; share_index: number; size: number }[];
+  /** user_key_id only in lab mode (PSRD previews shown). */
+  shares: { user_key_id?: string; master_client_name: string; master_sae_id: string; slave_sae_id: string; share_index: number; size: number }[];
 }
 
 /** GET /client/{c}/mgmt/v1/status */

@@ -13,7 +13,7 @@ export class PeerClientStatusDto {
   @ApiProperty({ type: PoolStatusDto, description: 'Pool the client allocates from' }) peer_pool!: PoolStatusDto;
 }
 export class ShareSummaryDto {
-  @ApiProperty({ format: 'uuid' }) user_key_id!: string;
+  @ApiProperty({ format: 'uuid', required: false, description: 'Lab mode only (PSRD previews shown): a deployment does not list pending key IDs' }) user_key_id?: string;
   @ApiProperty() master_client_name!: string;
   @ApiProperty() master_sae_id!: string;
   @ApiProperty() slave_sae_id!: string;
@@ -53,7 +53,8 @@ export class HubMgmtController extends MgmtControllerBase {
         local_pool: c.localPool.status(preview),
         peer_pool: c.peerPool.status(preview),
       })),
-      shares: await this.store.list(),
+      // Which keys are in flight is for a lab to see, not for anyone who reaches a deployment's mgmt API.
+      shares: (await this.store.list()).map(({ user_key_id, ...rest }) => (preview ? { user_key_id, ...rest } : rest)),
     };
   }
 }

@@ -37,6 +37,10 @@ export class PeerClientRegistry {
       }
     }
     const client = new PeerClient(name, [...encryptorNames]);
+    // The old pools are gone for good: wipe their bytes rather than leave them to the collector.
+    const old = this.clients.get(name);
+    old?.localPool.clear();
+    old?.peerPool.clear();
     this.clients.set(name, client);
     return client;
   }

@@ -137,8 +137,24 @@ describe('PsrdBlock runs', () => {
     expect(b.unusedBytes).toBe(10);
   });
 
-  it('preview shows the first bytes in base64', () => {
-    expect(block(20).preview(3)).toBe(`${Buffer.from([1, 2, 3]).toString('base64')}...`);
-    expect(block(20).preview()).toBe(`${Buffer.from(counting(10)).toString('base64')}...`);
+  it('preview shows the used (wiped) bytes before the first unused one, at most 10, never an unused byte', () => {
+    const b = block(20);
+    expect(b.preview()).toBe('...');
+    b.markUsed(0, 3);
+    expect(b.preview()).toBe(`${Buffer.alloc(3).toString('base64')}...`);
+    b.markUsed(3, 15);
+    expect(b.preview()).toBe(`${Buffer.alloc(10).toString('base64')}...`);
+    expect(b.preview(2)).toBe(`${Buffer.alloc(2).toString('base64')}...`);
+    // Used bytes after an unused one do not show either: the preview stops at the first unused byte.
+    const gap = block(20);
+    gap.markUsed(5, 5);
+    expect(gap.preview()).toBe('...');
+  });
+
+  it('wipe zeroes every byte and leaves nothing to use', () => {
+    const b = block(8);
+    b.wipe();
+    expect(b.unusedBytes).toBe(0);
+    expect(b.read(0, 8)).toEqual(new Uint8Array(8));
   });
 });

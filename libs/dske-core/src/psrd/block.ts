@@ -98,8 +98,20 @@ export class PsrdBlock {
     this.unused += bytes.length;
   }
 
-  /** A short base64 preview of the first bytes (lab debugging only). */
+  /**
+   * A short base64 preview for lab debugging: the first bytes up to the first
+   * unused one (at most `bytes`), which are used and so wiped to zeros. An
+   * unused byte is a future pad or MAC key and never shows.
+   */
   preview(bytes = 10): string {
-    return `${Buffer.from(this.data.subarray(0, bytes)).toString('base64')}...`;
+    const firstUnused = this.free[0]?.start ?? this.data.length;
+    return `${Buffer.from(this.data.subarray(0, Math.min(bytes, firstUnused))).toString('base64')}...`;
+  }
+
+  /** Wipe every byte and mark them used (the block is dropped: its peer registered afresh). */
+  wipe(): void {
+    this.data.fill(0);
+    this.free = [];
+    this.unused = 0;
   }
 }

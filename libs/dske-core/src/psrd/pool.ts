@@ -46,8 +46,9 @@ export class PsrdPool {
     this.unused += block.unusedBytes;
   }
 
-  /** Forget every block (a peer registered afresh). */
+  /** Forget every block (a peer registered afresh), wiping its bytes first. */
   clear(): void {
+    for (const { block } of [...this.blocks.values(), ...this.dropped.values()]) block.wipe();
     this.blocks.clear();
     this.dropped.clear();
     this.unused = 0;
