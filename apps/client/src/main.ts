@@ -34,6 +34,7 @@ async function main(): Promise<void> {
     validateClientSettings({
       hubs: config.hubUrls,
       min_nr_shares: config.minNrShares,
+      allow_single_share: settings.allow_single_share === 'yes',
       start_request_psrd_threshold: config.startRequestPsrdThreshold,
       stop_request_psrd_threshold: config.stopRequestPsrdThreshold,
       get_psrd_block_size: config.getPsrdBlockSize,

@@ -163,6 +163,7 @@ describe('settings from environment variables', () => {
         DSKE_HUBS: `http://127.0.0.1:${hubPort}/hub/envhub2`,
         DSKE_ENCRYPTORS: 'sam,sue',
         DSKE_MIN_NR_SHARES: '1',
+        DSKE_ALLOW_SINGLE_SHARE: 'yes',
         DSKE_GET_PSRD_BLOCK_SIZE: '300',
         DSKE_START_REQUEST_PSRD_THRESHOLD: '100',
         DSKE_STOP_REQUEST_PSRD_THRESHOLD: '600',
@@ -190,7 +191,7 @@ describe('a client whose hub is down', () => {
 
   it('logs the failed registration once, not once a second, and registers when the hub comes up', async () => {
     const [hubPort, clientPort] = await freePortRange(2).then((base) => [base, base + 1]);
-    client = spawnNode('client', 'lonely', clientPort, ['lonely', '--port', String(clientPort), '--hubs', `http://127.0.0.1:${hubPort}/hub/late`, '--min-nr-shares', '1'], cleanEnv());
+    client = spawnNode('client', 'lonely', clientPort, ['lonely', '--port', String(clientPort), '--hubs', `http://127.0.0.1:${hubPort}/hub/late`, '--min-nr-shares', '1', '--allow-single-share', 'yes'], cleanEnv());
     await waitForReady(`http://127.0.0.1:${clientPort}/healthz`, client);
     await expect.poll(() => client!.log(), { timeout: 10_000 }).toContain('Register with peer hub late failed (attempt 1, retrying every second)');
     // Three more attempts go by without a line each.

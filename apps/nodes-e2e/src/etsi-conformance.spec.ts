@@ -23,7 +23,7 @@ const CLIENTS = [
 const HOME: Record<string, string> = Object.fromEntries(CLIENTS.flatMap((c) => c.encryptors.map((sae) => [sae, c.name])));
 
 // What the client reports and enforces (apps/client/src/etsi/etsi-limits.ts, default thresholds).
-const LIMITS = { keySize: 128, minKeySize: 32, maxKeySize: 65536, maxKeyPerRequest: 32, maxSaeIdCount: 0 };
+const LIMITS = { keySize: 128, minKeySize: 128, maxKeySize: 65536, maxKeyPerRequest: 32, maxSaeIdCount: 0 };
 const STOP_REQUEST_PSRD_THRESHOLD = 2000;
 const GET_PSRD_BLOCK_SIZE = 1000;
 const SIGNATURE_BYTES = 32;
@@ -134,8 +134,8 @@ function conformanceRules(etsi: () => Etsi): void {
     const badNumbersAndSizes: Array<[string, Record<string, number>, string]> = [
       ['size not a multiple of 8', { size: 12 }, 'size shall be a multiple of 8'],
       ['size not a multiple of 8 (above max too)', { size: 65540 }, 'size shall be a multiple of 8'],
-      ['size below min_key_size', { size: 24 }, 'requested key size is below min_key_size (32)'],
-      ['size 0', { size: 0 }, 'requested key size is below min_key_size (32)'],
+      ['size below min_key_size', { size: 24 }, 'requested key size is below min_key_size (128)'],
+      ['size 0', { size: 0 }, 'requested key size is below min_key_size (128)'],
       ['size above max_key_size', { size: 65544 }, 'requested key size exceeds max_key_size (65536)'],
       ['number below 1', { number: 0 }, 'number shall be at least 1'],
       ['number above max_key_per_request', { number: 33 }, 'requested number of keys exceeds max_key_per_request (32)'],
@@ -178,7 +178,7 @@ function conformanceRules(etsi: () => Etsi): void {
       ['non-integer size', { size: 8.5 }, 'size shall be an integer'],
       ['size as a string', { size: '256' }, 'size shall be an integer'],
       ['size null', { size: null }, 'size shall be an integer'],
-      ['negative size', { size: -8 }, 'requested key size is below min_key_size (32)'],
+      ['negative size', { size: -8 }, 'requested key size is below min_key_size (128)'],
       ['unknown field', { number: 1, foo: 1 }, 'property foo should not exist'],
       ['extension_mandatory non-empty', { extension_mandatory: [{ 'vendor.feature': true }] }, 'not all extension_mandatory parameters are supported'],
       ['extension_mandatory not an array', { extension_mandatory: {} }, 'extension_mandatory must be an array'],
@@ -292,7 +292,7 @@ function conformanceRules(etsi: () => Etsi): void {
       });
     }
 
-    const sizes = [LIMITS.minKeySize, 64, 256, 1024, 8192, LIMITS.maxKeySize];
+    const sizes = [LIMITS.minKeySize, 136, 256, 1024, 8192, LIMITS.maxKeySize];
     sizes.forEach((bits, i) => {
       const getFirst = i % 2 === 0;
       it(`size=${bits}: ${getFirst ? 'GET enc_keys, POST dec_keys' : 'POST enc_keys, GET dec_keys'}; ${bits / 8} bytes both sides`, async () => {

@@ -263,7 +263,7 @@ describe('recoverKey: every k-subset recovers', () => {
           expect(shares).toHaveLength(n);
           const picked = shares.slice(n - k);
           expect(recoverKey(picked, k)).toEqual(key);
-          expect(recoverKeyRobust(shares, k)).toEqual({ key, rejected: [] });
+          expect(recoverKeyRobust(shares, k)).toEqual({ key, rejected: [], passed: k === 1 ? [0] : shares.slice(0, k).map((sh) => sh.x) });
         },
       ),
       { numRuns: 100 },
@@ -370,15 +370,36 @@ describe('tampering', () => {
     const key = bytes(16, 21);
     const shares = splitKey(key, 6, 3, seededRandom(21));
     const given = [shares[5], corrupt(shares[2], 9), shares[0], shares[4]];
-    expect(recoverKeyRobust(given, 3)).toEqual({ key, rejected: [2] });
+    // Tried by reach: [5, 2, 0] fails (2 is wrong), [5, 2, 4] fails, then [5, 0, 4] passes.
+    expect(recoverKeyRobust(given, 3)).toEqual({ key, rejected: [2], passed: [5, 0, 4] });
+  });
+
+  it('a single wrong share among the first k+1 is left out within k+1 tries, even with 16 shares and k = 8', () => {
+    const key = bytes(64, 41);
+    const shares = splitKey(key, 16, 8, seededRandom(41));
+    const given = [corrupt(shares[0], 3), ...shares.slice(1)];
+    expect(recoverKeyRobust(given, 8, { maxSubsets: 9 })).toEqual({ key, rejected: [0], passed: [1, 2, 3, 4, 5, 6, 7, 8] });
+  });
+
+  it('the search is capped: past maxSubsets it fails rather than go on; a preferred subset that passed is tried first', () => {
+    const key = bytes(32, 43);
+    const shares = splitKey(key, 16, 8, seededRandom(43));
+    // Nine wrong shares: no 8-subset passes; the default cap bounds the work.
+    const bad = shares.map((s, i) => (i < 9 ? corrupt(s, i + 1) : s));
+    expect(() => recoverKeyRobust(bad, 8)).toThrow('none of the first 256 k-subsets of the 16 key shares (k = 8) pass the digest check');
+    // Liars at the front: by reach the first passing subset is far, but the batch's earlier subset passes at once.
+    const liars = shares.map((s, i) => (i < 2 ? corrupt(s, 7) : s));
+    const preferred = shares.slice(8, 16).map((s) => s.x);
+    expect(recoverKeyRobust(liars, 8, { preferred, maxSubsets: 1 })).toEqual({ key, rejected: [0, 1], passed: preferred });
+    expect(() => recoverKeyRobust(liars, 8, { maxSubsets: 1 })).toThrow(/none of the first 1 k-subsets/);
   });
 
   it('k = 1: robust recovery trusts the majority and names the others; a tie fails', () => {
     const key = bytes(8, 31);
     const shares = splitKey(key, 5, 1);
     const given = shares.map((s, i) => (i === 1 || i === 3 ? corrupt(s, i) : s));
-    expect(recoverKeyRobust(given, 1)).toEqual({ key, rejected: [1, 3] });
-    expect(recoverKeyRobust(shares, 1)).toEqual({ key, rejected: [] });
+    expect(recoverKeyRobust(given, 1)).toEqual({ key, rejected: [1, 3], passed: [0] });
+    expect(recoverKeyRobust(shares, 1)).toEqual({ key, rejected: [], passed: [0] });
     expectCode(() => recoverKeyRobust([shares[0], corrupt(shares[1], 5)], 1), 'shamir.digest-mismatch');
   });
 });

@@ -87,7 +87,7 @@ export class TopologyHarness {
       });
       clients.forEach((client, j) => {
         const port = base + hubs.length + j;
-        const args = [client.name, '--port', String(port), '--hubs', ...harness.hubUrls, '--min-nr-shares', String(options.minNrShares ?? 3), ...(options.clientArgs ?? []), ...(options.clientArgsFor?.(client.name) ?? [])];
+        const args = [client.name, '--port', String(port), '--hubs', ...harness.hubUrls, '--min-nr-shares', String(options.minNrShares ?? 3), ...(options.minNrShares === 1 ? ['--allow-single-share', 'yes'] : []), ...(options.clientArgs ?? []), ...(options.clientArgsFor?.(client.name) ?? [])];
         if (client.encryptors.length > 0) args.push('--encryptors', ...client.encryptors);
         harness.clients.set(client.name, spawnNode('client', client.name, port, args, options.env));
       });

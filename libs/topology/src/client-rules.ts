@@ -10,12 +10,14 @@ export interface ClientSettingValues {
   start_request_psrd_threshold: number;
   stop_request_psrd_threshold: number;
   get_psrd_block_size: number;
+  /** Lab only: min_nr_shares 1, where every share is the whole key. */
+  allow_single_share?: boolean;
 }
 
-export type ClientRuleKey = keyof ClientSettingValues | 'hubs';
+export type ClientRuleKey = Exclude<keyof ClientSettingValues, 'allow_single_share'> | 'hubs' | 'allow_single_share';
 
 export interface ClientRuleProblem {
-  key: ClientRuleKey;
+  key: Exclude<ClientRuleKey, 'allow_single_share'>;
   /** Starts with the offending value, so a caller can prefix "the default". */
   reason: string;
 }
@@ -36,6 +38,10 @@ export function clientRuleProblem(
   if (hubCount > MAX_HUBS) return { key: 'hubs', reason: `${hubCount} hubs, but at most ${MAX_HUBS} are supported (one Shamir share per hub)` };
   if (k > MAX_HUBS) return { key: 'min_nr_shares', reason: `${k} is more than ${MAX_HUBS}, the most shares a key is split into` };
   if (k > hubCount) return { key: 'min_nr_shares', reason: `${k} is more than the number of hubs (${hubCount})` };
+  // With k = 1 every share is the key itself: each hub would see every key.
+  if (k === 1 && values.allow_single_share !== true) {
+    return { key: 'min_nr_shares', reason: `1 gives every hub the whole key (each share is the key itself); that is for a lab only: set ${nameOf('allow_single_share')} to allow it` };
+  }
   if (start >= stop) return { key: 'start_request_psrd_threshold', reason: `${start} must be less than ${nameOf('stop_request_psrd_threshold')} (${stop})` };
   if (values.get_psrd_block_size > MAX_PSRD_BLOCK_SIZE) {
     return { key: 'get_psrd_block_size', reason: `${values.get_psrd_block_size} is more than the maximum ${MAX_PSRD_BLOCK_SIZE} (1 MiB)` };
@@ -45,7 +51,7 @@ export function clientRuleProblem(
 
 /** Throws SettingError (naming the flag) for client settings that cannot work together. */
 export function validateClientSettings(settings: ClientSettingValues & { hubs: readonly string[] }): void {
-  const flagOf = (key: ClientRuleKey): string => settingSpec(CLIENT_SETTINGS, key).flag;
+  const flagOf = (key: ClientRuleKey): string => (key === 'allow_single_share' ? '--allow-single-share yes' : settingSpec(CLIENT_SETTINGS, key).flag);
   const problem = clientRuleProblem(settings, settings.hubs.length, flagOf);
   if (problem !== undefined) throw new SettingError(flagOf(problem.key), problem.reason);
 }

@@ -5,7 +5,7 @@ export type IntegerSettingKey = keyof typeof TOPOLOGY_DEFAULTS;
 
 export const INTEGER_SETTING_KEYS = Object.keys(TOPOLOGY_DEFAULTS) as IntegerSettingKey[];
 
-export const ROOT_KEYS: readonly string[] = [...INTEGER_SETTING_KEYS, 'redis_url', 'tls_dir', 'hubs', 'clients'];
+export const ROOT_KEYS: readonly string[] = [...INTEGER_SETTING_KEYS, 'allow_single_share', 'redis_url', 'tls_dir', 'hubs', 'clients'];
 export const HUB_KEYS: readonly string[] = ['name'];
 export const CLIENT_KEYS: readonly string[] = ['name', 'encryptors'];
 export const ENCRYPTOR_KEYS: readonly string[] = ['name'];

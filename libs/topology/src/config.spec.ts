@@ -121,7 +121,7 @@ describe('parseTopology reports, with file, line and field', () => {
   it('an unknown top-level key', () => {
     const error = expectError(
       doc(...THREE_HUBS, 'clients: []', 'min_nr_share: 2'),
-      'dske-config.yaml:6: min_nr_share: unknown key (allowed: base_port, start_request_psrd_threshold, stop_request_psrd_threshold, get_psrd_block_size, min_nr_shares, share_timeout_secs, redis_url, tls_dir, hubs, clients)',
+      'dske-config.yaml:6: min_nr_share: unknown key (allowed: base_port, start_request_psrd_threshold, stop_request_psrd_threshold, get_psrd_block_size, min_nr_shares, share_timeout_secs, allow_single_share, redis_url, tls_dir, hubs, clients)',
       'unknown-key',
     );
     expect([error.file, error.line, error.field]).toEqual([FILE, 6, 'min_nr_share']);
@@ -301,7 +301,19 @@ describe('parseTopology reports, with file, line and field', () => {
       'shared-store',
     );
     // The default port counts as written out.
-    expect(failure(doc('redis_url: redis://store', 'hubs: [{name: a}, {name: b}]', 'clients: []', 'min_nr_shares: 1')).message).toContain('hubs a and b the same Redis server store:6379;');
+    expect(failure(doc('redis_url: redis://store', 'hubs: [{name: a}, {name: b}]', 'clients: []', 'min_nr_shares: 1', 'allow_single_share: true')).message).toContain('hubs a and b the same Redis server store:6379;');
+  });
+
+  it('min_nr_shares 1 only with allow_single_share: true (every hub would hold the whole key)', () => {
+    expectError(
+      doc('min_nr_shares: 1', ...THREE_HUBS, 'clients: []'),
+      'dske-config.yaml:1: min_nr_shares: 1 gives every hub the whole key (each share is the key itself); that is for a lab only: set allow_single_share: true to allow it',
+      'inconsistent-settings',
+    );
+    expect(parseTopology(doc('min_nr_shares: 1', 'allow_single_share: true', ...THREE_HUBS, 'clients: []'), FILE).settings.allow_single_share).toBe(true);
+    expectError(doc('allow_single_share: yes please', ...THREE_HUBS, 'clients: []'), "dske-config.yaml:1: allow_single_share: expected true or false, got the string 'yes please'", 'wrong-type');
+    // false is the default and leaves nothing in the settings.
+    expect('allow_single_share' in parseTopology(doc('allow_single_share: false', ...THREE_HUBS, 'clients: []'), FILE).settings).toBe(false);
   });
 
   it('a redis_url template is judged for every hub: one that gives a later hub no valid URL names that hub', () => {
@@ -318,7 +330,7 @@ describe('parseTopology reports, with file, line and field', () => {
     expect(hubs('redis://{name}-redis:6379/0').settings.redis_url).toBe('redis://{name}-redis:6379/0');
     expect(hubs('redis://127.0.0.1:637{index}').settings.redis_url).toBe('redis://127.0.0.1:637{index}');
     // One hub alone cannot share its store.
-    expect(parseTopology(doc('redis_url: redis://store:6379', 'hubs: [{name: a}]', 'clients: []', 'min_nr_shares: 1'), FILE).settings.redis_url).toBe('redis://store:6379');
+    expect(parseTopology(doc('redis_url: redis://store:6379', 'hubs: [{name: a}]', 'clients: []', 'min_nr_shares: 1', 'allow_single_share: true'), FILE).settings.redis_url).toBe('redis://store:6379');
   });
 
   it('a redis_url that is not a redis URL, with credentials masked', () => {

@@ -76,6 +76,7 @@ class TopologyReader {
   private readonly given = new Map<IntegerSettingKey, { value: number; line: number }>();
   private redisUrl: { template: string; line: number } | undefined;
   private tlsDir: string | undefined;
+  private allowSingleShare: boolean | undefined;
   private hubs: { names: string[]; line: number } | undefined;
   private clients: { list: ClientSource[]; line: number } | undefined;
   private readonly nodeNames = new Map<string, NameUse>();
@@ -89,6 +90,7 @@ class TopologyReader {
       else if (entry.key === 'clients') this.clients = { list: this.readClients(entry), line: entry.line };
       else if (entry.key === 'redis_url') this.redisUrl = { template: this.readRedisUrl(entry), line: entry.line };
       else if (entry.key === 'tls_dir') this.tlsDir = this.readTlsDir(entry);
+      else if (entry.key === 'allow_single_share') this.allowSingleShare = this.readBoolean(entry);
       else if (isIntegerSettingKey(entry.key)) this.given.set(entry.key, { value: this.readInteger(entry, entry.key), line: entry.line });
     }
     if (this.hubs === undefined) this.r.fail(rootLine, 'hubs', 'missing-key', 'required key missing (a list of hubs)');
@@ -107,12 +109,13 @@ class TopologyReader {
     const settings: TopologySettings = { ...TOPOLOGY_DEFAULTS };
     for (const [key, { value }] of this.given) settings[key] = value;
     if (this.redisUrl !== undefined) settings.redis_url = this.redisUrl.template;
+    if (this.allowSingleShare === true) settings.allow_single_share = true;
     if (this.tlsDir !== undefined) settings.tls_dir = resolve(dirname(resolve(this.r.file)), this.tlsDir);
     return settings;
   }
 
   private checkRules(settings: TopologySettings, hubs: { names: string[]; line: number }, rootLine: number): void {
-    const problem = clientRuleProblem(settings, hubs.names.length, (key) => key);
+    const problem = clientRuleProblem(settings, hubs.names.length, (key) => (key === 'allow_single_share' ? 'allow_single_share: true' : key));
     if (problem === undefined) return;
     const given = problem.key === 'hubs' ? hubs : this.given.get(problem.key);
     // A rule broken by a default value points at the setting it clashes with.
@@ -152,6 +155,12 @@ class TopologyReader {
     const value = this.r.value(entry.node, entry.line, entry.field);
     if (isIntegerInBounds(value, bounds)) return value;
     this.r.fail(entry.line, entry.field, typeof value === 'number' ? 'invalid-value' : 'wrong-type', `${integerExpectation(bounds)}, got ${this.r.describe(entry.node)}`);
+  }
+
+  private readBoolean(entry: Entry): boolean {
+    const value = this.r.value(entry.node, entry.line, entry.field);
+    if (typeof value === 'boolean') return value;
+    this.r.fail(entry.line, entry.field, 'wrong-type', `expected true or false, got ${this.r.describe(entry.node)}`);
   }
 
   private readTlsDir(entry: Entry): string {

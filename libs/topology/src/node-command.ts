@@ -56,6 +56,7 @@ function clientValues(topology: Topology, client: ClientPlan, opts: NodeCommandO
     hubs: topology.hubs.map((h) => hubBaseUrl(hubHost(h.name), h.port, h.name, opts.hubScheme)),
     encryptors: client.encryptors,
     min_nr_shares: s.min_nr_shares,
+    allow_single_share: s.allow_single_share ? 'yes' : undefined,
     start_request_psrd_threshold: s.start_request_psrd_threshold,
     stop_request_psrd_threshold: s.stop_request_psrd_threshold,
     get_psrd_block_size: s.get_psrd_block_size,

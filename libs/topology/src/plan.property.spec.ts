@@ -25,7 +25,7 @@ const topologyArb = fc
     const hubsYaml = hubs.map((h) => ({ name: h }));
     const clientsYaml = clients.map((c) => (c.encryptors.length === 0 ? { name: c.name } : { name: c.name, encryptors: c.encryptors.map((e) => ({ name: e })) }));
     const body = clientsFirst ? { clients: clientsYaml, hubs: hubsYaml } : { hubs: hubsYaml, clients: clientsYaml };
-    return { hubs, clients, base_port, text: stringify({ base_port, min_nr_shares, ...body }) };
+    return { hubs, clients, base_port, text: stringify({ base_port, min_nr_shares, ...(min_nr_shares === 1 ? { allow_single_share: true } : {}), ...body }) };
   });
 
 describe('port plan properties', () => {

@@ -16,7 +16,7 @@ describe('port plan', () => {
   });
 
   it('starts at base_port', () => {
-    expect(plan(doc('base_port: 1', 'min_nr_shares: 1', 'hubs: [{name: h}]', 'clients: [{name: c}]'))).toEqual(['hub:h:1:0', 'client:c:2:0']);
+    expect(plan(doc('base_port: 1', 'min_nr_shares: 1', 'allow_single_share: true', 'hubs: [{name: h}]', 'clients: [{name: c}]'))).toEqual(['hub:h:1:0', 'client:c:2:0']);
   });
 
   it('counts clients after all hubs even when clients come first in the file', () => {
@@ -28,7 +28,7 @@ describe('port plan', () => {
   });
 
   it('plans a hubs-only topology', () => {
-    expect(plan(doc('min_nr_shares: 1', 'hubs: [{name: h}]', 'clients: []'))).toEqual(['hub:h:8100:0']);
+    expect(plan(doc('min_nr_shares: 1', 'allow_single_share: true', 'hubs: [{name: h}]', 'clients: []'))).toEqual(['hub:h:8100:0']);
   });
 
   it('plans 16 hubs and many clients', () => {

@@ -27,6 +27,8 @@ export interface TopologySettings {
   min_nr_shares: number;
   share_timeout_secs: number;
   redis_url?: string;
+  /** Lab only: min_nr_shares 1 (every share is the whole key) is accepted. */
+  allow_single_share?: boolean;
   /** Lab PKI directory (absolute, resolved against the topology file): clients serve the ETSI API over mutual TLS. */
   tls_dir?: string;
 }

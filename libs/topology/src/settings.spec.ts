@@ -71,6 +71,7 @@ describe('setting constants', () => {
       ['hubs', '--hubs', 'DSKE_HUBS', 'url-list', undefined],
       ['encryptors', '--encryptors', 'DSKE_ENCRYPTORS', 'name-list', undefined],
       ['min_nr_shares', '--min-nr-shares', 'DSKE_MIN_NR_SHARES', 'positive-int', 3],
+      ['allow_single_share', '--allow-single-share', 'DSKE_ALLOW_SINGLE_SHARE', 'choice', 'no'],
       ['start_request_psrd_threshold', '--start-request-psrd-threshold', 'DSKE_START_REQUEST_PSRD_THRESHOLD', 'positive-int', 500],
       ['stop_request_psrd_threshold', '--stop-request-psrd-threshold', 'DSKE_STOP_REQUEST_PSRD_THRESHOLD', 'positive-int', 2000],
       ['get_psrd_block_size', '--get-psrd-block-size', 'DSKE_GET_PSRD_BLOCK_SIZE', 'positive-int', 1000],
@@ -207,7 +208,7 @@ describe('validateClientSettings', () => {
 
   it('accepts consistent settings', () => {
     expect(messageOf({})).toBe('accepted');
-    expect(messageOf({ min_nr_shares: 1, start_request_psrd_threshold: 1, stop_request_psrd_threshold: 2, get_psrd_block_size: MAX_PSRD_BLOCK_SIZE })).toBe('accepted');
+    expect(messageOf({ min_nr_shares: 1, allow_single_share: true, start_request_psrd_threshold: 1, stop_request_psrd_threshold: 2, get_psrd_block_size: MAX_PSRD_BLOCK_SIZE })).toBe('accepted');
   });
 
   it('rejects min_nr_shares below 1', () => {
@@ -218,6 +219,11 @@ describe('validateClientSettings', () => {
   it('rejects min_nr_shares above the number of hubs', () => {
     expect(messageOf({ min_nr_shares: 4 })).toBe('--min-nr-shares: 4 is more than the number of hubs (3)');
     expect(messageOf({ hubs: [] })).toBe('--min-nr-shares: 3 is more than the number of hubs (0)');
+  });
+
+  it('rejects min_nr_shares 1 unless --allow-single-share yes', () => {
+    expect(messageOf({ min_nr_shares: 1 })).toBe('--min-nr-shares: 1 gives every hub the whole key (each share is the key itself); that is for a lab only: set --allow-single-share yes to allow it');
+    expect(messageOf({ min_nr_shares: 1, allow_single_share: true })).toBe('accepted');
   });
 
   it('rejects min_nr_shares above 16', () => {

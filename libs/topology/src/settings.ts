@@ -176,6 +176,15 @@ export const CLIENT_SETTINGS: readonly SettingSpec[] = [
     max: MAX_HUBS,
   },
   {
+    key: 'allow_single_share',
+    flag: '--allow-single-share',
+    env: 'DSKE_ALLOW_SINGLE_SHARE',
+    description: 'yes: accept --min-nr-shares 1, where every hub gets the whole key (a lab setting)',
+    kind: 'choice',
+    choices: ['no', 'yes'],
+    default: 'no',
+  },
+  {
     key: 'start_request_psrd_threshold',
     flag: '--start-request-psrd-threshold',
     env: 'DSKE_START_REQUEST_PSRD_THRESHOLD',

@@ -56,6 +56,8 @@ export class KeyRelayService {
     const keys = Array.from({ length: count }, () => ({ keyId: randomUUID(), key: randomBytes(sizeBytes) }));
     const shares = keys.map(({ key }) => splitKey(key, hubs.length, this.config.minNrShares));
     const results = await Promise.allSettled(hubs.map((hub, i) => hub.postShares(route, keys.map((k, j) => ({ keyId: k.keyId, data: shares[j][i].data })))));
+    // The shares are sent (one-time padded) or refused: wipe them.
+    for (const keyShares of shares) for (const share of keyShares) share.data.fill(0);
     const failures = results.flatMap((r, i) => (r.status === 'rejected' ? [describe(hubs[i], r.reason)] : []));
     const accepted = hubs.length - failures.length;
     if (accepted < this.config.minNrShares) {
@@ -82,25 +84,33 @@ export class KeyRelayService {
       if (r.reason instanceof HubCallError && r.reason.kind === 'not-found') notFound++;
       if (r.reason instanceof HubCallError && r.reason.status === 401) unauthorized = true;
     });
-    return keyIds.map((keyId, j) => {
-      const usable = this.consistentShares(perKey[j], j === 0 ? failures : []);
-      if (usable.length < k) {
-        // 400 when the missing shares cannot be anywhere; 503 when unreachable hubs might hold them.
-        const kind = unauthorized ? 'unauthorized' : hubs.length - notFound >= k ? 'unavailable' : 'not-found';
-        throw new RelayError(`only ${usable.length} of ${hubs.length} hubs gave a share of key ${keyId}; ${k} needed`, failures, kind);
-      }
-      try {
-        const { key, rejected } = recoverKeyRobust(usable, k);
-        for (const x of rejected) {
-          const hub = usable.find((s) => s.x === x)?.hub;
-          this.logger.warn(`Hub ${hub} sent a bad share for key ${keyId}; it was left out of the recovery`);
+    // The subset that passed for one key is tried first for the next: a lying hub costs one search per batch.
+    let passed: number[] | undefined;
+    try {
+      return keyIds.map((keyId, j) => {
+        const usable = this.consistentShares(perKey[j], j === 0 ? failures : []);
+        if (usable.length < k) {
+          // 400 when the missing shares cannot be anywhere; 503 when unreachable hubs might hold them.
+          const kind = unauthorized ? 'unauthorized' : hubs.length - notFound >= k ? 'unavailable' : 'not-found';
+          throw new RelayError(`only ${usable.length} of ${hubs.length} hubs gave a share of key ${keyId}; ${k} needed`, failures, kind);
         }
-        return { keyId, key };
-      } catch (error) {
-        if (error instanceof DskeError) throw new RelayError(`key ${keyId} could not be recovered: ${error.message}`, failures);
-        throw error;
-      }
-    });
+        try {
+          const result = recoverKeyRobust(usable, k, { preferred: passed });
+          passed = result.passed;
+          for (const x of result.rejected) {
+            const hub = usable.find((s) => s.x === x)?.hub;
+            this.logger.warn(`Hub ${hub} sent a bad share for key ${keyId}; it was left out of the recovery`);
+          }
+          return { keyId, key: result.key };
+        } catch (error) {
+          if (error instanceof DskeError) throw new RelayError(`key ${keyId} could not be recovered: ${error.message}`, failures);
+          throw error;
+        }
+      });
+    } finally {
+      // Shares are key material: wiped once the keys are recovered (or not).
+      for (const shares of perKey) for (const share of shares) share.data.fill(0);
+    }
   }
 
   /** Drop shares a hub got wrong in shape: duplicate indexes, odd lengths (the majority length wins). */

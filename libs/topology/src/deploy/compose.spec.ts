@@ -75,7 +75,7 @@ const TOPOLOGIES: Record<string, Case> = {
   },
   'a client with no encryptors': {
     store: 'bundled',
-    load: () => parseTopology(doc('min_nr_shares: 1', 'hubs: [{name: hank}]', 'clients:', '  - {name: cindy}', '  - {name: corrie, encryptors: []}', '  - {name: carol, encryptors: [{name: sam}]}'), 't.yaml'),
+    load: () => parseTopology(doc('min_nr_shares: 1', 'allow_single_share: true', 'hubs: [{name: hank}]', 'clients:', '  - {name: cindy}', '  - {name: corrie, encryptors: []}', '  - {name: carol, encryptors: [{name: sam}]}'), 't.yaml'),
   },
   'no clients, tuned settings': {
     store: 'bundled',
@@ -100,7 +100,7 @@ const TOPOLOGIES: Record<string, Case> = {
   // A single URL is no shared store when there is only one hub.
   'one hub on a single external Redis': {
     store: 'external',
-    load: () => parseTopology(doc('min_nr_shares: 1', 'redis_url: redis://redis:6379/5', 'hubs: [{name: hank}]', 'clients: [{name: carol}]'), 't.yaml'),
+    load: () => parseTopology(doc('min_nr_shares: 1', 'allow_single_share: true', 'redis_url: redis://redis:6379/5', 'hubs: [{name: hank}]', 'clients: [{name: carol}]'), 't.yaml'),
   },
   'mutual TLS (tls_dir)': {
     store: 'bundled',
@@ -551,14 +551,14 @@ describe('renderCompose: semantics', () => {
 
   it('a template that names NAME-redis over TLS or with credentials is an external store: the generated Redis speaks neither', () => {
     for (const template of ['rediss://{name}-redis:6379/0', 'redis://alice:pw@{name}-redis:6379/0']) {
-      const { compose } = render(parseTopology(doc(`redis_url: ${template}`, 'min_nr_shares: 1', 'hubs: [{name: hank}, {name: helen}]', 'clients: []'), 't.yaml'));
+      const { compose } = render(parseTopology(doc(`redis_url: ${template}`, 'min_nr_shares: 1', 'allow_single_share: true', 'hubs: [{name: hank}, {name: helen}]', 'clients: []'), 't.yaml'));
       expect(Object.keys(compose.services).filter((s) => s.endsWith('-redis'))).toEqual([]);
       expect(compose.services.hank.environment?.REDIS_URL).toBe(template.replace('{name}', 'hank'));
     }
   });
 
   it('counts one hub and one client in the singular in the header', () => {
-    const text = renderCompose(parseTopology(doc('min_nr_shares: 1', 'hubs: [{name: hank}]', 'clients: [{name: carol}]'), 't.yaml'), { sourceFile: SOURCE_FILE });
+    const text = renderCompose(parseTopology(doc('min_nr_shares: 1', 'allow_single_share: true', 'hubs: [{name: hank}]', 'clients: [{name: carol}]'), 't.yaml'), { sourceFile: SOURCE_FILE });
     expect(text.split('\n')[0]).toMatch(/: 1 hub each with a Redis of its own, 1 client\.$/);
   });
 

@@ -106,7 +106,7 @@ describe('tools/generate-deploy', () => {
   it('takes --config relative to the working directory and names it in the headers', () => {
     const root = tempRoot();
     mkdirSync(join(root, 'lab'));
-    writeFileSync(join(root, 'lab', 'small.yaml'), 'min_nr_shares: 1\nhubs: [{name: hank}]\nclients: [{name: cindy}]\n');
+    writeFileSync(join(root, 'lab', 'small.yaml'), 'min_nr_shares: 1\nallow_single_share: true\nhubs: [{name: hank}]\nclients: [{name: cindy}]\n');
     const result = run(join(root, 'lab'), '--root', root, '--config', 'small.yaml');
     expect(result.status).toBe(0);
     const compose = readFileSync(join(root, COMPOSE_FILE), 'utf8');

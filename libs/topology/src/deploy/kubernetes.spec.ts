@@ -50,7 +50,7 @@ const TOPOLOGIES: Record<string, Case> = {
     load: () =>
       parseTopology(doc('base_port: 30000', `hubs: [${Array.from({ length: 16 }, (_, i) => `{name: hub${i + 1}}`).join(', ')}]`, 'clients: [{name: carol, encryptors: [{name: sam}]}]'), 't.yaml'),
   },
-  'a client with no encryptors': { load: () => parseTopology(doc('min_nr_shares: 1', 'hubs: [{name: hank}]', 'clients: [{name: cindy}]'), 't.yaml') },
+  'a client with no encryptors': { load: () => parseTopology(doc('min_nr_shares: 1', 'allow_single_share: true', 'hubs: [{name: hank}]', 'clients: [{name: cindy}]'), 't.yaml') },
   'mutual TLS (tls_dir)': {
     load: () =>
       parseTopology(doc('tls_dir: pki', 'min_nr_shares: 2', 'hubs: [{name: hank}, {name: helen}]', 'clients: [{name: carol, encryptors: [{name: sam}]}, {name: curtis}]'), '/labs/net/dske-config.yaml'),
@@ -625,7 +625,7 @@ describe('renderKubernetes', () => {
   });
 
   const RESERVED: Array<[string, string, RegExp]> = [
-    ['a hub named provision', doc('hubs: [{name: provision}]', 'min_nr_shares: 1', 'clients: []'), /^lab\.yaml: hubs\[0\]\.name: the name 'provision' is reserved for the provisioning service of/],
+    ['a hub named provision', doc('hubs: [{name: provision}]', 'min_nr_shares: 1', 'allow_single_share: true', 'clients: []'), /^lab\.yaml: hubs\[0\]\.name: the name 'provision' is reserved for the provisioning service of/],
     [
       "a client named after a hub's Redis",
       doc('hubs: [{name: hank}, {name: helen}]', 'min_nr_shares: 2', 'clients: [{name: carol}, {name: helen-redis}]'),
@@ -643,9 +643,9 @@ describe('renderKubernetes', () => {
   }
 
   it('lets a node be named redis, or NAME-redis when the hubs use external stores', () => {
-    const redis = parseTopology(doc('hubs: [{name: redis}]', 'min_nr_shares: 1', 'clients: []'), 'lab.yaml');
+    const redis = parseTopology(doc('hubs: [{name: redis}]', 'min_nr_shares: 1', 'allow_single_share: true', 'clients: []'), 'lab.yaml');
     expect(Object.keys(renderKubernetes(redis, { sourceFile: 'lab.yaml' }))).toContain('hub-redis.yaml');
-    const external = parseTopology(doc('redis_url: redis://{name}.cache.lab:6379/0', 'hubs: [{name: hank}]', 'min_nr_shares: 1', 'clients: [{name: hank-redis}]'), 'lab.yaml');
+    const external = parseTopology(doc('redis_url: redis://{name}.cache.lab:6379/0', 'hubs: [{name: hank}]', 'min_nr_shares: 1', 'allow_single_share: true', 'clients: [{name: hank-redis}]'), 'lab.yaml');
     expect(Object.keys(renderKubernetes(external, { sourceFile: 'lab.yaml' }))).toContain('client-hank-redis.yaml');
   });
 });
