@@ -17,14 +17,14 @@ export interface HubErrorBody {
 export const usedBytes = (pool: PoolStatus): number => pool.blocks.reduce((sum, b) => sum + b.nr_used_bytes, 0);
 export const unusedBytes = (pool: PoolStatus): number => pool.blocks.reduce((sum, b) => sum + b.nr_unused_bytes, 0);
 
-export async function hubStatus(hubUrl: string): Promise<HubStatus> {
-  const response = await httpJson<HubStatus>('GET', `${hubUrl}/mgmt/v1/status`);
+export async function hubStatus(hubUrl: string, headers: Record<string, string> = {}): Promise<HubStatus> {
+  const response = await httpJson<HubStatus>('GET', `${hubUrl}/mgmt/v1/status`, { headers });
   if (response.status !== 200) throw new Error(`hub status answered ${response.status}: ${response.text}`);
   return response.body;
 }
 
-export async function clientStatus(clientUrl: string): Promise<ClientStatus> {
-  const response = await httpJson<ClientStatus>('GET', `${clientUrl}/mgmt/v1/status`);
+export async function clientStatus(clientUrl: string, headers: Record<string, string> = {}): Promise<ClientStatus> {
+  const response = await httpJson<ClientStatus>('GET', `${clientUrl}/mgmt/v1/status`, { headers });
   if (response.status !== 200) throw new Error(`client status answered ${response.status}: ${response.text}`);
   return response.body;
 }
