@@ -16,6 +16,15 @@ export interface HubConfig {
   tls?: TlsFiles;
   /** Plain-HTTP /healthz and /readyz on 127.0.0.1 for container healthchecks. */
   healthPort?: number;
+  /** What this hub holds at most (429 beyond): see HUB_LIMIT_DEFAULTS. */
+  limits: HubLimits;
+}
+
+export interface HubLimits {
+  maxClients: number;
+  maxPoolBytes: number;
+  maxPoolBlocks: number;
+  maxSharesPerClient: number;
 }
 
 export const HUB_CONFIG = Symbol('HUB_CONFIG');

@@ -19,6 +19,12 @@ async function main(): Promise<void> {
     mgmtToken: readMgmtToken('hub', settings),
     tls: readTlsFiles('hub', settings),
     healthPort: settings.health_port as number | undefined,
+    limits: {
+      maxClients: settings.max_clients as number,
+      maxPoolBytes: settings.max_pool_bytes as number,
+      maxPoolBlocks: settings.max_pool_blocks as number,
+      maxSharesPerClient: settings.max_shares_per_client as number,
+    },
   };
   const { startHub } = await import('./start-hub.js');
   await startHub(config, DESCRIPTION);

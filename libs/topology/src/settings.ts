@@ -100,6 +100,15 @@ const HEALTH_PORT: SettingSpec = {
   kind: 'port',
 };
 
+/** What one hub holds at most, so that nobody who reaches it can grow it without bound (429 beyond). */
+export const HUB_LIMIT_DEFAULTS = {
+  max_clients: 256,
+  /** Unused bytes per pool: at least one block of the largest size, and room for the largest ETSI request. */
+  max_pool_bytes: 4 * MAX_PSRD_BLOCK_SIZE,
+  max_pool_blocks: 4096,
+  max_shares_per_client: 10_000,
+} as const;
+
 /** --tls-cert, --tls-key, --tls-ca: the same files for both node kinds, which use them differently. */
 function tlsSettings(certDescription: string, caDescription: string): SettingSpec[] {
   return [
@@ -131,6 +140,42 @@ export const HUB_SETTINGS: readonly SettingSpec[] = [
     description: 'Redis of this hub alone for the share store (redis:// or rediss://); records are sealed with the storage key. Without it shares are kept in memory',
     kind: 'url',
     schemes: ['redis:', 'rediss:'],
+  },
+  {
+    key: 'max_clients',
+    flag: '--max-clients',
+    env: 'DSKE_MAX_CLIENTS',
+    description: 'Clients this hub registers at most; a registration beyond is refused (429)',
+    kind: 'positive-int',
+    default: HUB_LIMIT_DEFAULTS.max_clients,
+    max: 65536,
+  },
+  {
+    key: 'max_pool_bytes',
+    flag: '--max-pool-bytes',
+    env: 'DSKE_MAX_POOL_BYTES',
+    description: 'Unused PSRD bytes one pool holds at most; a PSRD request beyond is refused (429)',
+    kind: 'positive-int',
+    default: HUB_LIMIT_DEFAULTS.max_pool_bytes,
+    max: 1024 * MAX_PSRD_BLOCK_SIZE,
+  },
+  {
+    key: 'max_pool_blocks',
+    flag: '--max-pool-blocks',
+    env: 'DSKE_MAX_POOL_BLOCKS',
+    description: 'PSRD blocks one pool holds at most; a PSRD request beyond is refused (429)',
+    kind: 'positive-int',
+    default: HUB_LIMIT_DEFAULTS.max_pool_blocks,
+    max: 1_000_000,
+  },
+  {
+    key: 'max_shares_per_client',
+    flag: '--max-shares-per-client',
+    env: 'DSKE_MAX_SHARES_PER_CLIENT',
+    description: 'Undelivered shares one client may have stored here at most; more are refused (429)',
+    kind: 'positive-int',
+    default: HUB_LIMIT_DEFAULTS.max_shares_per_client,
+    max: 10_000_000,
   },
   {
     key: 'state_dir',

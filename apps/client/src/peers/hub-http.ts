@@ -24,6 +24,27 @@ export interface HubTransport {
   close(): Promise<void>;
 }
 
+/**
+ * The largest answer a hub gives: a PSRD block of the largest size in base64
+ * (1 MiB -> 1.4 MB) with its JSON. A longer one is not read, so a hub (or
+ * whoever answers in its place) cannot make this client buffer without end.
+ */
+export const MAX_HUB_RESPONSE_BYTES = 2 * 1024 * 1024;
+
+async function readCapped(stream: AsyncIterable<Buffer | Uint8Array> & { destroy(error?: Error): void }, max: number): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let total = 0;
+  for await (const chunk of stream) {
+    total += chunk.length;
+    if (total > max) {
+      stream.destroy();
+      throw new Error(`answer longer than ${max} bytes`);
+    }
+    chunks.push(Buffer.from(chunk));
+  }
+  return Buffer.concat(chunks);
+}
+
 /** One keep-alive connection pool per hub; every call is logged as method, URL, status. */
 export class HubHttp implements HubTransport {
   private readonly pool: Pool;
@@ -70,7 +91,7 @@ export class HubHttp implements HubTransport {
         headersTimeout: this.timeoutMs,
         bodyTimeout: this.timeoutMs,
       });
-      const body = Buffer.from(await response.body.arrayBuffer());
+      const body = await readCapped(response.body, MAX_HUB_RESPONSE_BYTES);
       note(false);
       this.logger.log(`Call ${method} ${url} ${response.statusCode}`);
       return { status: response.statusCode, headers: response.headers, body };

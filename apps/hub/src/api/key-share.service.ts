@@ -4,6 +4,7 @@ import { ApiError, RawMessage } from '@dske/service-runtime';
 import { HUB_CONFIG, HubConfig } from '../hub-config';
 import { PeerClient, PeerClientRegistry } from '../peers/peer-client-registry';
 import { SHARE_STORE, ShareStore, StoredShare } from '../shares/share-store';
+import { ShareQuota } from '../shares/share-quota';
 import { BatchShareDto } from '../dto';
 
 export interface ShareRoute {
@@ -17,11 +18,15 @@ export interface ShareRoute {
  */
 @Injectable()
 export class KeyShareService {
+  private readonly quota: ShareQuota;
+
   constructor(
     private readonly registry: PeerClientRegistry,
     @Inject(SHARE_STORE) private readonly store: ShareStore,
     @Inject(HUB_CONFIG) private readonly config: HubConfig,
-  ) {}
+  ) {
+    this.quota = new ShareQuota(config.limits.maxSharesPerClient, config.shareTimeoutSecs * 1000);
+  }
 
   /** Checks in PROTOCOL.md order; shares are stored only when every check passes for all of them. */
   async accept(masterClientName: string, route: ShareRoute, shares: BatchShareDto[], raw: RawMessage): Promise<{ client: PeerClient; signingKey: Allocation }> {
@@ -40,6 +45,11 @@ export class KeyShareService {
     const encrypted = shares.map((s) => Buffer.from(s.encrypted_share_value, 'base64'));
     const fragments: Fragment[] = shares.flatMap((s) => s.encryption_key_allocation.fragments);
     const pads = client.peerPool.take(fragments, encrypted.reduce((n, e) => n + e.length, 0));
+    // Past the client's limit: nothing stored, the pads spent on both sides (as when short of PSRD below).
+    if (this.quota.wouldExceed(client.name, shares.length)) {
+      pads.fill(0);
+      throw new ApiError(429, 'shares.too-many', `client ${client.name} has ${this.quota.count(client.name)} undelivered shares on this hub; at most ${this.quota.maxPerClient}`);
+    }
     // The reply's signing key, before anything is stored. Short of PSRD: 503, nothing stored, and the pads
     // stay spent on both sides (the client spent them when it sent them), so the pools stay in step.
     const signingKey = client.localPool.allocate(SIGNING_KEY_BYTES);
@@ -55,11 +65,13 @@ export class KeyShareService {
         share: Buffer.from(otpXor(encrypted[i], pad)).toString('base64'),
       };
     });
+    pads.fill(0);
     // The reply's signing key never left the hub when storing fails: it goes back to the pool.
     const stored = await Promise.all(records.map((record) => this.store.put(record, this.config.shareTimeoutSecs))).catch((error: unknown) => {
       client.localPool.giveBack(signingKey);
       throw error;
     });
+    this.quota.add(client.name, records.filter((_, i) => stored[i]).map((r) => r.user_key_id));
     const clash = stored.indexOf(false);
     if (clash !== -1) {
       client.localPool.giveBack(signingKey);
@@ -106,6 +118,7 @@ export class KeyShareService {
       giveBack();
       throw error;
     });
+    for (const share of stored) this.quota.remove(share.master_client_name, [share.user_key_id]);
     const gone = removed.indexOf(false);
     if (gone !== -1) {
       giveBack();

@@ -1,7 +1,7 @@
 import { Body, Controller, Get, HttpCode, Inject, Logger, Put, Query, UseGuards } from '@nestjs/common';
-import { ApiBadRequestResponse, ApiConflictResponse, ApiForbiddenResponse, ApiOkResponse, ApiOperation, ApiTags, ApiUnauthorizedResponse } from '@nestjs/swagger';
+import { ApiBadRequestResponse, ApiConflictResponse, ApiForbiddenResponse, ApiOkResponse, ApiOperation, ApiTags, ApiTooManyRequestsResponse, ApiUnauthorizedResponse } from '@nestjs/swagger';
 import { PsrdBlock } from '@dske/core';
-import { NoQueryParams } from '@dske/service-runtime';
+import { ApiError, NoQueryParams } from '@dske/service-runtime';
 import { HUB_CONFIG, HubConfig } from '../hub-config';
 import { PeerClientRegistry } from '../peers/peer-client-registry';
 import { OobClientGuard } from './oob-client.guard';
@@ -27,6 +27,7 @@ export class OobController {
   @ApiOkResponse({ type: RegistrationResponseDto })
   @ApiBadRequestResponse({ type: ErrorDto })
   @ApiConflictResponse({ type: ErrorDto, description: 'An encryptor is already registered by another client (code sae.taken)' })
+  @ApiTooManyRequestsResponse({ type: ErrorDto, description: 'This hub registers no more clients (code clients.too-many)' })
   register(@Body() body: RegistrationDto): RegistrationResponseDto {
     this.registry.register(body.client_name, body.encryptor_names);
     this.logger.log(`Registered client ${body.client_name} with encryptors [${body.encryptor_names.join(', ')}]`);
@@ -37,12 +38,18 @@ export class OobController {
   @ApiOperation({ summary: 'Deliver a fresh block of pre-shared random data; the hub keeps its copy in the matching pool' })
   @ApiOkResponse({ type: PsrdResponseDto })
   @ApiBadRequestResponse({ type: ErrorDto, description: 'Unknown client or bad parameters' })
+  @ApiTooManyRequestsResponse({ type: ErrorDto, description: 'The pool holds as much PSRD as this hub allows (code psrd.pool-full); nothing was added' })
   psrd(@Query() query: PsrdQueryDto): PsrdResponseDto {
     const client = this.registry.get(query.client_name);
+    // pool_owner=client: the client allocates, so on the hub it is the peer pool.
+    const pool = query.pool_owner === 'client' ? client.peerPool : client.localPool;
+    const { maxPoolBytes, maxPoolBlocks } = this.config.limits;
+    if (pool.unusedBytes + query.size > maxPoolBytes || pool.blockCount >= maxPoolBlocks) {
+      throw new ApiError(429, 'psrd.pool-full', `the ${query.pool_owner}-owned pool of client ${client.name} holds ${pool.unusedBytes} unused bytes in ${pool.blockCount} blocks; at most ${maxPoolBytes} bytes and ${maxPoolBlocks} blocks`);
+    }
     const block = PsrdBlock.random(query.size);
     const data = Buffer.from(block.read(0, block.size)).toString('base64');
-    // pool_owner=client: the client allocates, so on the hub it is the peer pool.
-    (query.pool_owner === 'client' ? client.peerPool : client.localPool).addBlock(block);
+    pool.addBlock(block);
     return { block_uuid: block.uuid, data };
   }
 

@@ -1,6 +1,7 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { PsrdPool } from '@dske/core';
 import { ApiError } from '@dske/service-runtime';
+import { HUB_CONFIG, HubConfig } from '../hub-config';
 
 /** What a hub knows about one registered client: its encryptors and the two PSRD pools. */
 export class PeerClient {
@@ -23,6 +24,8 @@ export class PeerClient {
 export class PeerClientRegistry {
   private readonly clients = new Map<string, PeerClient>();
 
+  constructor(@Inject(HUB_CONFIG) private readonly config: Pick<HubConfig, 'limits'>) {}
+
   /**
    * Registering (again) starts both pools afresh. An encryptor belongs to one
    * client: a name another client registered is refused, or anyone could
@@ -35,6 +38,9 @@ export class PeerClientRegistry {
       if (taken.length > 0) {
         throw new ApiError(409, 'sae.taken', `encryptor ${taken.join(', ')} is already registered by client ${other.name}`);
       }
+    }
+    if (!this.clients.has(name) && this.clients.size >= this.config.limits.maxClients) {
+      throw new ApiError(429, 'clients.too-many', `this hub registers at most ${this.config.limits.maxClients} clients`);
     }
     const client = new PeerClient(name, [...encryptorNames]);
     // The old pools are gone for good: wipe their bytes rather than leave them to the collector.

@@ -1,0 +1,46 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { HubHttp, MAX_HUB_RESPONSE_BYTES } from './hub-http';
+
+const quiet = { log: () => undefined, warn: () => undefined } as never;
+
+describe('HubHttp', () => {
+  let server: Server;
+  let base: URL;
+  beforeAll(async () => {
+    server = createServer((req, res) => {
+      const size = Number(new URL(req.url ?? '/', 'http://x').searchParams.get('size'));
+      res.writeHead(200, { 'content-type': 'application/json' });
+      // Written in pieces and without a length, as a hub that streams (or lies) would.
+      const piece = Buffer.alloc(64 * 1024, 0x61);
+      let left = size;
+      const more = () => {
+        while (left > 0) {
+          const n = Math.min(left, piece.length);
+          left -= n;
+          if (!res.write(piece.subarray(0, n))) return void res.once('drain', more);
+        }
+        res.end();
+      };
+      more();
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    base = new URL(`http://127.0.0.1:${(server.address() as AddressInfo).port}/hub/hx`);
+  });
+  afterAll(async () => {
+    server.closeAllConnections();
+    await new Promise((resolve) => server.close(resolve));
+  });
+
+  it('reads answers up to the limit and refuses a longer one without buffering it', async () => {
+    const http = new HubHttp(base, 5_000, quiet);
+    const ok = await http.request('GET', '/x', { query: `size=${MAX_HUB_RESPONSE_BYTES}` });
+    expect(ok.body.length).toBe(MAX_HUB_RESPONSE_BYTES);
+    await expect(http.request('GET', '/x', { query: `size=${8 * MAX_HUB_RESPONSE_BYTES}`, logFailure: false })).rejects.toThrow(`answer longer than ${MAX_HUB_RESPONSE_BYTES} bytes`);
+    expect(http.reachable).toBe(false);
+    // The connection pool still works afterwards.
+    expect((await http.request('GET', '/x', { query: 'size=10' })).body.length).toBe(10);
+    await http.close();
+  });
+});
