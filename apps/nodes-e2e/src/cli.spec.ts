@@ -41,11 +41,11 @@ describe('hub --help', () => {
     expect(stderr).toBe('');
     const lines = stdout.split('\n');
     expect(lines[0]).toBe('Usage: hub [options] [name]');
-    expect(lines).toContain('  -p, --port <PORT>                          TCP port to listen on (default: 8100, env: DSKE_PORT)');
-    expect(lines).toContain(
-      '  --share-timeout-secs <SHARE_TIMEOUT_SECS>  Seconds a stored key share waits for its responder before it is deleted (default: 60, env: DSKE_SHARE_TIMEOUT_SECS)',
-    );
-    expect(lines).toContain('  -h, --help                                 show this help message and exit');
+    // Terms are padded to the longest one (--max-shares-per-client <MAX_SHARES_PER_CLIENT>), then two spaces.
+    const pad = (term: string) => `  ${term.padEnd(47)}  `;
+    expect(lines).toContain(`${pad('-p, --port <PORT>')}TCP port to listen on (default: 8100, env: DSKE_PORT)`);
+    expect(lines).toContain(`${pad('--share-timeout-secs <SHARE_TIMEOUT_SECS>')}Seconds a stored key share waits for its responder before it is deleted (default: 60, env: DSKE_SHARE_TIMEOUT_SECS)`);
+    expect(lines).toContain(`${pad('-h, --help')}show this help message and exit`);
     for (const spec of HUB_SETTINGS) {
       const line = lines.find((l) => l.startsWith(`  ${spec.flag} `) || l.startsWith(`  -p, ${spec.flag} `));
       expect(line, spec.flag).toBeDefined();

@@ -102,3 +102,49 @@ describe('hubs on stores of their own', () => {
     expect(intruder.log()).toContain(`hub: error: ${stores[1].url}: this Redis database is the share store of hub hb; each hub needs a store of its own`);
   });
 });
+
+// k = 3 of 3: a fetch that reaches only some hubs cannot recover the key, but those hubs delete their shares.
+describe('a fetch that gets too few shares keeps them for the retry', () => {
+  let topology: TopologyHarness;
+  let etsi: EtsiCaller;
+
+  beforeAll(async () => {
+    topology = await TopologyHarness.start({
+      hubs: HUBS,
+      clients: [
+        { name: 'ca', encryptors: ['sa'] },
+        { name: 'cb', encryptors: ['sb'] },
+      ],
+      minNrShares: 3,
+      redisPerHub: true,
+    });
+    etsi = new EtsiCaller(topology);
+  });
+  afterAll(async () => {
+    await topology?.close();
+  });
+
+  it("one hub's Redis hangs during Get key with key IDs: 503, and once it answers again the retry delivers the key", async () => {
+    const made = await etsi.getKey('ca', 'sa', 'sb');
+    expect(made.status).toBe(200);
+    const id = made.body.keys[0].key_ID;
+    const store = topology.stores.get('hb')!;
+    store.pause();
+    try {
+      const first = await etsi.getKeyWithIds('cb', 'sa', 'sb', id);
+      expect(first.status, JSON.stringify(first.body)).toBe(503);
+    } finally {
+      store.resume();
+    }
+    // ha and hc have deleted their shares; hb still holds its own; the client kept the two it got.
+    const deadline = Date.now() + 10_000;
+    let retry = await etsi.getKeyWithIds('cb', 'sa', 'sb', id);
+    while (retry.status === 503 && Date.now() < deadline) {
+      await sleep(200);
+      retry = await etsi.getKeyWithIds('cb', 'sa', 'sb', id);
+    }
+    expect(retry.status, JSON.stringify(retry.body)).toBe(200);
+    expect(retry.body.keys).toEqual(made.body.keys);
+    expect((await etsi.getKeyWithIds('cb', 'sa', 'sb', id)).status).toBe(400);
+  });
+});

@@ -1,9 +1,10 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { DskeError, recoverKeyRobust, splitKey, Share } from '@dske/core';
+import { DskeError, recoverKeyRobust, splitKey } from '@dske/core';
 import { CLIENT_CONFIG, ClientConfig } from '../client-config';
 import { HubCallError, HubConnection, ShareRoute } from '../peers/hub-connection';
 import { PeerHubs } from '../peers/peer-hubs';
+import { FetchedShares, type HubShare } from './fetched-shares';
 
 export interface HubFailure {
   hub_name: string;
@@ -30,7 +31,6 @@ export interface RelayedKey {
   key: Uint8Array;
 }
 
-type HubShare = Share & { hub: string };
 
 const describe = (hub: HubConnection, error: unknown): HubFailure => ({
   hub_name: hub.hubName,
@@ -44,6 +44,8 @@ const describe = (hub: HubConnection, error: unknown): HubFailure => ({
 @Injectable()
 export class KeyRelayService {
   private readonly logger = new Logger('KeyRelay');
+  private readonly gathers = new Map<string, Promise<RelayedKey[]>>();
+  private readonly fetched = new FetchedShares();
 
   constructor(
     private readonly peers: PeerHubs,
@@ -66,13 +68,30 @@ export class KeyRelayService {
     return keys;
   }
 
-  /** Fetch every hub's shares of the keys and recover each, tolerating wrong shares when more than k arrive. */
-  async fetchKeys(route: ShareRoute, keyIds: string[]): Promise<RelayedKey[]> {
+  /**
+   * Fetch every hub's shares of the keys and recover each, tolerating wrong
+   * shares when more than k arrive. Requests for the same keys at the same
+   * time (an SAE retrying after its own timeout) share one gather, so they
+   * cannot split the shares between them; shares of keys that cannot be
+   * handed out are kept for a retry (FetchedShares).
+   */
+  fetchKeys(route: ShareRoute, keyIds: string[]): Promise<RelayedKey[]> {
+    const id = `${route.master_sae_id}\u0000${route.slave_sae_id}\u0000${keyIds.map((k) => k.toLowerCase()).join(',')}`;
+    const running = this.gathers.get(id);
+    if (running) return running;
+    const gather = this.gather(route, keyIds).finally(() => this.gathers.delete(id));
+    this.gathers.set(id, gather);
+    return gather;
+  }
+
+  private async gather(route: ShareRoute, keyIds: string[]): Promise<RelayedKey[]> {
     const hubs = this.peers.hubs;
     const k = this.config.minNrShares;
+    // Shares kept from an earlier attempt come first: the hubs that gave them have deleted theirs.
+    const perKey: HubShare[][] = keyIds.map((keyId) => this.fetched.take(route, keyId));
+    const kept = Math.min(...perKey.map((shares) => shares.length));
     const results = await Promise.allSettled(hubs.map((hub) => hub.getShares(route, keyIds)));
     const failures: HubFailure[] = [];
-    const perKey: HubShare[][] = keyIds.map(() => []);
     let notFound = 0;
     let unauthorized = false;
     results.forEach((r, i) => {
@@ -86,31 +105,36 @@ export class KeyRelayService {
     });
     // The subset that passed for one key is tried first for the next: a lying hub costs one search per batch.
     let passed: number[] | undefined;
-    try {
-      return keyIds.map((keyId, j) => {
-        const usable = this.consistentShares(perKey[j], j === 0 ? failures : []);
-        if (usable.length < k) {
-          // 400 when the missing shares cannot be anywhere; 503 when unreachable hubs might hold them.
-          const kind = unauthorized ? 'unauthorized' : hubs.length - notFound >= k ? 'unavailable' : 'not-found';
-          throw new RelayError(`only ${usable.length} of ${hubs.length} hubs gave a share of key ${keyId}; ${k} needed`, failures, kind);
+    const outcomes = keyIds.map((keyId, j): RelayedKey | RelayError => {
+      const usable = this.consistentShares(perKey[j], j === 0 ? failures : []);
+      if (usable.length < k) {
+        // 400 when the missing shares cannot be anywhere; 503 when unreachable hubs might hold them.
+        const kind = unauthorized ? 'unauthorized' : hubs.length - notFound + kept >= k ? 'unavailable' : 'not-found';
+        return new RelayError(`only ${usable.length} of ${hubs.length} hubs gave a share of key ${keyId}; ${k} needed`, failures, kind);
+      }
+      try {
+        const result = recoverKeyRobust(usable, k, { preferred: passed });
+        passed = result.passed;
+        for (const x of result.rejected) {
+          const hub = usable.find((s) => s.x === x)?.hub;
+          this.logger.warn(`Hub ${hub} sent a bad share for key ${keyId}; it was left out of the recovery`);
         }
-        try {
-          const result = recoverKeyRobust(usable, k, { preferred: passed });
-          passed = result.passed;
-          for (const x of result.rejected) {
-            const hub = usable.find((s) => s.x === x)?.hub;
-            this.logger.warn(`Hub ${hub} sent a bad share for key ${keyId}; it was left out of the recovery`);
-          }
-          return { keyId, key: result.key };
-        } catch (error) {
-          if (error instanceof DskeError) throw new RelayError(`key ${keyId} could not be recovered: ${error.message}`, failures);
-          throw error;
-        }
-      });
-    } finally {
-      // Shares are key material: wiped once the keys are recovered (or not).
+        return { keyId, key: result.key };
+      } catch (error) {
+        if (error instanceof DskeError) return new RelayError(`key ${keyId} could not be recovered: ${error.message}`, failures);
+        throw error;
+      }
+    });
+    const failed = outcomes.find((o): o is RelayError => o instanceof RelayError);
+    if (failed === undefined) {
+      // Shares are key material: wiped once the keys are recovered.
       for (const shares of perKey) for (const share of shares) share.data.fill(0);
+      return outcomes as RelayedKey[];
     }
+    // Nothing is handed out, but the hubs that answered have deleted their shares: keep them for a retry.
+    keyIds.forEach((keyId, j) => this.fetched.keep(route, keyId, perKey[j]));
+    for (const o of outcomes) if (!(o instanceof RelayError)) o.key.fill(0);
+    throw failed;
   }
 
   /** Drop shares a hub got wrong in shape: duplicate indexes, odd lengths (the majority length wins). */

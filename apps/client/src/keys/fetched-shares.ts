@@ -1,0 +1,68 @@
+import type { Share } from '@dske/core';
+
+export type HubShare = Share & { hub: string };
+
+/** How long shares of a key that could not be recovered yet are kept for a retry; longer than any share timeout in use. */
+export const KEEP_FETCHED_MS = 300_000;
+/** At most this many keys' shares are kept; the oldest go first (wiped). */
+export const MAX_KEPT_KEYS = 4096;
+
+/**
+ * Shares this client fetched (and the hubs then deleted) for keys it could
+ * not hand out: too few hubs answered, or another key of the same request
+ * failed. They are kept, for the same SAE pair only, until a retry recovers
+ * the key or they expire, and wiped either way: a retry after a lost answer
+ * or a store outage then finds them here instead of losing the key for good.
+ */
+export class FetchedShares {
+  private readonly kept = new Map<string, { shares: HubShare[]; expires: number }>();
+
+  constructor(
+    private readonly keepMs = KEEP_FETCHED_MS,
+    private readonly maxKeys = MAX_KEPT_KEYS,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  private static id(route: { master_sae_id: string; slave_sae_id: string }, keyId: string): string {
+    return `${route.master_sae_id}\u0000${route.slave_sae_id}\u0000${keyId.toLowerCase()}`;
+  }
+
+  /** The kept shares of a key for this SAE pair, handed over (no longer kept). */
+  take(route: { master_sae_id: string; slave_sae_id: string }, keyId: string): HubShare[] {
+    this.expire();
+    const id = FetchedShares.id(route, keyId);
+    const entry = this.kept.get(id);
+    this.kept.delete(id);
+    return entry?.shares ?? [];
+  }
+
+  /** Keep a key's shares (one per x) for a retry; the caller must not wipe them. */
+  keep(route: { master_sae_id: string; slave_sae_id: string }, keyId: string, shares: readonly HubShare[]): void {
+    this.expire();
+    const id = FetchedShares.id(route, keyId);
+    const byX = new Map<number, HubShare>();
+    for (const share of [...(this.kept.get(id)?.shares ?? []), ...shares]) if (!byX.has(share.x)) byX.set(share.x, share);
+    this.kept.delete(id);
+    this.kept.set(id, { shares: [...byX.values()], expires: this.now() + this.keepMs });
+    while (this.kept.size > this.maxKeys) this.drop(this.kept.keys().next().value!);
+  }
+
+  get size(): number {
+    this.expire();
+    return this.kept.size;
+  }
+
+  private expire(): void {
+    const now = this.now();
+    // Kept in insertion order, and every entry lives equally long: the expired ones are in front.
+    for (const [id, entry] of this.kept) {
+      if (entry.expires > now) break;
+      this.drop(id);
+    }
+  }
+
+  private drop(id: string): void {
+    for (const share of this.kept.get(id)?.shares ?? []) share.data.fill(0);
+    this.kept.delete(id);
+  }
+}
