@@ -27,6 +27,9 @@ export class RegistrationDto implements RegistrationRequest {
 export class RegistrationResponseDto implements RegistrationResponse {
   @ApiProperty({ example: 'hank' })
   hub_name!: string;
+
+  @ApiProperty({ format: 'uuid', description: 'New at every registration; the directory lists it, so the client can tell whether its name was registered afresh' })
+  registration_id!: string;
 }
 
 export class PsrdQueryDto {
@@ -91,6 +94,7 @@ export class ErrorDto {
 export class DirectoryEntryDto {
   @ApiProperty({ example: 'carol' }) client_name!: string;
   @ApiProperty({ type: [String], example: ['sam'] }) encryptor_names!: string[];
+  @ApiProperty({ format: 'uuid', description: 'The current registration of this client (see the registration answer)' }) registration_id!: string;
 }
 
 export class DirectoryDto {

@@ -191,8 +191,10 @@ describe('in-band api security, as a client signing its own messages', () => {
         expectHubError(response, 400, 'allocation.size-mismatch');
         const after = await snapshot();
         expect(after.shares).toEqual(before.shares);
-        // The message was authentic, so its 32 signing bytes are spent; the pad bytes are not.
-        expect(after.sender).toEqual({ peer: before.sender.peer + 32, local: before.sender.local });
+        // The message was authentic, so its 32 signing bytes are spent; the pad bytes are not. The refusal is
+        // signed (32 bytes of the hub's own pool), so the client can tell it from one an outsider made up.
+        expect(after.sender).toEqual({ peer: before.sender.peer + 32, local: before.sender.local + 32 });
+        expect(response.headers.get(SIGNATURE_HEADER)).toMatch(/%/);
       }
     });
 
@@ -282,8 +284,8 @@ describe('in-band api security, as a client signing its own messages', () => {
       expectHubError(await bystander.getShare(asEve, bystander.sign(asEve, '')), 401, 'share.wrong-pair');
       const after = await snapshot();
       expect(after.shares).toEqual(before.shares);
-      // No hub-allocated PSRD was spent on the refusals (only the asker's own signing bytes).
-      expect(after.bystander).toEqual({ local: before.bystander.local, peer: before.bystander.peer + 64 });
+      // The asker's own signing bytes, and the signatures of the hub's two refusals (32 each).
+      expect(after.bystander).toEqual({ local: before.bystander.local + 64, peer: before.bystander.peer + 64 });
       expect(after.receiver).toEqual(before.receiver);
 
       const query = receiver.getShareQuery({ master_sae_id: 'ann', slave_sae_id: 'bob', key_id: request.user_key_id });
@@ -299,7 +301,8 @@ describe('in-band api security, as a client signing its own messages', () => {
       const wrongMaster = receiver.getShareQuery({ master_sae_id: 'sam', slave_sae_id: 'bob', key_id: request.user_key_id });
       expectHubError(await receiver.getShare(wrongMaster, receiver.sign(wrongMaster, '')), 401, 'share.wrong-pair');
       expect((await snapshot()).shares).toEqual(before.shares);
-      expect((await hubView(hank, 'receiver')).local).toBe(before.receiver.local);
+      // Only the signature of the (signed) refusal: no pad for a share that was not handed out.
+      expect((await hubView(hank, 'receiver')).local).toBe(before.receiver.local + 32);
       const query = receiver.getShareQuery({ master_sae_id: 'ann', slave_sae_id: 'bob', key_id: request.user_key_id });
       expect((await receiver.getShare(query, receiver.sign(query, ''))).status).toBe(200);
     });
@@ -420,7 +423,8 @@ describe('in-band api security, as a client signing its own messages', () => {
         expectHubError(await getBatch(receiver, ids), status, code);
         const after = await snapshot();
         expect(after.shares).toEqual(before.shares);
-        expect(after.receiver.local).toBe(before.receiver.local);
+        // The refusal's signature only: no pad of any share was spent.
+        expect(after.receiver.local).toBe(before.receiver.local + 32);
       }
       expect((await getBatch(receiver, [first.request.user_key_id])).status).toBe(200);
     });

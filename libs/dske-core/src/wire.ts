@@ -16,6 +16,18 @@ export interface RegistrationRequest {
 }
 export interface RegistrationResponse {
   hub_name: string;
+  /**
+   * New at every registration. The hub's directory lists it too, so a client
+   * told (unauthenticated) that the hub no longer knows it or its blocks can
+   * check before it throws its PSRD away.
+   */
+  registration_id?: string;
+}
+
+export interface DirectoryEntry {
+  client_name: string;
+  encryptor_names: string[];
+  registration_id?: string;
 }
 
 /** GET /hub/{h}/dske/oob/v1/psrd?client_name=&pool_owner=client|hub&size= */

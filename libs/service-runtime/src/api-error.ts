@@ -17,3 +17,18 @@ export class ApiError extends HttpException {
     super(body, status);
   }
 }
+
+/**
+ * An error answer to a request whose signature verified, signed like a 200
+ * answer so that the peer can tell it from one an outsider made up. `sign`
+ * gets the exact body bytes sent and returns the DSKE-Signature header.
+ */
+export class SignedApiError extends ApiError {
+  constructor(
+    inner: ApiError,
+    readonly sign: (body: string) => string,
+  ) {
+    const body = inner.getResponse() as ApiErrorBody;
+    super(body.statusCode, body.code, body.message, body.details);
+  }
+}

@@ -2,7 +2,8 @@ import { STATUS_CODES } from 'node:http';
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import { DskeError, DskeErrorCode } from '@dske/core';
-import { ApiErrorBody } from './api-error';
+import { ApiErrorBody, SignedApiError } from './api-error';
+import { SIGNATURE_HEADER } from '@dske/core';
 
 /** The one place where library error codes become HTTP statuses. */
 export function statusForDskeError(code: DskeErrorCode): number {
@@ -77,6 +78,15 @@ export class ApiErrorFilter implements ExceptionFilter {
     const ctx = host.switchToHttp();
     const path = String(this.adapterHost.httpAdapter.getRequestUrl(ctx.getRequest()) ?? '');
     const renderer = this.renderers.find((r) => path.startsWith(r.pathPrefix));
-    this.adapterHost.httpAdapter.reply(ctx.getResponse(), renderer ? renderer.render(body) : body, body.statusCode);
+    const adapter = this.adapterHost.httpAdapter;
+    if (exception instanceof SignedApiError && !renderer) {
+      // The MAC covers exactly the bytes sent.
+      const json = JSON.stringify(body);
+      adapter.setHeader(ctx.getResponse(), SIGNATURE_HEADER, exception.sign(json));
+      adapter.setHeader(ctx.getResponse(), 'Content-Type', 'application/json; charset=utf-8');
+      adapter.reply(ctx.getResponse(), json, body.statusCode);
+      return;
+    }
+    adapter.reply(ctx.getResponse(), renderer ? renderer.render(body) : body, body.statusCode);
   }
 }

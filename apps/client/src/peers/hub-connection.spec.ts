@@ -101,6 +101,7 @@ describe('HubConnection over a scripted hub', () => {
     // Someone registers our name afresh: the next signed call finds out and the client registers again.
     hub.forget();
     hub.known = true;
+    hub.registrationId = randomUUID();
     // (The hub names no block the client holds: psrd.unknown-block; it registers again and sends once more.)
     await connection.postShares(ROUTE, [key()]);
     expect(hub.count('PUT', '/registration')).toBe(2);
@@ -150,6 +151,38 @@ describe('HubConnection over a scripted hub', () => {
     hub.localPool.addBlock(PsrdBlock.random(1000));
     await expect(connection.postShares(ROUTE, [key()])).rejects.toThrow(/response signature/);
     await until(() => hub.count('PUT', '/registration') === 2);
+    await connection.close();
+  });
+
+  it('a forged unsigned client.unknown or psrd.unknown-block does not make the client throw its PSRD away: the directory lists its registration unchanged', async () => {
+    const { hub, connection } = await connected();
+    const before = connection.poolsStatus(false);
+    for (const code of ['client.unknown', 'psrd.unknown-block']) {
+      hub.override((call) => (call.method === 'POST' ? Promise.resolve(hubError(400, code)) : undefined));
+      await expect(connection.postShares(ROUTE, [key()])).rejects.toThrow(code);
+      await sleep(30);
+    }
+    expect(hub.count('PUT', '/registration')).toBe(1);
+    expect(hub.count('GET', '/encryptors')).toBe(2);
+    expect(connection.isRegistered).toBe(true);
+    // Only the pads and signatures of the two refused messages are spent; the blocks are the same.
+    expect(connection.poolsStatus(false).local_pool.blocks.map((b) => b.uuid)).toEqual(before.local_pool.blocks.map((b) => b.uuid));
+    const k = key();
+    await connection.postShares(ROUTE, [k]);
+    expect(hub.shares.has(k.keyId)).toBe(true);
+    await connection.close();
+  });
+
+  it('someone registered our name afresh (the directory shows another registration ID): the client registers again', async () => {
+    const { hub, connection } = await connected();
+    // The hub's pools for us are new, and so is the registration ID.
+    hub.forget();
+    hub.known = true;
+    hub.registrationId = randomUUID();
+    const k = key();
+    await connection.postShares(ROUTE, [k]);
+    expect(hub.count('PUT', '/registration')).toBe(2);
+    expect(hub.shares.has(k.keyId)).toBe(true);
     await connection.close();
   });
 });

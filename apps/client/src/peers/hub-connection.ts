@@ -1,5 +1,5 @@
 import { Logger } from '@nestjs/common';
-import { isDskeError, PsrdBlock, PsrdResponse, SIGNING_KEY_BYTES, UUID_PATTERN } from '@dske/core';
+import { DirectoryEntry, isDskeError, PsrdBlock, PsrdResponse, SIGNING_KEY_BYTES, UUID_PATTERN } from '@dske/core';
 import { ClientConfig } from '../client-config';
 import { ETSI_LIMITS } from '../etsi/etsi-limits';
 import { errorBody, HubCallError, hubShortOfPsrd, refusal, staleRegistration } from './hub-errors';
@@ -16,6 +16,12 @@ const OOB = '/dske/oob/v1';
 const MAX_SHARE_BYTES = ETSI_LIMITS.maxKeySizeBits / 8;
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms).unref());
 
+/** The registration ID a hub's registration answer gives, if it gives one. */
+function registrationIdOf(response: HubResponse): string | undefined {
+  const id = (errorBody(response) as { registration_id?: unknown } | undefined)?.registration_id;
+  return typeof id === 'string' ? id : undefined;
+}
+
 /**
  * Everything this client shares with one hub. The registration (one object
  * per generation, owning its pools and their refiller) comes and goes: the
@@ -31,6 +37,8 @@ export class HubConnection {
   private registering?: Promise<void>;
   private generations = 0;
   private probing = false;
+  /** A check of the hub's directory after an unsigned "your registration is gone" (confirmStale). */
+  private confirming?: Promise<void>;
   private closed = false;
   private readonly http: HubTransport;
   private readonly signed: SignedHubClient;
@@ -87,7 +95,10 @@ export class HubConnection {
         try {
           const body = JSON.stringify({ client_name: this.config.name, encryptor_names: this.config.encryptors });
           const response = await this.http.request('PUT', `${OOB}/registration`, { body, logFailure: false });
-          if (response.status === 200) break;
+          if (response.status === 200) {
+            registration.registrationId = registrationIdOf(response);
+            break;
+          }
         } catch (error) {
           // A hub that stays down is logged at the first attempt and then once a minute, not every second.
           if (attempt === 1 || attempt % 60 === 0) this.logger.warn(`Register with peer hub ${this.hubName} failed (attempt ${attempt}, retrying every second): ${(error as Error).message}`);
@@ -113,17 +124,26 @@ export class HubConnection {
   /**
    * A hub that lost its state answers client.unknown; one whose pools for us
    * were reset (someone registered our name afresh) names no block we sent
-   * (psrd.unknown-block). Either way: start over with it.
+   * (psrd.unknown-block). Either way: start over with it, at once when the
+   * hub signed the answer, else once its directory confirms (confirmStale).
    */
-  private noteResponse(response: HubResponse, sentUnder: HubRegistration): void {
+  private noteResponse(response: HubResponse | SignedAnswer, sentUnder: HubRegistration): void {
     if (!this.isCurrent(sentUnder)) return;
     const reason = staleRegistration(response);
     if (reason === undefined) return;
-    this.logger.warn(`Hub ${this.hubName} ${reason}; registering again`);
-    void this.startRegistration();
+    if ('authenticated' in response && response.authenticated) {
+      this.logger.warn(`Hub ${this.hubName} ${reason}; registering again`);
+      void this.startRegistration();
+      return;
+    }
+    this.confirmStale(reason, sentUnder);
   }
 
-  /** The hub named a block we never got (its pool for us holds blocks fetched by someone else): start over. */
+  /**
+   * The hub signed an answer with a block we never got: its pool for us holds
+   * blocks someone else fetched in our name (lab mode, where oob is open), which
+   * its directory cannot show. Start over with it.
+   */
   private noteOutOfStep(error: unknown, sentUnder: HubRegistration): void {
     if (isDskeError(error, 'psrd.unknown-block') && this.isCurrent(sentUnder)) {
       this.logger.warn(`Hub ${this.hubName} uses PSRD blocks this client does not hold; registering again`);
@@ -132,13 +152,41 @@ export class HubConnection {
   }
 
   /**
+   * An unsigned answer that says our registration is gone may be made up by
+   * anyone on the path, and acting on it throws our PSRD away. So ask the
+   * hub's directory first, and register again only when it does not list us
+   * or lists another registration ID (our name was registered afresh). A hub
+   * whose directory gives no registration IDs (an older hub) is believed.
+   */
+  private confirmStale(reason: string, sentUnder: HubRegistration): void {
+    if (this.confirming) return;
+    this.confirming = (async () => {
+      try {
+        const entry = (await this.encryptorDirectory(false)).find((c) => c.client_name === this.config.name);
+        if (!this.isCurrent(sentUnder)) return;
+        if (entry === undefined || entry.registration_id === undefined || sentUnder.registrationId === undefined || entry.registration_id !== sentUnder.registrationId) {
+          this.logger.warn(`Hub ${this.hubName} ${reason}; registering again`);
+          void this.startRegistration();
+        } else {
+          this.logger.warn(`Hub ${this.hubName}: an unsigned answer says it ${reason}, but its directory lists this client's registration unchanged; not registering again (a forged or stale answer)`);
+        }
+      } catch {
+        // The directory did not answer: the next such answer, or the probe, asks again.
+      } finally {
+        this.confirming = undefined;
+      }
+    })();
+  }
+
+  /**
    * After the hub said it does not know us (restarted without state) or does
-   * not hold our blocks, noteResponse started registering again: wait for
-   * that, at most one request timeout, so the caller can send once more and
-   * the first key after a hub restart does not fail.
+   * not hold our blocks, noteResponse started registering again (or checking
+   * whether to): wait for that, at most one request timeout, so the caller
+   * can send once more and the first key after a hub restart does not fail.
    */
   private async rejoined(answer: SignedAnswer): Promise<boolean> {
     if (staleRegistration(answer) === undefined) return false;
+    await this.confirming;
     // Neither did this answer start a registration nor did one start since the call was sent: nothing to wait for.
     if (answer.registration === this.registration && !this.registering) return false;
     return this.whenRegistered();
@@ -167,9 +215,10 @@ export class HubConnection {
     this.probing = true;
     const sentUnder = this.registration;
     try {
-      const clients = await this.encryptorDirectory(false);
-      if (this.isCurrent(sentUnder) && !clients.some((c) => c.client_name === this.config.name)) {
-        this.logger.warn(`Hub ${this.hubName} is back and does not know this client; registering again`);
+      const entry = (await this.encryptorDirectory(false)).find((c) => c.client_name === this.config.name);
+      const another = entry?.registration_id !== undefined && sentUnder.registrationId !== undefined && entry.registration_id !== sentUnder.registrationId;
+      if (this.isCurrent(sentUnder) && (entry === undefined || another)) {
+        this.logger.warn(`Hub ${this.hubName} is back and ${entry === undefined ? 'does not know this client' : 'has this client registered afresh'}; registering again`);
         void this.startRegistration();
       }
     } catch {
@@ -271,10 +320,10 @@ export class HubConnection {
   }
 
   /** The hub's registry of which client serves which SAE (out of band, unsigned). */
-  async encryptorDirectory(logFailure = true): Promise<Array<{ client_name: string; encryptor_names: string[] }>> {
+  async encryptorDirectory(logFailure = true): Promise<DirectoryEntry[]> {
     const response = await this.http.request('GET', `${OOB}/encryptors`, { logFailure });
     if (response.status !== 200) throw new HubCallError(this.hubName, 'refused', `directory request answered ${response.status}`, response.status);
-    const body = JSON.parse(response.body.toString('utf8')) as { clients?: Array<{ client_name: string; encryptor_names: string[] }> };
+    const body = JSON.parse(response.body.toString('utf8')) as { clients?: DirectoryEntry[] };
     return Array.isArray(body.clients) ? body.clients : [];
   }
 

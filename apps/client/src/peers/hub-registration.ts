@@ -15,6 +15,8 @@ export class HubRegistration {
   /** The hub allocates from it (pool_owner=hub); this client takes what the hub names. */
   readonly peerPool = new PsrdPool('peer');
   private state: 'registering' | 'registered' | 'retired' = 'registering';
+  /** What the hub called this registration (its answer and its directory say); undefined from hubs that do not say. */
+  registrationId?: string;
 
   constructor(readonly generation: number) {}
 

@@ -7,8 +7,12 @@ import type { HubRegistration } from './hub-registration';
 
 const API = '/dske/api/v1';
 
-/** A hub's answer with the registration it was sent under. */
-export type SignedAnswer = HubResponse & { registration: HubRegistration };
+/**
+ * A hub's answer with the registration it was sent under. `authenticated`:
+ * signed by the hub (every 200, and refusals of requests whose signature the
+ * hub verified), so no outsider made it up.
+ */
+export type SignedAnswer = HubResponse & { registration: HubRegistration; authenticated: boolean };
 
 export interface ShareRoute {
   master_sae_id: string;
@@ -46,14 +50,25 @@ export class SignedHubClient {
     } catch (error) {
       throw new HubCallError(this.hubName, 'unreachable', `hub ${this.hubName} unreachable: ${(error as Error).message}`);
     }
+    const header = response.headers[SIGNATURE_HEADER.toLowerCase()];
     if (response.status === 200) {
       try {
-        verifyMessage(registration.peerPool, response.headers[SIGNATURE_HEADER.toLowerCase()], '', response.body);
+        verifyMessage(registration.peerPool, header, '', response.body);
       } catch (error) {
         throw new BadSignature(this.hubName, error);
       }
+      return { ...response, registration, authenticated: true };
     }
-    return { ...response, registration };
+    // A signed refusal takes the hub's signing bytes from our copy of its pool, as a 200 does (pools stay in step).
+    if (header !== undefined) {
+      try {
+        verifyMessage(registration.peerPool, header, '', response.body);
+        return { ...response, registration, authenticated: true };
+      } catch {
+        // Signed with nothing we hold: as good as unsigned.
+      }
+    }
+    return { ...response, registration, authenticated: false };
   }
 
   /**

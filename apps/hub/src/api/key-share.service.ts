@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { Allocation, Fragment, SIGNING_KEY_BYTES, UUID_PATTERN, otpXor, verifyMessage } from '@dske/core';
-import { ApiError, RawMessage } from '@dske/service-runtime';
+import { Allocation, computeMac, formatSignature, Fragment, isDskeError, SIGNING_KEY_BYTES, UUID_PATTERN, otpXor, verifyMessage } from '@dske/core';
+import { ApiError, RawMessage, SignedApiError, statusForDskeError } from '@dske/service-runtime';
 import { HUB_CONFIG, HubConfig } from '../hub-config';
 import { PeerClient, PeerClientRegistry } from '../peers/peer-client-registry';
 import { SHARE_STORE, ShareStore, StoredShare } from '../shares/share-store';
@@ -28,10 +28,32 @@ export class KeyShareService {
     this.quota = new ShareQuota(config.limits.maxSharesPerClient, config.shareTimeoutSecs * 1000);
   }
 
+  /**
+   * Refusals of a request whose signature verified are signed with the
+   * client's PSRD (when the hub has 32 bytes left for it), so the client can
+   * tell them from answers an outsider made up. Refusals before that point
+   * (unknown client, bad signature) cannot be, and cost no PSRD.
+   */
+  private async signRefusals<T>(client: PeerClient, work: () => Promise<T>): Promise<T> {
+    try {
+      return await work();
+    } catch (error) {
+      const refusal = error instanceof ApiError ? error : isDskeError(error) ? new ApiError(statusForDskeError(error.code), error.code, error.message) : undefined;
+      const code = (refusal?.getResponse() as { code?: string } | undefined)?.code;
+      if (refusal === undefined || code === 'psrd.exhausted' || client.localPool.unusedBytes < SIGNING_KEY_BYTES) throw error;
+      const key = client.localPool.allocate(SIGNING_KEY_BYTES);
+      throw new SignedApiError(refusal, (body) => formatSignature(key.fragments, computeMac(key.bytes, '', body)));
+    }
+  }
+
   /** Checks in PROTOCOL.md order; shares are stored only when every check passes for all of them. */
   async accept(masterClientName: string, route: ShareRoute, shares: BatchShareDto[], raw: RawMessage): Promise<{ client: PeerClient; signingKey: Allocation }> {
     const client = this.registry.get(masterClientName);
     verifyMessage(client.peerPool, raw.signature, raw.query, raw.body);
+    return this.signRefusals(client, () => this.storeShares(client, route, shares));
+  }
+
+  private async storeShares(client: PeerClient, route: ShareRoute, shares: BatchShareDto[]): Promise<{ client: PeerClient; signingKey: Allocation }> {
     if (!client.serves(route.master_sae_id)) {
       throw new ApiError(400, 'sae.not-served', `encryptor ${route.master_sae_id} is not attached to client ${client.name}`);
     }
@@ -84,6 +106,10 @@ export class KeyShareService {
   async deliver(clientName: string, route: ShareRoute, keyIds: string[], raw: RawMessage): Promise<{ client: PeerClient; shares: BatchShareDto[]; signingKey: Allocation }> {
     const client = this.registry.get(clientName);
     verifyMessage(client.peerPool, raw.signature, raw.query, raw.body);
+    return this.signRefusals(client, () => this.handOut(client, route, keyIds));
+  }
+
+  private async handOut(client: PeerClient, route: ShareRoute, keyIds: string[]): Promise<{ client: PeerClient; shares: BatchShareDto[]; signingKey: Allocation }> {
     if (!client.serves(route.slave_sae_id)) {
       throw new ApiError(401, 'sae.not-served', `client ${client.name} does not serve encryptor ${route.slave_sae_id}`);
     }

@@ -29,9 +29,9 @@ export class OobController {
   @ApiConflictResponse({ type: ErrorDto, description: 'An encryptor is already registered by another client (code sae.taken)' })
   @ApiTooManyRequestsResponse({ type: ErrorDto, description: 'This hub registers no more clients (code clients.too-many)' })
   register(@Body() body: RegistrationDto): RegistrationResponseDto {
-    this.registry.register(body.client_name, body.encryptor_names);
+    const client = this.registry.register(body.client_name, body.encryptor_names);
     this.logger.log(`Registered client ${body.client_name} with encryptors [${body.encryptor_names.join(', ')}]`);
-    return { hub_name: this.config.name };
+    return { hub_name: this.config.name, registration_id: client.registrationId };
   }
 
   @Get('psrd')
@@ -58,6 +58,6 @@ export class OobController {
   @ApiOperation({ summary: 'Which client serves which encryptor (SAE), as registered; clients use it to find the KME of a peer SAE' })
   @ApiOkResponse({ type: DirectoryDto })
   encryptors(): DirectoryDto {
-    return { clients: this.registry.all().map((c) => ({ client_name: c.name, encryptor_names: [...c.encryptorNames] })) };
+    return { clients: this.registry.all().map((c) => ({ client_name: c.name, encryptor_names: [...c.encryptorNames], registration_id: c.registrationId })) };
   }
 }

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import { PsrdPool } from '@dske/core';
 import { ApiError } from '@dske/service-runtime';
@@ -9,6 +10,8 @@ export class PeerClient {
   readonly localPool = new PsrdPool('local');
   /** Client allocates; the hub takes what the client names. */
   readonly peerPool = new PsrdPool('peer');
+  /** New at every registration (not secret): the client compares it with the directory's. */
+  readonly registrationId = randomUUID();
 
   constructor(
     readonly name: string,

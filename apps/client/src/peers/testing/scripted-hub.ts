@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { otpXor, PsrdBlock, PsrdPool, SIGNATURE_HEADER, signMessage, verifyMessage, type Fragment } from '@dske/core';
 import type { HubRequestOptions, HubResponse, HubTransport } from '../hub-http';
 
@@ -31,6 +32,8 @@ export class ScriptedHub implements HubTransport {
   /** Blocks the hub allocates from (pool_owner=hub). */
   localPool = new PsrdPool('local');
   known = false;
+  /** The current registration's ID, as the hub's answer and directory give it. */
+  registrationId = '';
   down = false;
   readonly shares = new Map<string, HeldShare>();
   private readonly overrides: Override[] = [];
@@ -79,9 +82,10 @@ export class ScriptedHub implements HubTransport {
     if (call.method === 'PUT' && call.path.endsWith('/registration')) {
       this.forget();
       this.known = true;
-      return json(200, { hub_name: 'hx' });
+      this.registrationId = randomUUID();
+      return json(200, { hub_name: 'hx', registration_id: this.registrationId });
     }
-    if (call.path.endsWith('/encryptors')) return json(200, { clients: this.known ? [{ client_name: 'ca', encryptor_names: ['sa'] }] : [] });
+    if (call.path.endsWith('/encryptors')) return json(200, { clients: this.known ? [{ client_name: 'ca', encryptor_names: ['sa'], registration_id: this.registrationId }] : [] });
     if (!this.known) return hubError(400, 'client.unknown');
     if (call.path.endsWith('/psrd')) {
       const block = PsrdBlock.random(Number(query.get('size')));
