@@ -128,19 +128,20 @@ describe('in-band api security, as a client signing its own messages', () => {
       expect((await sender.postShare(body, good)).status).toBe(200);
     });
 
-    it('refuses a replay (same bytes, same header) with 400 and stores nothing new', async () => {
+    it('refuses a replay (same bytes, same header) with 403 and stores nothing new', async () => {
       const { request } = sender.shareRequest({ slave_sae_id: 'bob' });
       const body = JSON.stringify(request);
       const signature = sender.sign('', body);
       expect((await sender.postShare(body, signature)).status).toBe(200);
       const before = await snapshot();
       const replay = await sender.postShare(body, signature);
-      expectHubError(replay, 400, 'signature.malformed');
-      expect(replay.body.message).toMatch(/already used/);
+      // The same answer as any key that does not verify: a caller learns nothing about which bytes are used.
+      expectHubError(replay, 403, 'signature.invalid');
+      expect(replay.body.message).toBe('DSKE-Signature does not verify');
       expect(await snapshot()).toEqual(before);
     });
 
-    it('answers 400 for a missing or malformed header, and for signing keys that are not 32 bytes', async () => {
+    it('answers 400 for a missing or malformed header, and 403 for signing keys that are not 32 bytes or not there', async () => {
       const before = await snapshot();
       const { request } = sender.shareRequest({ slave_sae_id: 'bob' });
       const body = JSON.stringify(request);
@@ -161,22 +162,26 @@ describe('in-band api security, as a client signing its own messages', () => {
         `${blockUuid}:x:32%${mac}`,
         `${blockUuid}:-1:32%${mac}`,
         `${blockUuid}:0%${mac}`,
-        `${blockUuid}:${blockSize - 1}:32%${mac}`,
-        `${blockUuid}:0:16,${blockUuid}:8:16%${mac}`,
       ];
       for (const header of malformed) {
         const response = await sender.postShare(body, header);
         expect(response.status, header).toBe(400);
         expectHubError(response, 400, 'signature.malformed');
       }
-      // A block the hub never gave this client: 400 too, with the code that tells a client to re-register.
-      expectHubError(await sender.postShare(body, `${randomUUID()}:0:32%${mac}`), 400, 'psrd.unknown-block');
-      // The reference's hole: a zero-length key makes an HMAC anyone can compute.
+      // Well-formed, but the named key is not there to use: bytes beyond the block, overlapping, a block the hub
+      // never gave this client. All answer exactly like a wrong MAC, so nobody learns what the hub's pool holds.
+      const unusable = [`${blockUuid}:${blockSize - 1}:32%${mac}`, `${blockUuid}:0:16,${blockUuid}:8:16%${mac}`, `${randomUUID()}:0:32%${mac}`, `${blockUuid}:0:32%${mac}`];
+      const answers = await Promise.all(unusable.map((header) => sender.postShare(body, header)));
+      for (const [i, answer] of answers.entries()) {
+        expect(answer.status, unusable[i]).toBe(403);
+        expect(answer.body).toEqual({ statusCode: 403, error: 'Forbidden', code: 'signature.invalid', message: 'DSKE-Signature does not verify' });
+      }
+      // The reference's hole: a zero-length key makes an HMAC anyone can compute. Refused like any key that does not verify.
       const zero = sender.postShare(body, signWith([{ block_uuid: blockUuid, start: 1500, size: 0 }], new Uint8Array(0), '', body));
-      expectHubError(await zero, 400, 'signature.malformed');
+      expectHubError(await zero, 403, 'signature.invalid');
       // A correctly computed MAC under a 16-byte key is still refused: keys are exactly 32 bytes.
       const short = sender.signingKey(16);
-      expectHubError(await sender.postShare(body, signWith(short.fragments, short.bytes, '', body)), 400, 'signature.malformed');
+      expectHubError(await sender.postShare(body, signWith(short.fragments, short.bytes, '', body)), 403, 'signature.invalid');
       expect(await snapshot()).toEqual(before);
       // The honest header still works: none of the above spent its bytes.
       expect((await sender.postShare(body, good)).status).toBe(200);
@@ -316,13 +321,13 @@ describe('in-band api security, as a client signing its own messages', () => {
       expectHubError(await receiver.getShare(query, receiver.sign(query, '')), 400, 'share.not-found');
     });
 
-    it('answers 400 for a missing header and 400 for a replayed GET', async () => {
+    it('answers 400 for a missing header and 403 for a replayed GET', async () => {
       const { request } = await storeShare();
       const query = receiver.getShareQuery({ master_sae_id: 'ann', slave_sae_id: 'bob', key_id: request.user_key_id });
       expectHubError(await receiver.getShare(query, null), 400, 'signature.missing');
       const signature = receiver.sign(query, '');
       expect((await receiver.getShare(query, signature)).status).toBe(200);
-      expectHubError(await receiver.getShare(query, signature), 400, 'signature.malformed');
+      expectHubError(await receiver.getShare(query, signature), 403, 'signature.invalid');
     });
   });
 

@@ -12,6 +12,7 @@ import {
   parseSignature,
   signMessage,
   verifyMessage,
+  verifyRequest,
 } from './signature';
 import { expectCode } from './test-helpers/expect-code';
 
@@ -311,5 +312,40 @@ describe('signMessage / verifyMessage', () => {
     stranger.addBlock(new PsrdBlock(`0${A.slice(1)}`, new Uint8Array(64).fill(1)));
     expectCode(() => verifyMessage(peer, signMessage(stranger, query, body), query, body), 'signature.invalid');
     expect(peer.unusedBytes).toBe(140);
+  });
+});
+
+describe('verifyRequest (a receiver facing callers it does not know yet)', () => {
+  it('answers signature.invalid, with one message, for every key that does not verify, and spends nothing', () => {
+    const { local, peer, uuids } = pair([40, 100]);
+    const good = signMessage(local, 'q', 'b');
+    const mac = good.split('%')[1];
+    const headers = [
+      `${uuids[0]}:0:32%${Buffer.alloc(32).toString('base64')}`, // wrong MAC
+      `${B}:0:32%${mac}`, // a block the receiver does not hold
+      `${uuids[0]}:20:32%${mac}`, // beyond the block
+      `${uuids[0]}:0:16,${uuids[0]}:8:16%${mac}`, // overlapping
+      `${uuids[0]}:0:16%${mac}`, // 16 bytes, not 32
+    ];
+    const messages = headers.map((header) => {
+      try {
+        verifyRequest(peer, header, 'q', 'b');
+        return 'verified';
+      } catch (error) {
+        return `${(error as { code: string }).code}: ${(error as Error).message}`;
+      }
+    });
+    expect(messages).toEqual(headers.map(() => `signature.invalid: ${SIGNATURE_HEADER} does not verify`));
+    expect(peer.unusedBytes).toBe(140);
+    verifyRequest(peer, good, 'q', 'b');
+    expect(peer.unusedBytes).toBe(108);
+    // A replay names used bytes: the same answer again.
+    expectCode(() => verifyRequest(peer, good, 'q', 'b'), 'signature.invalid');
+  });
+
+  it('still names a malformed or missing header as such (it says nothing about the pool)', () => {
+    const { peer } = pair();
+    expectCode(() => verifyRequest(peer, undefined, '', ''), 'signature.missing');
+    expectCode(() => verifyRequest(peer, 'garbage', '', ''), 'signature.malformed');
   });
 });

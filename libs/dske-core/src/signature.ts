@@ -62,11 +62,29 @@ export function signMessage(localPool: PsrdPool, query: Bytes, body: Bytes): str
 }
 
 /**
+ * Verify a request from a caller not yet authenticated (a hub's view): a
+ * malformed header is reported as such, but every way the named key can fail
+ * (unknown block, bytes out of range or used, wrong MAC) is the same
+ * signature.invalid, so a caller learns nothing about the receiver's pool.
+ */
+export function verifyRequest(peerPool: PsrdPool, header: unknown, query: Bytes, body: Bytes): void {
+  const parsed = parseSignature(header);
+  try {
+    verifyParsed(peerPool, parsed, query, body);
+  } catch {
+    throw new DskeError('signature.invalid', `${SIGNATURE_HEADER} does not verify`);
+  }
+}
+
+/**
  * Verify a header against the receiver's peer pool. The named bytes are used
  * only when the MAC matches, so a forged message spends no PSRD.
  */
 export function verifyMessage(peerPool: PsrdPool, header: unknown, query: Bytes, body: Bytes): void {
-  const { fragments, mac } = parseSignature(header);
+  verifyParsed(peerPool, parseSignature(header), query, body);
+}
+
+function verifyParsed(peerPool: PsrdPool, { fragments, mac }: ReturnType<typeof parseSignature>, query: Bytes, body: Bytes): void {
   let key: Uint8Array;
   try {
     key = peerPool.peek(fragments, SIGNING_KEY_BYTES);

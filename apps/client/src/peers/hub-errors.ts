@@ -26,16 +26,24 @@ export function errorCode(response: HubResponse): string | undefined {
   return typeof code === 'string' ? code : undefined;
 }
 
-/** Error codes by which a hub says our registration with it is gone, and how the log puts it. */
-const STALE_REGISTRATION: Record<string, string> = {
-  'client.unknown': 'does not know this client',
-  'psrd.unknown-block': 'does not hold the PSRD blocks this client uses',
+/**
+ * Answers by which a hub says our registration with it may be gone, and how
+ * the log puts it. A hub answers every failure of a signature's key (also a
+ * block it does not hold: our name was registered afresh) with the same 403,
+ * so that callers learn nothing about its pools; older hubs say
+ * psrd.unknown-block.
+ */
+const STALE_REGISTRATION: Record<string, { status: number; reason: string }> = {
+  'client.unknown': { status: 400, reason: 'does not know this client' },
+  'psrd.unknown-block': { status: 400, reason: 'does not hold the PSRD blocks this client uses' },
+  'signature.invalid': { status: 403, reason: 'does not verify this client\'s signatures' },
 };
 
-/** Why a hub's answer means this client must register again, or undefined. */
+/** Why a hub's answer means this client may have to register again, or undefined. */
 export function staleRegistration(response: HubResponse): string | undefined {
-  const code = response.status === 400 ? errorCode(response) : undefined;
-  return code !== undefined && Object.hasOwn(STALE_REGISTRATION, code) ? STALE_REGISTRATION[code] : undefined;
+  const code = errorCode(response);
+  const stale = code !== undefined && Object.hasOwn(STALE_REGISTRATION, code) ? STALE_REGISTRATION[code] : undefined;
+  return stale !== undefined && stale.status === response.status ? stale.reason : undefined;
 }
 
 /** The hub ran short of the PSRD it allocates from (it stored or delivered nothing). */

@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { Allocation, computeMac, formatSignature, Fragment, isDskeError, SIGNING_KEY_BYTES, UUID_PATTERN, otpXor, verifyMessage } from '@dske/core';
+import { Allocation, computeMac, formatSignature, Fragment, isDskeError, SIGNING_KEY_BYTES, UUID_PATTERN, otpXor, verifyRequest } from '@dske/core';
 import { ApiError, RawMessage, SignedApiError, statusForDskeError } from '@dske/service-runtime';
 import { HUB_CONFIG, HubConfig } from '../hub-config';
 import { PeerClient, PeerClientRegistry } from '../peers/peer-client-registry';
@@ -49,7 +49,7 @@ export class KeyShareService {
   /** Checks in PROTOCOL.md order; shares are stored only when every check passes for all of them. */
   async accept(masterClientName: string, route: ShareRoute, shares: BatchShareDto[], raw: RawMessage): Promise<{ client: PeerClient; signingKey: Allocation }> {
     const client = this.registry.get(masterClientName);
-    verifyMessage(client.peerPool, raw.signature, raw.query, raw.body);
+    verifyRequest(client.peerPool, raw.signature, raw.query, raw.body);
     return this.signRefusals(client, () => this.storeShares(client, route, shares));
   }
 
@@ -84,7 +84,7 @@ export class KeyShareService {
         master_client_name: client.name,
         ...route,
         share_index: s.share_index,
-        share: Buffer.from(otpXor(encrypted[i], pad)).toString('base64'),
+        share: Buffer.from(otpXor(encrypted[i], pad)),
       };
     });
     pads.fill(0);
@@ -105,7 +105,7 @@ export class KeyShareService {
   /** All the named shares or none: a missing one is a 400 and nothing is delivered. */
   async deliver(clientName: string, route: ShareRoute, keyIds: string[], raw: RawMessage): Promise<{ client: PeerClient; shares: BatchShareDto[]; signingKey: Allocation }> {
     const client = this.registry.get(clientName);
-    verifyMessage(client.peerPool, raw.signature, raw.query, raw.body);
+    verifyRequest(client.peerPool, raw.signature, raw.query, raw.body);
     return this.signRefusals(client, () => this.handOut(client, route, keyIds));
   }
 
@@ -127,7 +127,7 @@ export class KeyShareService {
       }
       stored.push(share);
     }
-    const values = stored.map((s) => Buffer.from(s.share, 'base64'));
+    const values = stored.map((s) => s.share);
     const needed = values.reduce((n, v) => n + v.length, 0) + SIGNING_KEY_BYTES;
     if (client.localPool.unusedBytes < needed) {
       // The client refills its hub-allocated pool and asks again; the shares stay.
@@ -150,15 +150,15 @@ export class KeyShareService {
       giveBack();
       throw notFound(ids[gone]);
     }
-    return {
-      client,
-      signingKey,
-      shares: stored.map((s, i) => ({
-        user_key_id: s.user_key_id,
-        share_index: s.share_index,
-        encryption_key_allocation: allocations[i].toWire(),
-        encrypted_share_value: Buffer.from(otpXor(values[i], allocations[i].bytes)).toString('base64'),
-      })),
-    };
+    const shares = stored.map((s, i) => ({
+      user_key_id: s.user_key_id,
+      share_index: s.share_index,
+      encryption_key_allocation: allocations[i].toWire(),
+      encrypted_share_value: Buffer.from(otpXor(values[i], allocations[i].bytes)).toString('base64'),
+    }));
+    // Used: the shares (our copies) and their pads are wiped.
+    for (const value of values) value.fill(0);
+    for (const allocation of allocations) allocation.bytes.fill(0);
+    return { client, signingKey, shares };
   }
 }

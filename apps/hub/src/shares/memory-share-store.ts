@@ -6,20 +6,26 @@ export class MemoryShareStore implements ShareStore {
 
   async put(share: StoredShare, ttlSecs: number): Promise<boolean> {
     if (this.shares.has(share.user_key_id)) return false;
-    const timer = setTimeout(() => this.shares.delete(share.user_key_id), ttlSecs * 1000);
+    const timer = setTimeout(() => {
+      share.share.fill(0);
+      this.shares.delete(share.user_key_id);
+    }, ttlSecs * 1000);
     timer.unref();
     this.shares.set(share.user_key_id, { share, timer });
     return true;
   }
 
+  /** A copy: the caller may wipe what it got, and the stored share is wiped when taken or expired. */
   async peek(userKeyId: string): Promise<StoredShare | undefined> {
-    return this.shares.get(userKeyId)?.share;
+    const share = this.shares.get(userKeyId)?.share;
+    return share === undefined ? undefined : { ...share, share: Buffer.from(share.share) };
   }
 
   async remove(userKeyId: string): Promise<boolean> {
     const entry = this.shares.get(userKeyId);
     if (!entry) return false;
     clearTimeout(entry.timer);
+    entry.share.share.fill(0);
     return this.shares.delete(userKeyId);
   }
 
@@ -32,7 +38,10 @@ export class MemoryShareStore implements ShareStore {
   }
 
   async close(): Promise<void> {
-    for (const { timer } of this.shares.values()) clearTimeout(timer);
+    for (const { share, timer } of this.shares.values()) {
+      clearTimeout(timer);
+      share.share.fill(0);
+    }
     this.shares.clear();
   }
 }

@@ -23,7 +23,7 @@ const share = (id: string, value = randomBytes(16)): StoredShare => ({
   master_sae_id: 'sam',
   slave_sae_id: 'sunny',
   share_index: 2,
-  share: value.toString('base64'),
+  share: value,
 });
 const uuid = () => crypto.randomUUID();
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

@@ -1,7 +1,7 @@
 import Redis from 'ioredis';
 import { RecordSeal } from '@dske/core';
 import { redactUrl } from '@dske/topology';
-import { ShareStore, ShareSummary, StoredShare, storeUnavailable, summarize } from './share-store';
+import { decodeShare, encodeShare, ShareStore, ShareSummary, StoredShare, storeUnavailable, summarize } from './share-store';
 
 /** Logs where the store's state changes: one line when it goes away, one when it is back. */
 export interface StoreLog {
@@ -126,12 +126,17 @@ export class RedisShareStore implements ShareStore {
       this.logger.warn(`Share record ${key.slice(this.prefix.length)} does not open with this hub's storage key; counted as absent`);
       return undefined;
     }
-    return JSON.parse(plain.toString('utf8')) as StoredShare;
+    return decodeShare(plain);
   }
 
   put(share: StoredShare, ttlSecs: number): Promise<boolean> {
     const key = this.prefix + share.user_key_id;
-    return this.run(async () => (await this.redis.set(key, this.seal.seal(key, Buffer.from(JSON.stringify(share), 'utf8')), 'EX', ttlSecs, 'NX')) === 'OK');
+    return this.run(async () => {
+      const plain = encodeShare(share);
+      const sealed = this.seal.seal(key, plain);
+      plain.fill(0);
+      return (await this.redis.set(key, sealed, 'EX', ttlSecs, 'NX')) === 'OK';
+    });
   }
 
   peek(userKeyId: string): Promise<StoredShare | undefined> {

@@ -7,8 +7,8 @@ export interface StoredShare {
   master_sae_id: string;
   slave_sae_id: string;
   share_index: number;
-  /** base64 share value (never logged, never in status). */
-  share: string;
+  /** The share's bytes (never logged, never in status); a Buffer, so it can be wiped. */
+  share: Buffer;
 }
 
 export type ShareSummary = Omit<StoredShare, 'share'> & { size: number };
@@ -32,7 +32,18 @@ export const SHARE_STORE = Symbol('SHARE_STORE');
 
 export function summarize(share: StoredShare): ShareSummary {
   const { share: value, ...rest } = share;
-  return { ...rest, size: Buffer.from(value, 'base64').length };
+  return { ...rest, size: value.length };
+}
+
+/** The record as a store outside the process keeps it (sealed by the caller): the share in base64. */
+export function encodeShare(share: StoredShare): Buffer {
+  return Buffer.from(JSON.stringify({ ...share, share: share.share.toString('base64') }), 'utf8');
+}
+
+export function decodeShare(bytes: Buffer): StoredShare {
+  const record = JSON.parse(bytes.toString('utf8')) as Omit<StoredShare, 'share'> & { share: string };
+  bytes.fill(0);
+  return { ...record, share: Buffer.from(record.share, 'base64') };
 }
 
 /** The hub's answer while its store is away: the client counts this hub out for the request. */
