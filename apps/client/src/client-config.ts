@@ -17,6 +17,8 @@ export interface ClientConfig {
   tls?: { cert: Buffer; key: Buffer; ca: Buffer; saeIdFrom: 'cn' | 'san' };
   /** Plain-HTTP /healthz and /readyz on 127.0.0.1 for container healthchecks. */
   healthPort?: number;
+  /** DSKE-Signature version of requests to hubs (2 unless a hub speaks only v1). */
+  signatureVersion?: 1 | 2;
 }
 
 export const CLIENT_CONFIG = Symbol('CLIENT_CONFIG');

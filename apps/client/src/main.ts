@@ -29,6 +29,7 @@ async function main(): Promise<void> {
     tls: readTls(settings),
     mgmtToken: readMgmtToken('client', settings),
     healthPort: settings.health_port as number | undefined,
+    signatureVersion: settings.signature_version === '1' ? 1 : 2,
   };
   try {
     validateClientSettings({

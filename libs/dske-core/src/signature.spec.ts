@@ -13,6 +13,10 @@ import {
   signMessage,
   verifyMessage,
   verifyRequest,
+  computeMacV2,
+  signWithKey,
+  signatureAllocation,
+  type MacFrame,
 } from './signature';
 import { expectCode } from './test-helpers/expect-code';
 
@@ -349,3 +353,60 @@ describe('verifyRequest (a receiver facing callers it does not know yet)', () =>
     expectCode(() => verifyRequest(peer, 'garbage', '', ''), 'signature.malformed');
   });
 });
+
+describe('DSKE-Signature v2: the whole message framed, answers bound to their request', () => {
+  const frame: MacFrame = { kind: 'request', method: 'POST', path: '/hub/hank/dske/api/v1/key-share' };
+
+  it('is HMAC-SHA256 over the documented frame (known answer)', () => {
+    const key = Uint8Array.from({ length: 32 }, (_, i) => i);
+    const u32 = (n: number) => Buffer.from([n >>> 24, (n >>> 16) & 0xff, (n >>> 8) & 0xff, n & 0xff]);
+    const request = Buffer.concat([Buffer.from('DSKE-MAC v2 request\nPOST\n/hub/hank/dske/api/v1/key-share\n'), u32(3), Buffer.from('a=1'), u32(2), Buffer.from('{}')]);
+    expect(Buffer.from(computeMacV2(key, frame, 'a=1', '{}'))).toEqual(createHmac('sha256', key).update(request).digest());
+    const answer = Buffer.concat([Buffer.from('DSKE-MAC v2 response\n'), u32(200), u32(5), Buffer.from('x:0:1'), u32(2), Buffer.from('{}')]);
+    expect(Buffer.from(computeMacV2(key, { kind: 'response', status: 200, request: 'x:0:1' }, '', '{}'))).toEqual(createHmac('sha256', key).update(answer).digest());
+  });
+
+  it('covers what v1 does not: a byte moved between query and body, the method, the path', () => {
+    const key = new Uint8Array(32).fill(7);
+    // v1 cannot tell these apart; v2 can.
+    expect(computeMac(key, 'a=1', '2')).toEqual(computeMac(key, 'a=', '12'));
+    expect(computeMacV2(key, frame, 'a=1', '2')).not.toEqual(computeMacV2(key, frame, 'a=', '12'));
+    expect(computeMacV2(key, { ...frame, method: 'GET' }, '', '')).not.toEqual(computeMacV2(key, frame, '', ''));
+    expect(computeMacV2(key, { ...frame, path: '/hub/helen/dske/api/v1/key-share' }, '', '')).not.toEqual(computeMacV2(key, frame, '', ''));
+  });
+
+  it('signs and verifies a request in v2 (header v2;...), and refuses it under another method, path or a v1 reading', () => {
+    const { local, peer } = pair([200]);
+    const header = signMessage(local, 'q=1', 'body', frame);
+    expect(header).toMatch(/^v2;[0-9a-f-]+:0:32%/);
+    expectCode(() => verifyMessage(peer, header, 'q=1', 'body', { ...frame, path: '/hub/helen/dske/api/v1/key-share' }), 'signature.invalid');
+    expectCode(() => verifyMessage(peer, header, 'q=1', 'body', { ...frame, method: 'GET' }), 'signature.invalid');
+    expectCode(() => verifyMessage(peer, header, 'q=1', 'body'), 'signature.malformed');
+    expect(verifyMessage(peer, header, 'q=1', 'body', frame).version).toBe(2);
+  });
+
+  it('an answer binds to its request and its status: swapped between two requests, or with another status, it fails', () => {
+    const { local, peer } = pair([200]);
+    const [first, second] = [signMessage(local, '', 'a', frame), signMessage(local, '', 'b', frame)];
+    const key = local.allocate(32);
+    const answer = signWithKey(key, 2, { kind: 'response', status: 200, request: signatureAllocation(first) }, '{"ok":1}');
+    const check = (request: string, status: number) => () => verifyMessage(peer, answer, '', '{"ok":1}', { kind: 'response', status, request: signatureAllocation(request) });
+    // peek before consume: the failed checks spend nothing, the right one then verifies.
+    peer.take(fragmentsFromHeader(first), 32);
+    peer.take(fragmentsFromHeader(second), 32);
+    expectCode(check(second, 200), 'signature.invalid');
+    expectCode(check(first, 400), 'signature.invalid');
+    expect(check(first, 200)().version).toBe(2);
+  });
+
+  it('v1 stays as it was for peers that ask for it', () => {
+    const { local, peer } = pair([100]);
+    const header = signMessage(local, 'q', 'b');
+    expect(header.startsWith('v2;')).toBe(false);
+    expect(verifyMessage(peer, header, 'q', 'b').version).toBe(1);
+  });
+});
+
+function fragmentsFromHeader(header: string): Fragment[] {
+  return parseSignature(header).fragments;
+}

@@ -75,6 +75,7 @@ describe('setting constants', () => {
       ['hubs', '--hubs', 'DSKE_HUBS', 'url-list', undefined],
       ['encryptors', '--encryptors', 'DSKE_ENCRYPTORS', 'name-list', undefined],
       ['min_nr_shares', '--min-nr-shares', 'DSKE_MIN_NR_SHARES', 'positive-int', 3],
+      ['signature_version', '--signature-version', 'DSKE_SIGNATURE_VERSION', 'choice', '2'],
       ['allow_single_share', '--allow-single-share', 'DSKE_ALLOW_SINGLE_SHARE', 'choice', 'no'],
       ['start_request_psrd_threshold', '--start-request-psrd-threshold', 'DSKE_START_REQUEST_PSRD_THRESHOLD', 'positive-int', 500],
       ['stop_request_psrd_threshold', '--stop-request-psrd-threshold', 'DSKE_STOP_REQUEST_PSRD_THRESHOLD', 'positive-int', 2000],

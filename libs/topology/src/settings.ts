@@ -221,6 +221,15 @@ export const CLIENT_SETTINGS: readonly SettingSpec[] = [
     max: MAX_HUBS,
   },
   {
+    key: 'signature_version',
+    flag: '--signature-version',
+    env: 'DSKE_SIGNATURE_VERSION',
+    description: 'DSKE-Signature version of requests to hubs: 2 frames method, path, query and body and binds answers to requests; 1 for hubs that speak only v1',
+    kind: 'choice',
+    choices: ['1', '2'],
+    default: '2',
+  },
+  {
     key: 'allow_single_share',
     flag: '--allow-single-share',
     env: 'DSKE_ALLOW_SINGLE_SHARE',

@@ -54,7 +54,7 @@ export class HubConnection {
     const parsed = new URL(url);
     this.hubName = decodeURIComponent(parsed.pathname.split('/').filter(Boolean).pop() ?? parsed.host);
     this.http = transport ?? new HubHttp(parsed, config.requestTimeoutMs, logger, config.tls);
-    this.signed = new SignedHubClient(this.http, this.hubName);
+    this.signed = new SignedHubClient(this.http, this.hubName, config.signatureVersion ?? 2);
     this.registration = new HubRegistration(0);
     this.refiller = this.newRefiller(this.registration);
   }

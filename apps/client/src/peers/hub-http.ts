@@ -21,6 +21,8 @@ export interface HubTransport {
   request(method: 'GET' | 'PUT' | 'POST', path: string, options?: HubRequestOptions): Promise<HubResponse>;
   /** False after a call got no answer, until one gets any answer. */
   readonly reachable: boolean;
+  /** The path as the hub sees it (with the hub's prefix), which a v2 signature covers. */
+  fullPath(path: string): string;
   close(): Promise<void>;
 }
 
@@ -74,8 +76,12 @@ export class HubHttp implements HubTransport {
     return !this.lastCallFailed;
   }
 
+  fullPath(path: string): string {
+    return `${this.basePath}${path}`;
+  }
+
   async request(method: 'GET' | 'PUT' | 'POST', path: string, options: HubRequestOptions = {}): Promise<HubResponse> {
-    const fullPath = `${this.basePath}${path}${options.query ? `?${options.query}` : ''}`;
+    const fullPath = `${this.fullPath(path)}${options.query ? `?${options.query}` : ''}`;
     const url = `${this.baseUrl.origin}${fullPath}`;
     const call = ++this.calls;
     const note = (failed: boolean) => {

@@ -1,5 +1,6 @@
 import {
-  assertFragmentShape, GetKeyShareResponse, otpXor, PostKeyShareRequest, SIGNATURE_HEADER, signMessage, verifyMessage,
+  assertFragmentShape, DskeError, GetKeyShareResponse, otpXor, PostKeyShareRequest, SIGNATURE_HEADER, signatureAllocation, signMessage, verifyMessage,
+  type MacFrame, type SignatureVersion,
 } from '@dske/core';
 import { HubCallError } from './hub-errors';
 import type { HubResponse, HubTransport } from './hub-http';
@@ -36,6 +37,7 @@ export class SignedHubClient {
   constructor(
     private readonly http: HubTransport,
     private readonly hubName: string,
+    private readonly version: SignatureVersion = 2,
   ) {}
 
   /**
@@ -43,7 +45,8 @@ export class SignedHubClient {
    * sign in one step) and send; verify the hub's signature on a 200 answer.
    */
   async call(registration: HubRegistration, method: 'GET' | 'POST', path: string, query: string, body: string): Promise<SignedAnswer> {
-    const signature = signMessage(registration.localPool, query, body);
+    const frame: MacFrame | undefined = this.version === 2 ? { kind: 'request', method, path: this.http.fullPath(path) } : undefined;
+    const signature = signMessage(registration.localPool, query, body, frame);
     let response: HubResponse;
     try {
       response = await this.http.request(method, path, { query, body: method === 'POST' ? body : undefined, headers: { [SIGNATURE_HEADER]: signature } });
@@ -51,9 +54,16 @@ export class SignedHubClient {
       throw new HubCallError(this.hubName, 'unreachable', `hub ${this.hubName} unreachable: ${(error as Error).message}`);
     }
     const header = response.headers[SIGNATURE_HEADER.toLowerCase()];
+    // The answer must come in our version and, in v2, bind to this request and its status.
+    const verify = () => {
+      const answerFrame: MacFrame = { kind: 'response', status: response.status, request: signatureAllocation(signature) };
+      const answerVersion = typeof header === 'string' && header.startsWith('v2;') ? 2 : 1;
+      if (answerVersion !== this.version) throw new DskeError('signature.invalid', `answer signed in another ${SIGNATURE_HEADER} version than the request`);
+      verifyMessage(registration.peerPool, header, '', response.body, answerFrame);
+    };
     if (response.status === 200) {
       try {
-        verifyMessage(registration.peerPool, header, '', response.body);
+        verify();
       } catch (error) {
         throw new BadSignature(this.hubName, error);
       }
@@ -62,7 +72,7 @@ export class SignedHubClient {
     // A signed refusal takes the hub's signing bytes from our copy of its pool, as a 200 does (pools stay in step).
     if (header !== undefined) {
       try {
-        verifyMessage(registration.peerPool, header, '', response.body);
+        verify();
         return { ...response, registration, authenticated: true };
       } catch {
         // Signed with nothing we hold: as good as unsigned.

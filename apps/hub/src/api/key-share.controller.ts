@@ -35,8 +35,8 @@ export class KeyShareController {
   @ApiForbiddenResponse({ type: ErrorDto, description: 'Signature does not match' })
   async post(@Body() body: PostKeyShareDto, @Raw() raw: RawMessage, @Res({ passthrough: true }) response: unknown): Promise<string> {
     const { master_client_name, master_sae_id, slave_sae_id, ...share } = body;
-    const { signingKey } = await this.shares.accept(master_client_name, { master_sae_id, slave_sae_id }, [share], raw);
-    return this.signed.send(response, signingKey, { hub_name: this.config.name, user_key_id: body.user_key_id });
+    const { signingKey, request } = await this.shares.accept(master_client_name, { master_sae_id, slave_sae_id }, [share], raw);
+    return this.signed.send(response, signingKey, { hub_name: this.config.name, user_key_id: body.user_key_id }, request);
   }
 
   @Get('key-share')
@@ -49,9 +49,9 @@ export class KeyShareController {
   @ApiServiceUnavailableResponse({ type: ErrorDto, description: 'The hub holds too little PSRD for this client (code psrd.exhausted); the client refills and retries' })
   async get(@Query() query: GetKeyShareQueryDto, @Raw() raw: RawMessage, @Res({ passthrough: true }) response: unknown): Promise<string> {
     const route = { master_sae_id: query.master_sae_id, slave_sae_id: query.slave_sae_id };
-    const { shares, signingKey } = await this.shares.deliver(query.client_name, route, [query.key_id], raw);
+    const { shares, signingKey, request } = await this.shares.deliver(query.client_name, route, [query.key_id], raw);
     const { share_index, encryption_key_allocation, encrypted_share_value } = shares[0];
-    return this.signed.send(response, signingKey, { share_index, encryption_key_allocation, encrypted_share_value });
+    return this.signed.send(response, signingKey, { share_index, encryption_key_allocation, encrypted_share_value }, request);
   }
 
   @Post('key-shares')
@@ -63,8 +63,8 @@ export class KeyShareController {
   @ApiForbiddenResponse({ type: ErrorDto, description: 'Signature does not match' })
   async postBatch(@Body() body: PostKeySharesDto, @Raw() raw: RawMessage, @Res({ passthrough: true }) response: unknown): Promise<string> {
     const route = { master_sae_id: body.master_sae_id, slave_sae_id: body.slave_sae_id };
-    const { signingKey } = await this.shares.accept(body.master_client_name, route, body.shares, raw);
-    return this.signed.send(response, signingKey, { hub_name: this.config.name, user_key_ids: body.shares.map((s) => s.user_key_id) });
+    const { signingKey, request } = await this.shares.accept(body.master_client_name, route, body.shares, raw);
+    return this.signed.send(response, signingKey, { hub_name: this.config.name, user_key_ids: body.shares.map((s) => s.user_key_id) }, request);
   }
 
   @Get('key-shares')
@@ -77,7 +77,7 @@ export class KeyShareController {
   @ApiServiceUnavailableResponse({ type: ErrorDto, description: 'psrd.exhausted: the client refills and retries' })
   async getBatch(@Query() query: GetKeySharesQueryDto, @Raw() raw: RawMessage, @Res({ passthrough: true }) response: unknown): Promise<string> {
     const route = { master_sae_id: query.master_sae_id, slave_sae_id: query.slave_sae_id };
-    const { shares, signingKey } = await this.shares.deliver(query.client_name, route, query.key_ids.split(','), raw);
-    return this.signed.send(response, signingKey, { shares });
+    const { shares, signingKey, request } = await this.shares.deliver(query.client_name, route, query.key_ids.split(','), raw);
+    return this.signed.send(response, signingKey, { shares }, request);
   }
 }

@@ -1,11 +1,18 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { Allocation, computeMac, formatSignature, Fragment, isDskeError, SIGNING_KEY_BYTES, UUID_PATTERN, otpXor, verifyRequest } from '@dske/core';
+import { Allocation, Fragment, fragmentsToText, isDskeError, SIGNING_KEY_BYTES, UUID_PATTERN, otpXor, signWithKey, verifyRequest } from '@dske/core';
 import { ApiError, RawMessage, SignedApiError, statusForDskeError } from '@dske/service-runtime';
 import { HUB_CONFIG, HubConfig } from '../hub-config';
 import { PeerClient, PeerClientRegistry } from '../peers/peer-client-registry';
 import { SHARE_STORE, ShareStore, StoredShare } from '../shares/share-store';
 import { ShareQuota } from '../shares/share-quota';
 import { BatchShareDto } from '../dto';
+import type { SignedRequest } from './signed-reply';
+
+/** Check a request's signature (v1 or v2, the frame is the request's own method and path); what its answer must be signed as. */
+function verified(client: PeerClient, raw: RawMessage): SignedRequest {
+  const parsed = verifyRequest(client.peerPool, raw.signature, raw.query, raw.body, { kind: 'request', method: raw.method, path: raw.path });
+  return { version: parsed.version, allocation: fragmentsToText(parsed.fragments) };
+}
 
 export interface ShareRoute {
   master_sae_id: string;
@@ -34,7 +41,7 @@ export class KeyShareService {
    * tell them from answers an outsider made up. Refusals before that point
    * (unknown client, bad signature) cannot be, and cost no PSRD.
    */
-  private async signRefusals<T>(client: PeerClient, work: () => Promise<T>): Promise<T> {
+  private async signRefusals<T>(client: PeerClient, request: SignedRequest, work: () => Promise<T>): Promise<T> {
     try {
       return await work();
     } catch (error) {
@@ -42,15 +49,16 @@ export class KeyShareService {
       const code = (refusal?.getResponse() as { code?: string } | undefined)?.code;
       if (refusal === undefined || code === 'psrd.exhausted' || client.localPool.unusedBytes < SIGNING_KEY_BYTES) throw error;
       const key = client.localPool.allocate(SIGNING_KEY_BYTES);
-      throw new SignedApiError(refusal, (body) => formatSignature(key.fragments, computeMac(key.bytes, '', body)));
+      const status = refusal.getStatus();
+      throw new SignedApiError(refusal, (body) => signWithKey(key, request.version, { kind: 'response', status, request: request.allocation }, body));
     }
   }
 
   /** Checks in PROTOCOL.md order; shares are stored only when every check passes for all of them. */
-  async accept(masterClientName: string, route: ShareRoute, shares: BatchShareDto[], raw: RawMessage): Promise<{ client: PeerClient; signingKey: Allocation }> {
+  async accept(masterClientName: string, route: ShareRoute, shares: BatchShareDto[], raw: RawMessage): Promise<{ client: PeerClient; signingKey: Allocation; request: SignedRequest }> {
     const client = this.registry.get(masterClientName);
-    verifyRequest(client.peerPool, raw.signature, raw.query, raw.body);
-    return this.signRefusals(client, () => this.storeShares(client, route, shares));
+    const request = verified(client, raw);
+    return this.signRefusals(client, request, async () => ({ ...(await this.storeShares(client, route, shares)), request }));
   }
 
   private async storeShares(client: PeerClient, route: ShareRoute, shares: BatchShareDto[]): Promise<{ client: PeerClient; signingKey: Allocation }> {
@@ -103,10 +111,10 @@ export class KeyShareService {
   }
 
   /** All the named shares or none: a missing one is a 400 and nothing is delivered. */
-  async deliver(clientName: string, route: ShareRoute, keyIds: string[], raw: RawMessage): Promise<{ client: PeerClient; shares: BatchShareDto[]; signingKey: Allocation }> {
+  async deliver(clientName: string, route: ShareRoute, keyIds: string[], raw: RawMessage): Promise<{ client: PeerClient; shares: BatchShareDto[]; signingKey: Allocation; request: SignedRequest }> {
     const client = this.registry.get(clientName);
-    verifyRequest(client.peerPool, raw.signature, raw.query, raw.body);
-    return this.signRefusals(client, () => this.handOut(client, route, keyIds));
+    const request = verified(client, raw);
+    return this.signRefusals(client, request, async () => ({ ...(await this.handOut(client, route, keyIds)), request }));
   }
 
   private async handOut(client: PeerClient, route: ShareRoute, keyIds: string[]): Promise<{ client: PeerClient; shares: BatchShareDto[]; signingKey: Allocation }> {

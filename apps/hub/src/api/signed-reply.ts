@@ -1,6 +1,12 @@
 import { Injectable } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
-import { Allocation, SIGNATURE_HEADER, computeMac, formatSignature } from '@dske/core';
+import { Allocation, SIGNATURE_HEADER, signWithKey, type SignatureVersion } from '@dske/core';
+
+/** The request an answer is for: the version it was signed in and its allocation text (a v2 answer binds to it). */
+export interface SignedRequest {
+  version: SignatureVersion;
+  allocation: string;
+}
 
 /**
  * Hubs sign their in-band responses: the body is serialized here so that the
@@ -12,10 +18,10 @@ import { Allocation, SIGNATURE_HEADER, computeMac, formatSignature } from '@dske
 export class SignedReply {
   constructor(private readonly adapterHost: HttpAdapterHost) {}
 
-  send(response: unknown, signingKey: Allocation, body: object): string {
+  send(response: unknown, signingKey: Allocation, body: object, request: SignedRequest): string {
     const json = JSON.stringify(body);
     const adapter = this.adapterHost.httpAdapter;
-    adapter.setHeader(response, SIGNATURE_HEADER, formatSignature(signingKey.fragments, computeMac(signingKey.bytes, '', json)));
+    adapter.setHeader(response, SIGNATURE_HEADER, signWithKey(signingKey, request.version, { kind: 'response', status: 200, request: request.allocation }, json));
     adapter.setHeader(response, 'Content-Type', 'application/json; charset=utf-8');
     return json;
   }

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { otpXor, PsrdBlock, PsrdPool, SIGNATURE_HEADER, signMessage, verifyMessage, type Fragment } from '@dske/core';
+import { otpXor, PsrdBlock, PsrdPool, SIGNATURE_HEADER, SIGNING_KEY_BYTES, signatureAllocation, signWithKey, verifyMessage, type Fragment, type SignatureVersion } from '@dske/core';
 import type { HubRequestOptions, HubResponse, HubTransport } from '../hub-http';
 
 export interface RecordedCall {
@@ -93,11 +93,13 @@ export class ScriptedHub implements HubTransport {
       (query.get('pool_owner') === 'client' ? this.peerPool : this.localPool).addBlock(block);
       return json(200, { block_uuid: block.uuid, data });
     }
+    const header = options.headers?.[SIGNATURE_HEADER];
     try {
-      verifyMessage(this.peerPool, options.headers?.[SIGNATURE_HEADER], call.query, options.body ?? '');
+      verifyMessage(this.peerPool, header, call.query, options.body ?? '', { kind: 'request', method: call.method, path: this.fullPath(call.path) });
     } catch (error) {
       return hubError(400, (error as { code?: string }).code ?? 'signature.invalid');
     }
+    this.request_ = { version: header?.startsWith('v2;') ? 2 : 1, allocation: signatureAllocation(header ?? '') };
     if (call.method === 'POST') {
       const body = JSON.parse(options.body ?? '{}') as { shares?: Array<Record<string, unknown>> } & Record<string, unknown>;
       for (const share of body.shares ?? [body]) {
@@ -119,10 +121,19 @@ export class ScriptedHub implements HubTransport {
     return this.signed(ids.length === 1 ? { ...out[0], user_key_id: undefined } : { shares: out });
   }
 
-  /** A 200 answer signed as the hub signs: with its own pool, over the body. */
+  /** The request being answered: a hub answers in its version and, in v2, binds the answer to it. */
+  private request_ = { version: 2 as SignatureVersion, allocation: '' };
+
+  fullPath(path: string): string {
+    return `/hub/hx${path}`;
+  }
+
+  /** A 200 answer signed as the hub signs: with its own pool, over the body, bound to the request. */
   signed(body: object): HubResponse {
     const text = JSON.stringify(body);
-    return { status: 200, headers: { [SIGNATURE_HEADER.toLowerCase()]: signMessage(this.localPool, '', text) }, body: Buffer.from(text) };
+    const key = this.localPool.allocate(SIGNING_KEY_BYTES);
+    const header = signWithKey(key, this.request_.version, { kind: 'response', status: 200, request: this.request_.allocation }, text);
+    return { status: 200, headers: { [SIGNATURE_HEADER.toLowerCase()]: header }, body: Buffer.from(text) };
   }
 
   async close(): Promise<void> {}
