@@ -1,10 +1,10 @@
 import { ApiProperty, IntersectionType, OmitType } from '@nestjs/swagger';
 import { Transform, Type } from 'class-transformer';
 import {
-  ArrayMaxSize, ArrayUnique, IsArray, IsObject, IsBase64, IsIn, IsInt, IsNotEmpty, IsString, IsUUID, Matches, Max, MaxLength, Min, ValidateNested, ArrayMinSize,
+  ArrayMaxSize, ArrayUnique, IsArray, IsBoolean, IsObject, IsBase64, IsIn, IsInt, IsNotEmpty, IsOptional, IsString, IsUUID, Matches, Max, MaxLength, Min, ValidateNested, ArrayMinSize,
 } from 'class-validator';
 import type {
-  AllocationWire, GetKeyShareQuery, GetKeyShareResponse, PostKeyShareRequest, PostKeyShareResponse, PsrdResponse, RegistrationRequest, RegistrationResponse,
+  AllocationWire, GetKeyShareQuery, GetKeyShareResponse, PostKeyShareRequest, PostKeyShareResponse, PsrdConfirmationRequest, PsrdResponse, RegistrationRequest, RegistrationResponse,
 } from '@dske/core';
 import { MAX_PSRD_BLOCK_SIZE } from '@dske/topology';
 
@@ -22,6 +22,25 @@ export class RegistrationDto implements RegistrationRequest {
   @ApiProperty({ example: ['sam'], type: [String], description: 'SAE IDs of the encryptors attached to the client' })
   @IsArray() @ArrayMaxSize(256) @ArrayUnique({ message: 'encryptor_names must not repeat' }) @IsString({ each: true }) @Matches(NAME, { each: true, message: 'each value in $property must be a lower-case DNS label' })
   encryptor_names!: string[];
+
+  @ApiProperty({ required: false, description: 'true: the client confirms each hub-owned PSRD block it receives (psrd-confirmation), and the hub allocates only from confirmed blocks' })
+  @IsOptional() @IsBoolean()
+  psrd_confirmation?: boolean;
+}
+
+export class PsrdConfirmationDto implements PsrdConfirmationRequest {
+  @ApiProperty({ example: 'carol', pattern: NAME.source })
+  @IsString() @Matches(NAME, { message: NAME_MESSAGE })
+  client_name!: string;
+
+  @ApiProperty({ type: [String], format: 'uuid', description: 'Hub-owned blocks the client holds (from GET psrd with pool_owner=hub)' })
+  @IsArray() @ArrayMinSize(1) @ArrayMaxSize(64) @IsUUID('all', { each: true })
+  block_uuids!: string[];
+}
+
+export class PsrdConfirmationResponseDto {
+  @ApiProperty({ type: [String], format: 'uuid', description: 'The named blocks that were waiting and can now be used' })
+  confirmed!: string[];
 }
 
 export class RegistrationResponseDto implements RegistrationResponse {

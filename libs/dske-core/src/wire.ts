@@ -13,6 +13,17 @@ export interface AllocationWire {
 export interface RegistrationRequest {
   client_name: string;
   encryptor_names: string[];
+  /**
+   * The client confirms every hub-owned PSRD block it receives
+   * (psrd-confirmation); the hub then allocates only from confirmed ones, so a
+   * block whose answer was lost is never used. Absent: the reference's way.
+   */
+  psrd_confirmation?: boolean;
+}
+
+export interface PsrdConfirmationRequest {
+  client_name: string;
+  block_uuids: string[];
 }
 export interface RegistrationResponse {
   hub_name: string;

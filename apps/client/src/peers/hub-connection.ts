@@ -79,7 +79,7 @@ export class HubConnection {
   }
 
   private newRefiller(registration: HubRegistration): PsrdRefiller {
-    return new PsrdRefiller(registration, (reg, owner, size) => this.fetchBlock(reg, owner, size), this.config, this.logger, this.hubName);
+    return new PsrdRefiller(registration, (reg, owner, size) => this.fetchBlock(reg, owner, size), this.config, this.logger, this.hubName, (reg) => this.confirmBlocks(reg));
   }
 
   /** Register, retrying every second until the hub answers; then fill both pools. */
@@ -93,7 +93,7 @@ export class HubConnection {
       this.logger.log(`Begin register task for peer hub ${this.hubName}`);
       for (let attempt = 1; !this.closed; attempt++) {
         try {
-          const body = JSON.stringify({ client_name: this.config.name, encryptor_names: this.config.encryptors });
+          const body = JSON.stringify({ client_name: this.config.name, encryptor_names: this.config.encryptors, psrd_confirmation: true });
           const response = await this.http.request('PUT', `${OOB}/registration`, { body, logFailure: false });
           if (response.status === 200) {
             registration.registrationId = registrationIdOf(response);
@@ -242,6 +242,24 @@ export class HubConnection {
       throw new HubCallError(this.hubName, 'bad-response', `hub ${this.hubName} sent a PSRD block that is not the ${size} bytes asked for`);
     }
     return new PsrdBlock(block.block_uuid, data);
+  }
+
+  /**
+   * Tell the hub which of its blocks we hold, so it allocates from them. A
+   * confirmation that fails stays listed and goes with the next one; a hub
+   * without the endpoint (an older one) uses its blocks at once anyway.
+   */
+  private async confirmBlocks(registration: HubRegistration): Promise<void> {
+    const uuids = registration.unconfirmed.slice(-64);
+    if (uuids.length === 0) return;
+    try {
+      const body = JSON.stringify({ client_name: this.config.name, block_uuids: uuids });
+      const response = await this.http.request('POST', `${OOB}/psrd-confirmation`, { body });
+      this.noteResponse(response, registration);
+      if (response.status === 200 || response.status === 404) registration.unconfirmed.splice(0, registration.unconfirmed.length);
+    } catch {
+      // Unreachable: the next confirmation names these blocks too.
+    }
   }
 
   private async requireRegistered(): Promise<void> {

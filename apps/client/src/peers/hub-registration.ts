@@ -17,6 +17,8 @@ export class HubRegistration {
   private state: 'registering' | 'registered' | 'retired' = 'registering';
   /** What the hub called this registration (its answer and its directory say); undefined from hubs that do not say. */
   registrationId?: string;
+  /** Hub-owned blocks this client holds whose confirmation has not reached the hub yet. */
+  readonly unconfirmed: string[] = [];
 
   constructor(readonly generation: number) {}
 

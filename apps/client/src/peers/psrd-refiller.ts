@@ -10,6 +10,8 @@ export const PSRD_RETRIES = 5;
 
 /** Asks the hub for one PSRD block of `size` bytes for the pool that `owner` allocates from. */
 export type BlockSource = (registration: HubRegistration, owner: 'client' | 'hub', size: number) => Promise<PsrdBlock>;
+/** Tells the hub which of its blocks this client holds (registration.unconfirmed), so it may use them. */
+export type BlockConfirmation = (registration: HubRegistration) => Promise<void>;
 
 /**
  * Keeps one registration's pools filled: a background refill when a pool
@@ -28,6 +30,7 @@ export class PsrdRefiller {
     private readonly config: ClientConfig,
     private readonly logger: Logger,
     private readonly hubName: string,
+    private readonly confirmBlocks: BlockConfirmation = async () => undefined,
   ) {}
 
   /** Background refill when a pool drops below the start threshold. */
@@ -57,6 +60,11 @@ export class PsrdRefiller {
           // A block that arrives after a re-registration belongs to no pool of the hub's any more.
           if (!reg.isRegistered) break;
           reg.pool(side).addBlock(block);
+          // The hub uses a block of its own only once we said we hold it: first into our pool, then confirmed.
+          if (side === 'peer') {
+            reg.unconfirmed.push(block.uuid);
+            await this.confirmBlocks(reg);
+          }
         }
       } finally {
         finished = true;

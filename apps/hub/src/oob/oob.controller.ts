@@ -1,11 +1,11 @@
-import { Body, Controller, Get, HttpCode, Inject, Logger, Put, Query, UseGuards } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Inject, Logger, Post, Put, Query, UseGuards } from '@nestjs/common';
 import { ApiBadRequestResponse, ApiConflictResponse, ApiForbiddenResponse, ApiOkResponse, ApiOperation, ApiTags, ApiTooManyRequestsResponse, ApiUnauthorizedResponse } from '@nestjs/swagger';
 import { PsrdBlock } from '@dske/core';
 import { ApiError, NoQueryParams } from '@dske/service-runtime';
 import { HUB_CONFIG, HubConfig } from '../hub-config';
 import { PeerClientRegistry } from '../peers/peer-client-registry';
 import { OobClientGuard } from './oob-client.guard';
-import { DirectoryDto, ErrorDto, PsrdQueryDto, PsrdResponseDto, RegistrationDto, RegistrationResponseDto } from '../dto';
+import { DirectoryDto, ErrorDto, PsrdConfirmationDto, PsrdConfirmationResponseDto, PsrdQueryDto, PsrdResponseDto, RegistrationDto, RegistrationResponseDto } from '../dto';
 
 /** Out-of-band simulation: stands in for a courier with a tamper-proof disk. */
 @ApiTags('oob')
@@ -29,7 +29,7 @@ export class OobController {
   @ApiConflictResponse({ type: ErrorDto, description: 'An encryptor is already registered by another client (code sae.taken)' })
   @ApiTooManyRequestsResponse({ type: ErrorDto, description: 'This hub registers no more clients (code clients.too-many)' })
   register(@Body() body: RegistrationDto): RegistrationResponseDto {
-    const client = this.registry.register(body.client_name, body.encryptor_names);
+    const client = this.registry.register(body.client_name, body.encryptor_names, body.psrd_confirmation === true);
     this.logger.log(`Registered client ${body.client_name} with encryptors [${body.encryptor_names.join(', ')}]`);
     return { hub_name: this.config.name, registration_id: client.registrationId };
   }
@@ -42,15 +42,25 @@ export class OobController {
   psrd(@Query() query: PsrdQueryDto): PsrdResponseDto {
     const client = this.registry.get(query.client_name);
     // pool_owner=client: the client allocates, so on the hub it is the peer pool.
-    const pool = query.pool_owner === 'client' ? client.peerPool : client.localPool;
+    const held = query.pool_owner === 'client' ? { bytes: client.peerPool.unusedBytes, blocks: client.peerPool.blockCount } : client.hubOwnedHeld;
     const { maxPoolBytes, maxPoolBlocks } = this.config.limits;
-    if (pool.unusedBytes + query.size > maxPoolBytes || pool.blockCount >= maxPoolBlocks) {
-      throw new ApiError(429, 'psrd.pool-full', `the ${query.pool_owner}-owned pool of client ${client.name} holds ${pool.unusedBytes} unused bytes in ${pool.blockCount} blocks; at most ${maxPoolBytes} bytes and ${maxPoolBlocks} blocks`);
+    if (held.bytes + query.size > maxPoolBytes || held.blocks >= maxPoolBlocks) {
+      throw new ApiError(429, 'psrd.pool-full', `the ${query.pool_owner}-owned pool of client ${client.name} holds ${held.bytes} unused bytes in ${held.blocks} blocks; at most ${maxPoolBytes} bytes and ${maxPoolBlocks} blocks`);
     }
     const block = PsrdBlock.random(query.size);
     const data = Buffer.from(block.read(0, block.size)).toString('base64');
-    pool.addBlock(block);
+    if (query.pool_owner === 'client') client.peerPool.addBlock(block);
+    else client.addHubBlock(block);
     return { block_uuid: block.uuid, data };
+  }
+
+  @Post('psrd-confirmation')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Confirm hub-owned PSRD blocks the client holds (clients that registered with psrd_confirmation): only confirmed blocks are allocated from' })
+  @ApiOkResponse({ type: PsrdConfirmationResponseDto })
+  @ApiBadRequestResponse({ type: ErrorDto, description: 'Unknown client or bad body' })
+  confirmPsrd(@Body() body: PsrdConfirmationDto): PsrdConfirmationResponseDto {
+    return { confirmed: this.registry.get(body.client_name).confirm(body.block_uuids) };
   }
 
   @Get('encryptors')

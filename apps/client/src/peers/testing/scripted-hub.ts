@@ -85,6 +85,7 @@ export class ScriptedHub implements HubTransport {
       this.registrationId = randomUUID();
       return json(200, { hub_name: 'hx', registration_id: this.registrationId });
     }
+    if (call.path.endsWith('/psrd-confirmation')) return json(200, { confirmed: (JSON.parse(options.body ?? '{}') as { block_uuids: string[] }).block_uuids });
     if (call.path.endsWith('/encryptors')) return json(200, { clients: this.known ? [{ client_name: 'ca', encryptor_names: ['sa'], registration_id: this.registrationId }] : [] });
     if (!this.known) return hubError(400, 'client.unknown');
     if (call.path.endsWith('/psrd')) {
