@@ -6,9 +6,9 @@ import {
 import type {
   AllocationWire, GetKeyShareQuery, GetKeyShareResponse, PostKeyShareRequest, PostKeyShareResponse, PsrdConfirmationRequest, PsrdResponse, RegistrationRequest, RegistrationResponse,
 } from '@dske/core';
-import { MAX_PSRD_BLOCK_SIZE } from '@dske/topology';
+import { MAX_PSRD_BLOCK_SIZE, NAME_PATTERN } from '@dske/topology';
 
-const NAME = /^[a-z]([a-z0-9-]{0,61}[a-z0-9])?$/;
+const NAME = NAME_PATTERN;
 const NAME_MESSAGE = '$property must be a lower-case DNS label';
 /** Shares are at most the largest key a client hands out (128 KiB) as base64. */
 const MAX_SHARE_BASE64 = 180_000;

@@ -1,5 +1,5 @@
 import { Command, Option } from 'commander';
-import { NODE_NAME_ENV, SettingSpec, SettingError, parseSettingValue } from '@dske/topology';
+import { isValidName, NODE_NAME_ENV, SettingSpec, SettingError, parseSettingValue } from '@dske/topology';
 
 export type SettingValues = Record<string, number | string | string[] | undefined>;
 
@@ -53,7 +53,7 @@ export function parseNodeCommandLine(
   };
   const name = command.args[0] ?? env[NODE_NAME_ENV];
   if (!name) fail(`missing node name (argument or ${NODE_NAME_ENV})`);
-  if (!/^[a-z]([a-z0-9-]{0,61}[a-z0-9])?$/.test(name!)) fail(`node name '${name}' must be a lower-case DNS label`);
+  if (!isValidName(name!)) fail(`node name '${name}' must be a lower-case DNS label`);
 
   const opts = command.opts<Record<string, string | string[] | undefined>>();
   const settings: SettingValues = {};

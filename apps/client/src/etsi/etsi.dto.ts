@@ -1,10 +1,11 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { ArrayMaxSize, ArrayMinSize, IsArray, IsInt, IsObject, IsOptional, IsString, IsUUID, Matches, ValidateIf, ValidateNested } from 'class-validator';
+import { NAME_PATTERN } from '@dske/topology';
 import type { EtsiError, EtsiKey, EtsiKeyContainer, EtsiKeyIds, EtsiKeyRequest, EtsiStatus } from '@dske/core';
 import { ETSI_LIMITS } from './etsi-limits';
 
-const SAE = /^[a-z]([a-z0-9-]{0,61}[a-z0-9])?$/;
+const SAE = NAME_PATTERN;
 const UUID_EXAMPLE = '4b700076-9691-4935-9e9b-707c1425fd29';
 const INT = /^(0|[1-9][0-9]{0,8})$/;
 /** Optional, but `null` is not an integer (IsOptional would let it through as absent). */
