@@ -192,6 +192,20 @@ export class GetKeySharesQueryDto extends ShareFetcherDto {
   key_ids!: string;
 }
 
+export class KeyShareAcksDto {
+  @ApiProperty({ example: 'curtis', pattern: NAME.source })
+  @IsString() @Matches(NAME, { message: NAME_MESSAGE })
+  client_name!: string;
+
+  @ApiProperty({ type: [String], format: 'uuid', description: `Keys this client recovered (at most ${MAX_BATCH}): their shares here go` })
+  @IsArray() @ArrayMinSize(1) @ArrayMaxSize(MAX_BATCH) @IsUUID('all', { each: true })
+  key_ids!: string[];
+}
+
+export class KeyShareAcksResponseDto {
+  @ApiProperty({ description: 'How many of the named shares were held here for this client and are now deleted' }) removed!: number;
+}
+
 export class GetKeyShareResponseDto extends OmitType(BatchShareDto, ['user_key_id'] as const) implements GetKeyShareResponse {}
 
 export class GetKeySharesResponseDto {

@@ -84,24 +84,33 @@ describe('PSRD accounting for one 256-bit key', () => {
     // K = 32 share bytes per hub (a share is as long as the key); every signature key is 32 bytes.
     const K = 32;
     const S = 32;
-    const after = await ledger();
-    expect(after).toEqual({
+    const expected = {
       clients: {
         // carol pads and signs each POST (local), and checks each hub's signed answer (peer).
         carol: Object.fromEntries(HUBS.map((h) => [h, { local: K + S, peer: S }])),
-        // connie signs each GET (local), and takes the hub's pad and answer signature (peer).
-        connie: Object.fromEntries(HUBS.map((h) => [h, { local: S, peer: K + S }])),
+        // connie signs each GET and then its acknowledgement (local), and takes the hub's pad and both answers' signatures (peer).
+        connie: Object.fromEntries(HUBS.map((h) => [h, { local: S + S, peer: K + S + S }])),
       },
       hubs: Object.fromEntries(
         HUBS.map((h) => [
           h,
           {
             carol: { peer: K + S, local: S },
-            connie: { peer: S, local: K + S },
+            connie: { peer: S + S, local: K + S + S },
           },
         ]),
       ),
-    });
+    };
+    // The acknowledgements go out after the key is handed over: wait for them (both sides agree to the byte then).
+    const deadline = Date.now() + 10_000;
+    let after = await ledger();
+    while (JSON.stringify(after) !== JSON.stringify(expected) && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 100));
+      after = await ledger();
+    }
+    expect(after).toEqual(expected);
+    // Acknowledged: no hub holds a share of the key any more.
+    for (const hub of HUBS) expect((await hubStatus(topology.hubUrl(hub))).shares).toEqual([]);
   });
 
   it('status previews (lab mode) show only used bytes, wiped to zeros, never an unused byte', async () => {

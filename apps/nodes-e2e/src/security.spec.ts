@@ -89,6 +89,12 @@ describe('in-band api security, as a client signing its own messages', () => {
       const encrypted = Buffer.from(got.encrypted_share_value, 'base64');
       const pad = receiver.peerPool.take(got.encryption_key_allocation.fragments, encrypted.length);
       expect(Buffer.from(otpXor(encrypted, pad))).toEqual(Buffer.from(share));
+      // Kept until the client acknowledges the key (a lost answer loses nothing), then gone.
+      expect((await sharesOn(hank)).some((s) => s.user_key_id === request.user_key_id)).toBe(true);
+      const acked = await receiver.ack([request.user_key_id]);
+      expect(acked.status, acked.text).toBe(200);
+      expect(acked.body).toEqual({ removed: 1 });
+      expect(() => verifyMessage(receiver.peerPool, acked.headers.get(SIGNATURE_HEADER), '', acked.text)).not.toThrow();
       expect((await sharesOn(hank)).some((s) => s.user_key_id === request.user_key_id)).toBe(false);
     });
 
@@ -274,8 +280,8 @@ describe('in-band api security, as a client signing its own messages', () => {
       expectHubError(await receiver.getShare(query, signWith(key.fragments, key.bytes, '', `${query}x`)), 403, 'signature.invalid');
       expect(await snapshot()).toEqual(before);
       expect((await receiver.getShare(query, signWith(key.fragments, key.bytes, query, ''))).status).toBe(200);
-      // The first signature was never spent either: it verifies, and the share is gone now.
-      expectHubError(await receiver.getShare(query, signature), 400, 'share.not-found');
+      // The first signature was never spent either: it verifies (the share is handed out again until acknowledged).
+      expect((await receiver.getShare(query, signature)).status).toBe(200);
     });
 
     it('answers 401 to a registered client that does not serve the slave SAE; the right client still gets the share', async () => {
@@ -312,13 +318,25 @@ describe('in-band api security, as a client signing its own messages', () => {
       expect((await receiver.getShare(query, receiver.sign(query, ''))).status).toBe(200);
     });
 
-    it('answers 400 with a JSON error for an unknown or already delivered key ID', async () => {
+    it('answers 400 with a JSON error for an unknown or acknowledged key ID', async () => {
       const unknown = receiver.getShareQuery({ master_sae_id: 'ann', slave_sae_id: 'bob', key_id: randomUUID() });
       expectHubError(await receiver.getShare(unknown, receiver.sign(unknown, '')), 400, 'share.not-found');
       const { request } = await storeShare();
       const query = receiver.getShareQuery({ master_sae_id: 'ann', slave_sae_id: 'bob', key_id: request.user_key_id });
       expect((await receiver.getShare(query, receiver.sign(query, ''))).status).toBe(200);
+      // An answer lost on the way: the same client asks again and gets the share again, under a fresh pad.
+      const again = await receiver.getShare(query, receiver.sign(query, ''));
+      expect(again.status).toBe(200);
+      expect((await receiver.ack([request.user_key_id])).body).toEqual({ removed: 1 });
       expectHubError(await receiver.getShare(query, receiver.sign(query, '')), 400, 'share.not-found');
+    });
+
+    it('an acknowledgement deletes only shares for an SAE the acknowledging client serves', async () => {
+      const { request } = await storeShare();
+      // The bystander (a registered client that does not serve bob) names the key: nothing goes.
+      expect((await bystander.ack([request.user_key_id])).body).toEqual({ removed: 0 });
+      expect((await sharesOn(hank)).some((s) => s.user_key_id === request.user_key_id)).toBe(true);
+      expect((await receiver.ack([request.user_key_id, randomUUID()])).body).toEqual({ removed: 1 });
     });
 
     it('answers 400 for a missing header and 403 for a replayed GET', async () => {

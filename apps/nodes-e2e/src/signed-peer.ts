@@ -117,6 +117,12 @@ export class SignedPeer {
     });
   }
 
+  /** Acknowledge recovered keys (signed v1): their shares on the hub go. */
+  ack(keyIds: string[]): Promise<JsonResponse<HubErrorBody & { removed: number }>> {
+    const body = JSON.stringify({ client_name: this.name, key_ids: keyIds });
+    return httpJson('POST', `${this.hubUrl}/dske/api/v1/key-share-acks`, { rawBody: body, headers: { [SIGNATURE_HEADER]: this.sign('', body) } });
+  }
+
   getShareQuery(fields: { master_sae_id: string; slave_sae_id: string; key_id: string; client_name?: string }): string {
     return new URLSearchParams({ client_name: fields.client_name ?? this.name, master_sae_id: fields.master_sae_id, slave_sae_id: fields.slave_sae_id, key_id: fields.key_id }).toString();
   }

@@ -66,3 +66,35 @@ export class FetchedShares {
     this.kept.delete(id);
   }
 }
+
+/**
+ * Keys this client has handed out, for as long as hubs may still hold their
+ * shares (they delete them when acknowledged, or expire them): a key is
+ * delivered once, also when a hub did not hear the acknowledgement.
+ */
+export class DeliveredKeys {
+  private readonly keys = new Map<string, number>();
+
+  constructor(
+    private readonly keepMs = KEEP_FETCHED_MS,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  private static id(route: { master_sae_id: string; slave_sae_id: string }, keyId: string): string {
+    return `${route.master_sae_id}\u0000${route.slave_sae_id}\u0000${keyId.toLowerCase()}`;
+  }
+
+  add(route: { master_sae_id: string; slave_sae_id: string }, keyIds: readonly string[]): void {
+    const expires = this.now() + this.keepMs;
+    for (const keyId of keyIds) this.keys.set(DeliveredKeys.id(route, keyId), expires);
+  }
+
+  has(route: { master_sae_id: string; slave_sae_id: string }, keyId: string): boolean {
+    const now = this.now();
+    for (const [id, expires] of this.keys) {
+      if (expires > now) break;
+      this.keys.delete(id);
+    }
+    return this.keys.has(DeliveredKeys.id(route, keyId));
+  }
+}

@@ -4,7 +4,7 @@ import { DskeError, recoverKeyRobust, splitKey } from '@dske/core';
 import { CLIENT_CONFIG, ClientConfig } from '../client-config';
 import { HubCallError, HubConnection, ShareRoute } from '../peers/hub-connection';
 import { PeerHubs } from '../peers/peer-hubs';
-import { FetchedShares, type HubShare } from './fetched-shares';
+import { DeliveredKeys, FetchedShares, type HubShare } from './fetched-shares';
 
 export interface HubFailure {
   hub_name: string;
@@ -46,6 +46,7 @@ export class KeyRelayService {
   private readonly logger = new Logger('KeyRelay');
   private readonly gathers = new Map<string, Promise<RelayedKey[]>>();
   private readonly fetched = new FetchedShares();
+  private readonly delivered = new DeliveredKeys();
 
   constructor(
     private readonly peers: PeerHubs,
@@ -87,6 +88,8 @@ export class KeyRelayService {
   private async gather(route: ShareRoute, keyIds: string[]): Promise<RelayedKey[]> {
     const hubs = this.peers.hubs;
     const k = this.config.minNrShares;
+    const already = keyIds.find((keyId) => this.delivered.has(route, keyId));
+    if (already !== undefined) throw new RelayError(`key ${already} was delivered already`, [], 'not-found');
     // Shares kept from an earlier attempt come first: the hubs that gave them have deleted theirs.
     const perKey: HubShare[][] = keyIds.map((keyId) => this.fetched.take(route, keyId));
     const kept = Math.min(...perKey.map((shares) => shares.length));
@@ -129,6 +132,11 @@ export class KeyRelayService {
     if (failed === undefined) {
       // Shares are key material: wiped once the keys are recovered.
       for (const shares of perKey) for (const share of shares) share.data.fill(0);
+      // Handed out once: a later request for these keys is answered "not found", and the hubs may delete their shares.
+      this.delivered.add(route, keyIds);
+      results.forEach((r, i) => {
+        if (r.status === 'fulfilled') void hubs[i].ackShares(keyIds).catch(() => undefined);
+      });
       return outcomes as RelayedKey[];
     }
     // Nothing is handed out, but the hubs that answered have deleted their shares: keep them for a retry.

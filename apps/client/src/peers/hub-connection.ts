@@ -327,6 +327,16 @@ export class HubConnection {
   }
 
   /**
+   * The keys are recovered: the hub may delete its shares of them. Best
+   * effort: a hub that does not hear it keeps them until they expire.
+   */
+  async ackShares(keyIds: string[]): Promise<void> {
+    if (!this.isRegistered) return;
+    const response = await this.signedCall((registration) => this.refiller.withLocal(SIGNING_KEY_BYTES, () => this.signed.ackShares(registration, this.config.name, keyIds)));
+    if (response.status !== 200) throw refusal(this.hubName, response);
+  }
+
+  /**
    * How many more bytes a hub says it needs, from an unsigned 503 body: never
    * more than `keys` of the largest share plus a signature, so a forged answer
    * cannot make this client pull unbounded PSRD.

@@ -118,6 +118,11 @@ export class SignedHubClient {
     return this.call(registration, 'GET', single ? `${API}/key-share` : `${API}/key-shares`, query, '');
   }
 
+  /** Tell the hub these keys are recovered: their shares there go (until then it keeps them for a retry). */
+  ackShares(registration: HubRegistration, clientName: string, keyIds: string[]): Promise<SignedAnswer> {
+    return this.call(registration, 'POST', `${API}/key-share-acks`, '', JSON.stringify({ client_name: clientName, key_ids: keyIds }));
+  }
+
   /**
    * Decrypt a verified answer to getShares: every share's shape and pad is
    * checked before any PSRD is used, and the pads are taken all at once.

@@ -4,8 +4,8 @@ import { SIGNATURE_HEADER } from '@dske/core';
 import { Raw, RawMessage } from '@dske/service-runtime';
 import { HUB_CONFIG, HubConfig } from '../hub-config';
 import {
-  ErrorDto, GetKeyShareQueryDto, GetKeyShareResponseDto, GetKeySharesQueryDto, GetKeySharesResponseDto, PostKeyShareDto, PostKeyShareResponseDto, PostKeySharesDto,
-  PostKeySharesResponseDto,
+  ErrorDto, GetKeyShareQueryDto, GetKeyShareResponseDto, GetKeySharesQueryDto, GetKeySharesResponseDto, KeyShareAcksDto, KeyShareAcksResponseDto, PostKeyShareDto,
+  PostKeyShareResponseDto, PostKeySharesDto, PostKeySharesResponseDto,
 } from '../dto';
 import { KeyShareService } from './key-share.service';
 import { SignedReply } from './signed-reply';
@@ -79,5 +79,17 @@ export class KeyShareController {
     const route = { master_sae_id: query.master_sae_id, slave_sae_id: query.slave_sae_id };
     const { shares, signingKey, request } = await this.shares.deliver(query.client_name, route, query.key_ids.split(','), raw);
     return this.signed.send(response, signingKey, { shares }, request);
+  }
+
+  @Post('key-share-acks')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'The responder\'s client recovered these keys: delete their shares here (signed both ways). Until then a fetched share stays, so a lost answer loses no key' })
+  @ApiHeader(signatureHeader)
+  @ApiOkResponse({ type: KeyShareAcksResponseDto })
+  @ApiBadRequestResponse({ type: ErrorDto })
+  @ApiForbiddenResponse({ type: ErrorDto, description: 'Signature does not match' })
+  async acknowledge(@Body() body: KeyShareAcksDto, @Raw() raw: RawMessage, @Res({ passthrough: true }) response: unknown): Promise<string> {
+    const { signingKey, request, removed } = await this.shares.acknowledge(body.client_name, body.key_ids, raw);
+    return this.signed.send(response, signingKey, { removed }, request);
   }
 }

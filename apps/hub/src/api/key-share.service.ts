@@ -141,23 +141,10 @@ export class KeyShareService {
       // The client refills its hub-allocated pool and asks again; the shares stay.
       throw new ApiError(503, 'psrd.exhausted', `hub pool for client ${client.name} holds ${client.localPool.unusedBytes} bytes, ${needed} needed`, { needed_bytes: needed });
     }
-    // Pads and the reply's signing key in one synchronous step, before the first await.
+    // Pads and the reply's signing key in one synchronous step. The shares stay: an answer lost on the way must
+    // not lose them, so they go when the client acknowledges them (key-share-acks) or when they expire.
     const allocations = values.map((v) => client.localPool.allocate(v.length));
     const signingKey = client.localPool.allocate(SIGNING_KEY_BYTES);
-    // Someone else fetched a share in between, or the store went away: these bytes never left the hub.
-    const giveBack = () => {
-      for (const allocation of [...allocations, signingKey]) client.localPool.giveBack(allocation);
-    };
-    const removed = await Promise.all(ids.map((id) => this.store.remove(id))).catch((error: unknown) => {
-      giveBack();
-      throw error;
-    });
-    for (const share of stored) this.quota.remove(share.master_client_name, [share.user_key_id]);
-    const gone = removed.indexOf(false);
-    if (gone !== -1) {
-      giveBack();
-      throw notFound(ids[gone]);
-    }
     const shares = stored.map((s, i) => ({
       user_key_id: s.user_key_id,
       share_index: s.share_index,
@@ -168,5 +155,27 @@ export class KeyShareService {
     for (const value of values) value.fill(0);
     for (const allocation of allocations) allocation.bytes.fill(0);
     return { client, signingKey, shares };
+  }
+
+  /**
+   * The client recovered these keys: their shares here are not needed any
+   * more. Only shares for an SAE the client serves go (anything else named is
+   * ignored, so an acknowledgement cannot delete another client's shares).
+   */
+  async acknowledge(clientName: string, keyIds: string[], raw: RawMessage): Promise<{ client: PeerClient; signingKey: Allocation; request: SignedRequest; removed: number }> {
+    const client = this.registry.get(clientName);
+    const request = verified(client, raw);
+    return this.signRefusals(client, request, async () => {
+      const ids = [...new Set(keyIds.map((id) => id.toLowerCase()))];
+      const found = await Promise.all(ids.map((id) => this.store.peek(id)));
+      const mine = found.filter((share): share is StoredShare => share !== undefined && client.serves(share.slave_sae_id));
+      for (const share of found) share?.share.fill(0);
+      const removed = await Promise.all(mine.map((share) => this.store.remove(share.user_key_id)));
+      for (const share of mine) this.quota.remove(share.master_client_name, [share.user_key_id]);
+      if (client.localPool.unusedBytes < SIGNING_KEY_BYTES) {
+        throw new ApiError(503, 'psrd.exhausted', `hub pool for client ${client.name} holds ${client.localPool.unusedBytes} bytes, ${SIGNING_KEY_BYTES} needed`, { needed_bytes: SIGNING_KEY_BYTES });
+      }
+      return { client, signingKey: client.localPool.allocate(SIGNING_KEY_BYTES), request, removed: removed.filter(Boolean).length };
+    });
   }
 }

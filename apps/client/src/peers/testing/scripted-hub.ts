@@ -101,6 +101,10 @@ export class ScriptedHub implements HubTransport {
       return hubError(400, (error as { code?: string }).code ?? 'signature.invalid');
     }
     this.request_ = { version: header?.startsWith('v2;') ? 2 : 1, allocation: signatureAllocation(header ?? '') };
+    if (call.method === 'POST' && call.path.endsWith('/key-share-acks')) {
+      const ids = (JSON.parse(options.body ?? '{}') as { key_ids: string[] }).key_ids;
+      return this.signed({ removed: ids.filter((id) => this.shares.delete(id)).length });
+    }
     if (call.method === 'POST') {
       const body = JSON.parse(options.body ?? '{}') as { shares?: Array<Record<string, unknown>> } & Record<string, unknown>;
       for (const share of body.shares ?? [body]) {
@@ -112,9 +116,9 @@ export class ScriptedHub implements HubTransport {
     }
     const ids = query.get('key_id') !== null ? [query.get('key_id')!] : (query.get('key_ids') ?? '').split(',');
     const out = ids.map((id) => {
+      // Kept until acknowledged, as the hub keeps it.
       const share = this.shares.get(id);
       if (!share) return undefined;
-      this.shares.delete(id);
       const pad = this.localPool.allocate(share.data.length);
       return { user_key_id: id, share_index: share.share_index, encryption_key_allocation: pad.toWire(), encrypted_share_value: Buffer.from(otpXor(share.data, pad.bytes)).toString('base64') };
     });

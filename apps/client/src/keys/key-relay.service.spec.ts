@@ -1,0 +1,53 @@
+import { describe, expect, it } from 'vitest';
+import type { ClientConfig } from '../client-config';
+import { HubConnection } from '../peers/hub-connection';
+import type { PeerHubs } from '../peers/peer-hubs';
+import { ScriptedHub } from '../peers/testing/scripted-hub';
+import { KeyRelayService } from './key-relay.service';
+
+const CONFIG: ClientConfig = {
+  name: 'ca', port: 1, host: '127.0.0.1', hubUrls: [], encryptors: ['sa'], minNrShares: 2,
+  startRequestPsrdThreshold: 500, stopRequestPsrdThreshold: 2000, getPsrdBlockSize: 1000, requestTimeoutMs: 2000, showPsrdPreview: false,
+};
+const ROUTE = { master_sae_id: 'sa', slave_sae_id: 'sa' };
+const quiet = { log: () => undefined, warn: () => undefined, error: () => undefined } as never;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function relayOver(count: number) {
+  const scripted = Array.from({ length: count }, () => new ScriptedHub());
+  const hubs = scripted.map((hub, i) => new HubConnection(i, `http://hub.test/hub/h${i}`, CONFIG, quiet, hub));
+  await Promise.all(hubs.map((h) => h.startRegistration()));
+  while (!hubs.every((h) => h.localPool.unusedBytes >= 2000)) await sleep(5);
+  return { scripted, hubs, relay: new KeyRelayService({ hubs } as unknown as PeerHubs, CONFIG) };
+}
+
+describe('KeyRelayService', () => {
+  it('fetches for the same keys at the same time share one gather (one message per hub), and a key is handed out once', async () => {
+    const { scripted, hubs, relay } = await relayOver(3);
+    const [made] = await relay.makeKeys(ROUTE, 16, 1);
+    const [a, b] = await Promise.all([relay.fetchKeys(ROUTE, [made.keyId]), relay.fetchKeys(ROUTE, [made.keyId.toUpperCase()])]);
+    expect(Buffer.from(a[0].key)).toEqual(Buffer.from(made.key));
+    expect(b).toBe(a);
+    for (const hub of scripted) expect(hub.count('GET', '/key-share')).toBe(1);
+    await expect(relay.fetchKeys(ROUTE, [made.keyId])).rejects.toThrow('was delivered already');
+    // Every hub that gave its share hears that the key is recovered.
+    await sleep(30);
+    for (const hub of scripted) expect(hub.count('POST', '/key-share-acks')).toBe(1);
+    await Promise.all(hubs.map((h) => h.close()));
+  });
+
+  it('shares of a key that could not be recovered are kept for the retry, which needs only the missing ones', async () => {
+    const { scripted, hubs, relay } = await relayOver(3);
+    const [made] = await relay.makeKeys(ROUTE, 16, 1);
+    // Two hubs answer the first fetch; the third is down. k = 2 would suffice, so make one of the two answer "not found".
+    scripted[2].down = true;
+    scripted[1].override((call) => (call.path.endsWith('/key-share') && call.method === 'GET' ? Promise.resolve({ status: 400, headers: {}, body: Buffer.from('{"code":"share.not-found"}') }) : undefined));
+    await expect(relay.fetchKeys(ROUTE, [made.keyId])).rejects.toThrow(/only 1 of 3 hubs gave a share/);
+    // Hub 0 no longer answers (as if its share were gone), hub 2 is back: 1 kept + 1 new = k.
+    scripted[2].down = false;
+    scripted[0].shares.clear();
+    const [got] = await relay.fetchKeys(ROUTE, [made.keyId]);
+    expect(Buffer.from(got.key)).toEqual(Buffer.from(made.key));
+    await Promise.all(hubs.map((h) => h.close()));
+  });
+});
