@@ -1,6 +1,6 @@
-import { createServer, request, type Server } from 'node:http';
+import type { Server } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePortRange, httpJson, NodeProcess, spawnNode, waitForReady } from '@dske/test-support';
+import { freePortRange, httpJson, NodeProcess, spawnNode, startProxy, waitForReady } from '@dske/test-support';
 
 // A hub's 503 body is not signed: whoever sits on the path can claim the hub needs any amount of PSRD.
 // The client must cap what it asks for (keys x largest share + a signature), not pull megabytes.
@@ -15,26 +15,15 @@ describe('a forged "psrd.exhausted" answer with a huge needed_bytes', () => {
     const [ha, hb, hc, proxyPort, ca, cb] = [base, base + 1, base + 2, base + 3, base + 4, base + 5];
     for (const [name, port] of [['ha', ha], ['hb', hb], ['hc', hc]] as const) nodes.push(spawnNode('hub', name, port, [name, '--port', String(port)]));
     // cb reaches hb through this proxy, which answers every share fetch with the forged 503.
-    proxy = createServer((req, res) => {
-      if (req.method === 'GET' && /\/dske\/api\/v1\/key-shares?\?/.test(req.url ?? '')) {
+    proxy = await startProxy(proxyPort, hb, {
+      onRequest: (req, res) => {
+        if (req.method !== 'GET' || !/\/dske\/api\/v1\/key-shares?\?/.test(req.url ?? '')) return false;
         forged++;
         res.writeHead(503, { 'content-type': 'application/json' });
         res.end(JSON.stringify({ statusCode: 503, error: 'Service Unavailable', code: 'psrd.exhausted', message: 'forged', details: { needed_bytes: 60_000_000 } }));
-        req.resume();
-        return;
-      }
-      const upstream = request({ host: '127.0.0.1', port: hb, method: req.method, path: req.url, headers: req.headers }, (answer) => {
-        res.writeHead(answer.statusCode ?? 502, answer.headers);
-        answer.pipe(res);
-      });
-      // hb may not listen yet (cb starts alongside it) or be gone already (teardown): answer 502 as a proxy would.
-      upstream.on('error', () => {
-        if (res.headersSent) res.destroy();
-        else res.writeHead(502, { 'content-type': 'application/json' }).end(JSON.stringify({ message: 'proxy: hb unreachable' }));
-      });
-      req.pipe(upstream);
+        return true;
+      },
     });
-    await new Promise<void>((resolve) => proxy.listen(proxyPort, '127.0.0.1', resolve));
     const hubUrl = (name: string, port: number) => `http://127.0.0.1:${port}/hub/${name}`;
     nodes.push(spawnNode('client', 'ca', ca, ['ca', '--port', String(ca), '--min-nr-shares', '2', '--encryptors', 'sa', '--hubs', hubUrl('ha', ha), hubUrl('hb', hb), hubUrl('hc', hc)]));
     nodes.push(spawnNode('client', 'cb', cb, ['cb', '--port', String(cb), '--min-nr-shares', '2', '--encryptors', 'sb', '--hubs', hubUrl('ha', ha), hubUrl('hb', proxyPort), hubUrl('hc', hc)]));

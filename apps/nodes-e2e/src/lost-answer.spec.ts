@@ -1,6 +1,6 @@
-import { createServer, request, type Server } from 'node:http';
+import type { Server } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePortRange, httpJson, NodeProcess, spawnNode, waitForReady } from '@dske/test-support';
+import { freePortRange, httpJson, NodeProcess, spawnNode, startProxy, waitForReady } from '@dske/test-support';
 
 // k = 3 of 3 hubs: every share is needed. cb reaches hb through a proxy that passes the first share fetch on to hb
 // (which hands the share out) but never returns hb's answer: the answer is lost on the way.
@@ -14,25 +14,16 @@ describe('an answer lost after the hub handed out its share', () => {
     base = await freePortRange(6);
     const [ha, hb, hc, proxyPort, ca, cb] = [base, base + 1, base + 2, base + 3, base + 4, base + 5];
     for (const [name, port] of [['ha', ha], ['hb', hb], ['hc', hc]] as const) nodes.push(spawnNode('hub', name, port, [name, '--port', String(port)]));
-    proxy = createServer((req, res) => {
-      const upstream = request({ host: '127.0.0.1', port: hb, method: req.method, path: req.url, headers: req.headers }, (answer) => {
-        if (req.method === 'GET' && /\/dske\/api\/v1\/key-shares?\?/.test(req.url ?? '') && dropped === 0) {
-          // hb has answered (and handed out its share); the client never hears it.
-          dropped++;
-          answer.resume();
-          res.destroy();
-          return;
-        }
-        res.writeHead(answer.statusCode ?? 502, answer.headers);
-        answer.pipe(res);
-      });
-      upstream.on('error', () => {
-        if (res.headersSent) res.destroy();
-        else res.writeHead(502, { 'content-type': 'application/json' }).end(JSON.stringify({ message: 'proxy: hb unreachable' }));
-      });
-      req.pipe(upstream);
+    proxy = await startProxy(proxyPort, hb, {
+      onAnswer: (req, answer, res) => {
+        if (req.method !== 'GET' || !/\/dske\/api\/v1\/key-shares?\?/.test(req.url ?? '') || dropped > 0) return false;
+        // hb has answered (and handed out its share); the client never hears it.
+        dropped++;
+        answer.resume();
+        res.destroy();
+        return true;
+      },
     });
-    await new Promise<void>((resolve) => proxy.listen(proxyPort, '127.0.0.1', resolve));
     const hubUrl = (name: string, port: number) => `http://127.0.0.1:${port}/hub/${name}`;
     nodes.push(spawnNode('client', 'ca', ca, ['ca', '--port', String(ca), '--min-nr-shares', '3', '--encryptors', 'sa', '--hubs', hubUrl('ha', ha), hubUrl('hb', hb), hubUrl('hc', hc)]));
     nodes.push(spawnNode('client', 'cb', cb, ['cb', '--port', String(cb), '--min-nr-shares', '3', '--encryptors', 'sb', '--hubs', hubUrl('ha', ha), hubUrl('hb', proxyPort), hubUrl('hc', hc)]));

@@ -4,3 +4,4 @@ export * from './topology-harness';
 export * from './http';
 export * from './https';
 export * from './redis-server';
+export * from './hub-proxy';
