@@ -101,6 +101,10 @@ describe('nodes with provisioned credentials (secure deployment)', () => {
     expect(encryptor.body.message).toBe('the certificate of sa is not a DSKE node\'s (OU DSKE encryptor, expected DSKE node)');
     const psrd = await httpsJson<{ code: string }>('GET', `${hub}/dske/oob/v1/psrd?client_name=ca&pool_owner=client&size=32`, { tls: asClient('cb') });
     expect(psrd.status).toBe(403);
+    // A JSON body naming the caller does not let a GET act for another client named in the query.
+    const smuggled = await httpsJson<{ code: string }>('GET', `${hub}/dske/oob/v1/psrd?client_name=ca&pool_owner=client&size=32`, { tls: asClient('cb'), body: { client_name: 'cb' } });
+    expect(smuggled.status).toBe(403);
+    expect(smuggled.body.code).toBe('oob.wrong-client');
     // A certificate from another CA does not count.
     const strangers = await missingCredentials({ hubs: [], clients: [{ name: 'ca', encryptors: [] }] }, () => undefined);
     const foreign = await register({ ca, cert: Buffer.from(strangers.get('client-ca/tls.crt')!), key: Buffer.from(strangers.get('client-ca/tls.key')!) });

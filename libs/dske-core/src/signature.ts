@@ -109,12 +109,17 @@ export function parseSignature(header: unknown): ParsedSignature {
 export function signMessage(localPool: PsrdPool, query: Bytes, body: Bytes, frame?: MacFrame): string {
   const allocation = localPool.allocate(SIGNING_KEY_BYTES);
   const version: SignatureVersion = frame === undefined ? 1 : 2;
-  return formatSignature(allocation.fragments, macFor(version, allocation.bytes, frame, query, body), version);
+  const header = formatSignature(allocation.fragments, macFor(version, allocation.bytes, frame, query, body), version);
+  allocation.bytes.fill(0);
+  return header;
 }
 
 /** Sign with a key already allocated (a hub's answer), in the version of the request it answers. */
 export function signWithKey(key: { fragments: readonly Fragment[]; bytes: Uint8Array }, version: SignatureVersion, frame: MacFrame, body: Bytes): string {
-  return formatSignature(key.fragments, macFor(version, key.bytes, frame, '', body), version);
+  const header = formatSignature(key.fragments, macFor(version, key.bytes, frame, '', body), version);
+  // A key signs one message: wiped once used.
+  key.bytes.fill(0);
+  return header;
 }
 
 /**
@@ -152,7 +157,12 @@ function verifyParsed(peerPool: PsrdPool, { version, fragments, mac }: ParsedSig
     const code = error instanceof DskeError && error.code === 'psrd.unknown-block' ? error.code : 'signature.malformed';
     throw new DskeError(code, `${SIGNATURE_HEADER} allocation: ${(error as Error).message}`);
   }
-  const expected = macFor(version, key, frame, query, body);
+  let expected: Uint8Array;
+  try {
+    expected = macFor(version, key, frame, query, body);
+  } finally {
+    key.fill(0);
+  }
   if (!timingSafeEqual(expected, mac)) throw new DskeError('signature.invalid', `${SIGNATURE_HEADER} does not match the message`);
   peerPool.consume(fragments);
 }

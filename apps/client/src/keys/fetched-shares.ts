@@ -41,7 +41,10 @@ export class FetchedShares {
     this.expire();
     const id = FetchedShares.id(route, keyId);
     const byX = new Map<number, HubShare>();
-    for (const share of [...(this.kept.get(id)?.shares ?? []), ...shares]) if (!byX.has(share.x)) byX.set(share.x, share);
+    for (const share of [...(this.kept.get(id)?.shares ?? []), ...shares]) {
+      if (!byX.has(share.x)) byX.set(share.x, share);
+      else if (byX.get(share.x) !== share) share.data.fill(0);
+    }
     this.kept.delete(id);
     this.kept.set(id, { shares: [...byX.values()], expires: this.now() + this.keepMs });
     while (this.kept.size > this.maxKeys) this.drop(this.kept.keys().next().value!);

@@ -36,6 +36,15 @@ describe('KeyRelayService', () => {
     await Promise.all(hubs.map((h) => h.close()));
   });
 
+  it('overlapping fetches ([a, b] and [b] at once) run one after the other: key b is handed out once', async () => {
+    const { hubs, relay } = await relayOver(3);
+    const [a, b] = await relay.makeKeys(ROUTE, 16, 2);
+    const results = await Promise.allSettled([relay.fetchKeys(ROUTE, [a.keyId, b.keyId]), relay.fetchKeys(ROUTE, [b.keyId])]);
+    expect(results[0].status).toBe('fulfilled');
+    expect(results[1]).toMatchObject({ status: 'rejected', reason: { message: `key ${b.keyId} was delivered already` } });
+    await Promise.all(hubs.map((h) => h.close()));
+  });
+
   it('shares of a key that could not be recovered are kept for the retry, which needs only the missing ones', async () => {
     const { scripted, hubs, relay } = await relayOver(3);
     const [made] = await relay.makeKeys(ROUTE, 16, 1);

@@ -32,6 +32,18 @@ export interface RelayedKey {
 }
 
 
+/** Tell a hub the keys are recovered, trying a few times: a hub that never hears it keeps the shares until they expire. */
+async function acknowledge(hub: HubConnection, keyIds: string[]): Promise<void> {
+  for (let attempt = 0; attempt < 4; attempt++) {
+    try {
+      await hub.ackShares(keyIds);
+      return;
+    } catch {
+      await new Promise((resolve) => setTimeout(resolve, 500 * 2 ** attempt).unref());
+    }
+  }
+}
+
 const describe = (hub: HubConnection, error: unknown): HubFailure => ({
   hub_name: hub.hubName,
   reason: error instanceof Error ? error.message : String(error),
@@ -45,6 +57,8 @@ const describe = (hub: HubConnection, error: unknown): HubFailure => ({
 export class KeyRelayService {
   private readonly logger = new Logger('KeyRelay');
   private readonly gathers = new Map<string, Promise<RelayedKey[]>>();
+  /** Per key (and SAE pair): the gather that fetches it now. */
+  private readonly gathering = new Map<string, Promise<RelayedKey[]>>();
   private readonly fetched = new FetchedShares();
   private readonly delivered = new DeliveredKeys();
 
@@ -77,11 +91,20 @@ export class KeyRelayService {
    * handed out are kept for a retry (FetchedShares).
    */
   fetchKeys(route: ShareRoute, keyIds: string[]): Promise<RelayedKey[]> {
-    const id = `${route.master_sae_id}\u0000${route.slave_sae_id}\u0000${keyIds.map((k) => k.toLowerCase()).join(',')}`;
+    const keyOf = (keyId: string) => `${route.master_sae_id}\u0000${route.slave_sae_id}\u0000${keyId.toLowerCase()}`;
+    const id = keyIds.map(keyOf).join(',');
     const running = this.gathers.get(id);
     if (running) return running;
-    const gather = this.gather(route, keyIds).finally(() => this.gathers.delete(id));
+    // A gather for other but overlapping keys ([a, b] and [b]) runs first: then this one finds b delivered.
+    const overlapping = [...new Set(keyIds.map((k) => this.gathering.get(keyOf(k))).filter((g): g is Promise<RelayedKey[]> => g !== undefined))];
+    const gather = Promise.allSettled(overlapping)
+      .then(() => this.gather(route, keyIds))
+      .finally(() => {
+        this.gathers.delete(id);
+        for (const keyId of keyIds) if (this.gathering.get(keyOf(keyId)) === gather) this.gathering.delete(keyOf(keyId));
+      });
     this.gathers.set(id, gather);
+    for (const keyId of keyIds) this.gathering.set(keyOf(keyId), gather);
     return gather;
   }
 
@@ -135,7 +158,7 @@ export class KeyRelayService {
       // Handed out once: a later request for these keys is answered "not found", and the hubs may delete their shares.
       this.delivered.add(route, keyIds);
       results.forEach((r, i) => {
-        if (r.status === 'fulfilled') void hubs[i].ackShares(keyIds).catch(() => undefined);
+        if (r.status === 'fulfilled') void acknowledge(hubs[i], keyIds);
       });
       return outcomes as RelayedKey[];
     }

@@ -250,13 +250,14 @@ export class HubConnection {
    * without the endpoint (an older one) uses its blocks at once anyway.
    */
   private async confirmBlocks(registration: HubRegistration): Promise<void> {
-    const uuids = registration.unconfirmed.slice(-64);
+    // Oldest first: the hub wipes waiting blocks older than the newest one named, which must be ones we never got.
+    const uuids = registration.unconfirmed.slice(0, 64);
     if (uuids.length === 0) return;
     try {
       const body = JSON.stringify({ client_name: this.config.name, block_uuids: uuids });
       const response = await this.http.request('POST', `${OOB}/psrd-confirmation`, { body });
       this.noteResponse(response, registration);
-      if (response.status === 200 || response.status === 404) registration.unconfirmed.splice(0, registration.unconfirmed.length);
+      if (response.status === 200 || response.status === 404) registration.unconfirmed.splice(0, uuids.length);
     } catch {
       // Unreachable: the next confirmation names these blocks too.
     }

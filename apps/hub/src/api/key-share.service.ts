@@ -96,12 +96,16 @@ export class KeyShareService {
       };
     });
     pads.fill(0);
+    // Counted before the first await, so concurrent messages cannot all pass the check; what is not stored is uncounted.
+    const storedIds = records.map((r) => r.user_key_id);
+    this.quota.add(client.name, storedIds);
     // The reply's signing key never left the hub when storing fails: it goes back to the pool.
     const stored = await Promise.all(records.map((record) => this.store.put(record, this.config.shareTimeoutSecs))).catch((error: unknown) => {
+      this.quota.remove(client.name, storedIds);
       client.localPool.giveBack(signingKey);
       throw error;
     });
-    this.quota.add(client.name, records.filter((_, i) => stored[i]).map((r) => r.user_key_id));
+    this.quota.remove(client.name, storedIds.filter((_, i) => !stored[i]));
     const clash = stored.indexOf(false);
     if (clash !== -1) {
       client.localPool.giveBack(signingKey);

@@ -24,9 +24,12 @@ export class OobClientGuard implements CanActivate {
     if (cert.organizationalUnit !== NODE_CERT_OU) {
       throw new ApiError(403, 'oob.wrong-client', `the certificate of ${cert.commonName ?? '(no CN)'} is not a DSKE node's (OU ${cert.organizationalUnit ?? 'missing'}, expected ${NODE_CERT_OU})`);
     }
-    const named = request.body?.client_name ?? request.query?.client_name;
-    if (named !== undefined && named !== cert.commonName) {
-      throw new ApiError(403, 'oob.wrong-client', `the certificate is client ${cert.commonName ?? '(no CN)'}'s, not ${String(named)}'s`);
+    // Every client name the request carries, in the body and in the query: a handler reads one of them, so none
+    // may differ (a GET with a JSON body naming the caller must not pass for another client in the query).
+    for (const named of [request.body?.client_name, request.query?.client_name]) {
+      if (named !== undefined && named !== cert.commonName) {
+        throw new ApiError(403, 'oob.wrong-client', `the certificate is client ${cert.commonName ?? '(no CN)'}'s, not ${String(named)}'s`);
+      }
     }
     return true;
   }
