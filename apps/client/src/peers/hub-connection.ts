@@ -267,12 +267,13 @@ export class HubConnection {
     if (!(await this.whenRegistered())) throw new HubCallError(this.hubName, 'unregistered', `hub ${this.hubName} is not registered yet`);
   }
 
-  /** A signed call under the current registration, with its answer noted and both pools topped up after. */
-  private async signedCall(send: (registration: HubRegistration) => Promise<SignedAnswer>): Promise<SignedAnswer> {
+  /** A signed call under the current registration once its pool holds `needed` bytes, with its answer noted and both pools topped up after. */
+  private async signedCall(needed: number, send: (registration: HubRegistration) => Promise<SignedAnswer>): Promise<SignedAnswer> {
     const registration = this.registration;
     const refiller = this.refiller;
     try {
-      const answer = await send(registration);
+      // `send` allocates (pads, signing key) in the same synchronous step as the check that the pool holds `needed`.
+      const answer = await refiller.withLocal(needed, () => send(registration));
       this.noteResponse(answer, registration);
       return answer;
     } catch (error) {
@@ -292,7 +293,7 @@ export class HubConnection {
     await this.requireRegistered();
     const total = shares.reduce((n, s) => n + s.data.length, 0);
     const send = () =>
-      this.signedCall((registration) => this.refiller.withLocal(total + SIGNING_KEY_BYTES, () => this.signed.postShares(registration, this.index, this.config.name, route, shares)));
+      this.signedCall(total + SIGNING_KEY_BYTES, (registration) => this.signed.postShares(registration, this.index, this.config.name, route, shares));
     let response = await send();
     if (await this.rejoined(response)) response = await send();
     // The hub had no PSRD left to sign its reply and stored nothing: top up the pool it allocates from, send again.
@@ -307,7 +308,7 @@ export class HubConnection {
   async getShares(route: ShareRoute, keyIds: string[]): Promise<Array<{ x: number; data: Uint8Array }>> {
     await this.requireRegistered();
     const fetchOnce = () =>
-      this.signedCall((registration) => this.refiller.withLocal(SIGNING_KEY_BYTES, () => this.signed.getShares(registration, this.config.name, route, keyIds)));
+      this.signedCall(SIGNING_KEY_BYTES, (registration) => this.signed.getShares(registration, this.config.name, route, keyIds));
     let response = await fetchOnce();
     if (await this.rejoined(response)) response = await fetchOnce();
     // The hub needs more of the pool it allocates from (large keys, or many fetches at once): fill it and ask
@@ -333,7 +334,7 @@ export class HubConnection {
    */
   async ackShares(keyIds: string[]): Promise<void> {
     if (!this.isRegistered) return;
-    const response = await this.signedCall((registration) => this.refiller.withLocal(SIGNING_KEY_BYTES, () => this.signed.ackShares(registration, this.config.name, keyIds)));
+    const response = await this.signedCall(SIGNING_KEY_BYTES, (registration) => this.signed.ackShares(registration, this.config.name, keyIds));
     if (response.status !== 200) throw refusal(this.hubName, response);
   }
 

@@ -14,6 +14,11 @@ function verified(client: PeerClient, raw: RawMessage): SignedRequest {
   return { version: parsed.version, allocation: fragmentsToText(parsed.fragments) };
 }
 
+/** The hub holds too little PSRD of its own for this client: the client refills that pool and asks again. */
+function shortOfPsrd(client: PeerClient, needed: number): ApiError {
+  return new ApiError(503, 'psrd.exhausted', `hub pool for client ${client.name} holds ${client.localPool.unusedBytes} bytes, ${needed} needed`, { needed_bytes: needed });
+}
+
 export interface ShareRoute {
   master_sae_id: string;
   slave_sae_id: string;
@@ -128,7 +133,7 @@ export class KeyShareService {
     const ids = keyIds.map((id) => id.toLowerCase());
     if (!ids.every((id) => UUID_PATTERN.test(id))) throw new ApiError(400, 'validation', 'key IDs must be UUIDs');
     if (new Set(ids).size !== ids.length) throw new ApiError(400, 'share.duplicate', 'a key ID appears twice in one message');
-    const notFound = (id: string) => new ApiError(400, 'share.not-found', `no share for key ${id} (unknown, expired or already delivered)`);
+    const notFound = (id: string) => new ApiError(400, 'share.not-found', `no share for key ${id} (unknown, expired or acknowledged)`);
     const found = await Promise.all(ids.map((id) => this.store.peek(id)));
     const stored: StoredShare[] = [];
     for (const [i, id] of ids.entries()) {
@@ -141,10 +146,8 @@ export class KeyShareService {
     }
     const values = stored.map((s) => s.share);
     const needed = values.reduce((n, v) => n + v.length, 0) + SIGNING_KEY_BYTES;
-    if (client.localPool.unusedBytes < needed) {
-      // The client refills its hub-allocated pool and asks again; the shares stay.
-      throw new ApiError(503, 'psrd.exhausted', `hub pool for client ${client.name} holds ${client.localPool.unusedBytes} bytes, ${needed} needed`, { needed_bytes: needed });
-    }
+    // The shares stay until the client has refilled and asks again.
+    if (client.localPool.unusedBytes < needed) throw shortOfPsrd(client, needed);
     // Pads and the reply's signing key in one synchronous step. The shares stay: an answer lost on the way must
     // not lose them, so they go when the client acknowledges them (key-share-acks) or when they expire.
     const allocations = values.map((v) => client.localPool.allocate(v.length));
@@ -176,9 +179,7 @@ export class KeyShareService {
       for (const share of found) share?.share.fill(0);
       const removed = await Promise.all(mine.map((share) => this.store.remove(share.user_key_id)));
       for (const share of mine) this.quota.remove(share.master_client_name, [share.user_key_id]);
-      if (client.localPool.unusedBytes < SIGNING_KEY_BYTES) {
-        throw new ApiError(503, 'psrd.exhausted', `hub pool for client ${client.name} holds ${client.localPool.unusedBytes} bytes, ${SIGNING_KEY_BYTES} needed`, { needed_bytes: SIGNING_KEY_BYTES });
-      }
+      if (client.localPool.unusedBytes < SIGNING_KEY_BYTES) throw shortOfPsrd(client, SIGNING_KEY_BYTES);
       return { client, signingKey: client.localPool.allocate(SIGNING_KEY_BYTES), request, removed: removed.filter(Boolean).length };
     });
   }
