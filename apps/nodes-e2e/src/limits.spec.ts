@@ -62,6 +62,11 @@ describe('a hub bounds what anyone can make it hold: 429 beyond a limit, and not
     expect(JSON.stringify(fifth.body.details)).toContain('429 shares.too-many');
     const fetched = await etsi.getKeyWithIds('cb', 'sa', 'sb', made[0].key_ID);
     expect(fetched.body.keys).toEqual([made[0]]);
+    // The room is made when cb's acknowledgement reaches the hubs (it follows the delivery).
+    const deadline = Date.now() + 10_000;
+    const held = async () => Math.max(...(await Promise.all(['ha', 'hb'].map(async (hub) => (await hubStatus(topology.hubUrl(hub))).shares.length))));
+    while ((await held()) > 3 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    expect(await held()).toBe(3);
     expect((await etsi.getKey('ca', 'sa', 'sb')).status).toBe(200);
   });
 });
