@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { jsonShapeProblem, MAX_JSON_DEPTH, MAX_JSON_KEYS } from './json-shape';
+import { FORBIDDEN_NAMES, jsonShapeProblem, MAX_JSON_DEPTH, MAX_JSON_KEYS } from './json-shape';
 
 const check = (text: string) => jsonShapeProblem(Buffer.from(text));
 
@@ -33,14 +33,28 @@ describe('jsonShapeProblem', () => {
   });
 
   it('agrees with a recursive reference on random JSON (property)', () => {
-    const depthOf = (v: unknown): number => (v !== null && typeof v === 'object' ? 1 + Math.max(0, ...Object.values(v as object).map(depthOf)) : 0);
+    const isNode = (v: unknown): v is object => v !== null && typeof v === 'object';
+    const depthOf = (v: unknown): number => (isNode(v) ? 1 + Math.max(0, ...Object.values(v).map(depthOf)) : 0);
+    // fast-check generates __proto__ and constructor keys on purpose: the reference must know them too.
+    const namesForbidden = (v: unknown): boolean =>
+      isNode(v) && ((!Array.isArray(v) && Object.keys(v).some((k) => FORBIDDEN_NAMES.has(k))) || Object.values(v).some(namesForbidden));
     fc.assert(
       fc.property(fc.jsonValue({ maxDepth: 20 }), (value) => {
         const text = JSON.stringify(value);
-        const deep = depthOf(value) > MAX_JSON_DEPTH;
-        expect(check(text) !== undefined).toBe(deep);
+        const refused = depthOf(value) > MAX_JSON_DEPTH || namesForbidden(value);
+        expect(check(text) !== undefined).toBe(refused);
       }),
       { numRuns: 300 },
+    );
+  });
+
+  it('the reference finds forbidden keys that fast-check generates', () => {
+    fc.assert(
+      fc.property(fc.constantFrom('__proto__', 'constructor', 'prototype'), fc.jsonValue({ maxDepth: 3 }), (name, inner) => {
+        const value = JSON.parse(`{"list":[{${JSON.stringify(name)}:${JSON.stringify(inner)}}]}`);
+        expect(check(JSON.stringify(value))).toBe(`property ${name} should not exist`);
+      }),
+      { numRuns: 50 },
     );
   });
 });
