@@ -17,6 +17,10 @@ export interface ClientConfig {
   tls?: { cert: Buffer; key: Buffer; ca: Buffer; saeIdFrom: 'cn' | 'san' };
   /** Plain-HTTP /healthz and /readyz on 127.0.0.1 for container healthchecks. */
   healthPort?: number;
+  /** The client's own state directory (storage key and state file); undefined: memory only. */
+  stateDir?: string;
+  /** When a state commit counts as written: fsynced (full) or handed to the OS (normal). */
+  stateSync?: 'full' | 'normal';
   /** DSKE-Signature version of requests to hubs (2 unless a hub speaks only v1). */
   signatureVersion?: 1 | 2;
 }

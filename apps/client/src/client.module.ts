@@ -1,4 +1,4 @@
-import { DynamicModule, Module } from '@nestjs/common';
+import { DynamicModule, Logger, Module } from '@nestjs/common';
 import { HealthController, MGMT_TOKEN, NodeLifecycle, READINESS } from '@dske/service-runtime';
 import { CLIENT_CONFIG, ClientConfig } from './client-config';
 import { PeerHubs } from './peers/peer-hubs';
@@ -7,6 +7,7 @@ import { KeyRelayService } from './keys/key-relay.service';
 import { EtsiKeysController } from './etsi/etsi-keys.controller';
 import { EtsiKeysService } from './etsi/etsi-keys.service';
 import { ClientMgmtController } from './mgmt/mgmt.controller';
+import { ClientState } from './state/client-state';
 
 @Module({})
 export class ClientModule {
@@ -17,6 +18,8 @@ export class ClientModule {
       providers: [
         { provide: CLIENT_CONFIG, useValue: config },
         { provide: MGMT_TOKEN, useFactory: () => config.mgmtToken },
+        // Registrations and PSRD pools from before a restart; a state that cannot be used stops the start.
+        { provide: ClientState, useFactory: () => ClientState.open(config.stateDir, config.stateSync ?? 'full', new Logger('ClientState')) },
         PeerHubs,
         { provide: READINESS, useExisting: PeerHubs },
         SaeDirectory,

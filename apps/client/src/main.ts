@@ -30,6 +30,8 @@ async function main(): Promise<void> {
     mgmtToken: readMgmtToken('client', settings),
     healthPort: settings.health_port as number | undefined,
     signatureVersion: settings.signature_version === '1' ? 1 : 2,
+    stateDir: settings.state_dir as string | undefined,
+    stateSync: settings.state_sync as 'full' | 'normal',
   };
   try {
     validateClientSettings({

@@ -1,4 +1,5 @@
 import type { TlsFiles } from '@dske/service-runtime/cli';
+import type { SyncPolicy } from '@dske/node-state';
 
 export interface HubConfig {
   name: string;
@@ -6,8 +7,10 @@ export interface HubConfig {
   host: string;
   shareTimeoutSecs: number;
   redisUrl?: string;
-  /** The hub's own state directory (its storage key); undefined: the key lives in memory only. */
+  /** The hub's own state directory: its storage key and, without Redis, its state file; undefined: memory only. */
   stateDir?: string;
+  /** When a state commit counts as written: fsynced (full) or handed to the OS (normal). */
+  stateSync?: SyncPolicy;
   /** Lab mode shows a short preview of PSRD bytes in mgmt status; deployments do not. */
   showPsrdPreview: boolean;
   /** Bearer token for the mgmt API; undefined in lab mode. */

@@ -15,6 +15,7 @@ async function main(): Promise<void> {
     shareTimeoutSecs: settings.share_timeout_secs as number,
     redisUrl: settings.redis_url as string | undefined,
     stateDir: settings.state_dir as string | undefined,
+    stateSync: settings.state_sync as 'full' | 'normal',
     showPsrdPreview: process.env.DSKE_HIDE_PSRD !== '1',
     mgmtToken: readMgmtToken('hub', settings),
     tls: readTlsFiles('hub', settings),

@@ -15,16 +15,17 @@ describe('--help', () => {
     const { code, out, err } = await run(['--help']);
     expect(code).toBe(0);
     expect(err).toEqual([]);
-    expect(out.slice(0, 22)).toEqual([
-      'usage: manager [-h] [--config CONFIG_FILE] [--client CLIENT] [--hub HUB] [--url-base URL] [--node-url NAME=URL] [--credentials DIR] {start,stop,status,etsi-qkd,generate,provision,tls} ...',
+    expect(out.slice(0, 23)).toEqual([
+      'usage: manager [-h] [--config CONFIG_FILE] [--client CLIENT] [--hub HUB] [--url-base URL] [--node-url NAME=URL] [--credentials DIR] {start,stop,status,reset,etsi-qkd,generate,provision,tls} ...',
       '',
       'DSKE Manager',
       '',
       'positional arguments:',
-      '  {start,stop,status,etsi-qkd,generate,provision,tls}',
+      '  {start,stop,status,reset,etsi-qkd,generate,provision,tls}',
       '    start               Start all hubs and clients',
       '    stop                Stop all hubs and clients',
       '    status              Report status for all hubs and clients',
+      '    reset               Wipe the state of stopped local nodes (registrations, PSRD, shares)',
       '    etsi-qkd            ETSI QKD operations',
       '    generate            Generate deployment files from the topology',
       '    provision           Credentials of a secure deployment: a CA, node certificates, mgmt tokens',
@@ -40,7 +41,7 @@ describe('--help', () => {
       '  --credentials DIR     Operator credentials of a secure deployment (from provision)',
     ]);
     // The epilog documents the decisions and the environment variables.
-    const epilog = out.slice(22).join('\n');
+    const epilog = out.slice(23).join('\n');
     expect(epilog).toContain('DSKE_MANAGER_PORT_WAIT_SECS');
     expect(epilog).toContain("--url-base 'http://{name}.dske.svc:{port}'");
     expect(epilog).toContain('start only starts local processes and refuses both options.');
@@ -48,6 +49,7 @@ describe('--help', () => {
     expect(epilog).toContain('--credentials DIR names the operator');
     expect(epilog).toContain('DSKE_MANAGER_READY_WAIT_SECS');
     expect(epilog).toContain('start stops the nodes it\nstarted in this run');
+    expect(epilog).toContain('.dske-manager/state/KIND-NAME/');
   });
 
   it('-h is the same', async () => {
@@ -132,18 +134,21 @@ describe('--help', () => {
   });
 
   it('start, stop and status have help too', async () => {
-    for (const cmd of ['start', 'stop', 'status']) {
+    for (const cmd of ['stop', 'status', 'reset']) {
       const { code, out } = await run([cmd, '--help']);
       expect(code).toBe(0);
       expect(out[0]).toBe(`usage: manager ${cmd} [-h]`);
     }
+    const start = await run(['start', '--help']);
+    expect(start.out[0]).toBe('usage: manager start [-h] [--fresh]');
+    expect(start.out.join('\n')).toContain('--fresh     Reset the nodes first: start without the state of an earlier run');
   });
 });
 
 describe('command-line errors: one line, exit status 2', () => {
   const cases: Array<[string[], string]> = [
-    [[], 'manager: error: missing command (choose from start, stop, status, etsi-qkd, generate, provision, tls)'],
-    [['begin'], "manager: error: invalid command 'begin' (choose from start, stop, status, etsi-qkd, generate, provision, tls)"],
+    [[], 'manager: error: missing command (choose from start, stop, status, reset, etsi-qkd, generate, provision, tls)'],
+    [['begin'], "manager: error: invalid command 'begin' (choose from start, stop, status, reset, etsi-qkd, generate, provision, tls)"],
     [['--verbose', 'start'], "manager: error: unknown option '--verbose'"],
     [['--client'], "manager: error: option '--client <CLIENT>' argument missing"],
     [['etsi-qkd', 'sam'], 'manager: error: etsi-qkd: expected master_sae_id slave_sae_id {get-key,get-key-with-key-ids,get-key-pair,get-status}'],

@@ -12,6 +12,7 @@ import { DEPLOY_TARGETS, generateCommand, parseImage, parseNamespace, type Gener
 import { startCommand, type StartOptions } from './commands/start';
 import { statusCommand } from './commands/status';
 import { stopCommand } from './commands/stop';
+import { resetCommand } from './commands/reset';
 import { DEFAULT_TLS_DIR, parseHost, tlsCreateCommand, type TlsCreateOptions } from './commands/tls';
 import { DEFAULT_PROVISION_DIR, parseOwner, provisionCommand, type ProvisionOptions } from './commands/provision';
 import { loadContext, type GlobalOptions } from './context';
@@ -23,7 +24,7 @@ import { STATE_DIR } from './node-processes';
 import { DEFAULT_PORT_WAIT_SECS, DEFAULT_READY_WAIT_SECS, PORT_WAIT_ENV, READY_WAIT_ENV } from './timings';
 
 export const PROGRAM = 'manager';
-const COMMANDS = ['start', 'stop', 'status', 'etsi-qkd', 'generate', 'provision', 'tls'];
+const COMMANDS = ['start', 'stop', 'status', 'reset', 'etsi-qkd', 'generate', 'provision', 'tls'];
 const OPERATIONS = ['get-key', 'get-key-with-key-ids', 'get-key-pair', 'get-status'];
 
 export const MAIN_EPILOG = `\
@@ -31,6 +32,13 @@ Nodes start in topology order (hubs, then clients) and stop in reverse order.
 Each node is a detached \`node\` process; its output goes to KIND-NAME.out and
 its PID to ${STATE_DIR}/KIND-NAME.pid, both in the current directory: run
 stop and status from the directory where you ran start.
+
+Each node keeps its state (registrations, PSRD pools with their used bytes,
+a hub's undelivered shares, its storage key) in ${STATE_DIR}/state/KIND-NAME/,
+so a node that is stopped, killed or crashes resumes where it was at the next
+start, without registering again or fetching PSRD anew. reset wipes that
+state for the selected nodes (refused while one runs); start --fresh resets,
+then starts.
 
 start waits until the nodes' ports are free, then until every node answers
 /readyz. If a node exits or is not ready in time, start stops the nodes it
@@ -164,12 +172,24 @@ export function buildProgram(io: ManagerIo, options: CliOptions = {}): Command {
 
   const simple = (name: string, description: string, run: () => Promise<void>) =>
     useArgparseHelp(configure(program.command(name), io).description(description).action(run), { usage: `${PROGRAM} ${name} [-h]` });
-  simple('start', 'Start all hubs and clients', () => {
-    refuseOptions('start', globals(), ['addresses'], 'it starts local node processes (status, stop and etsi-qkd take them)');
-    return startCommand(context(), options.start);
-  });
+  useArgparseHelp(
+    configure(program.command('start'), io)
+      .description('Start all hubs and clients')
+      .addOption(new Option('--fresh', 'Reset the nodes first: start without the state of an earlier run'))
+      .action(async (opts: { fresh?: boolean }) => {
+        refuseOptions('start', globals(), ['addresses'], 'it starts local node processes (status, stop and etsi-qkd take them)');
+        const ctx = context();
+        if (opts.fresh) await resetCommand(ctx);
+        return startCommand(ctx, options.start);
+      }),
+    { usage: `${PROGRAM} start [-h] [--fresh]` },
+  );
   simple('stop', 'Stop all hubs and clients', () => stopCommand(context()));
   simple('status', 'Report status for all hubs and clients', () => statusCommand(context()));
+  simple('reset', 'Wipe the state of stopped local nodes (registrations, PSRD, shares)', () => {
+    refuseOptions('reset', globals(), ['addresses'], 'it wipes the state of local node processes');
+    return resetCommand(context());
+  });
 
   const operations = buildOperations(io);
   configure(program.command('etsi-qkd'), io)

@@ -22,9 +22,14 @@ export function nodeProgram(kind: NodeKind): string {
   return join(APPS_DIR, kind, 'dist', 'main.js');
 }
 
-/** The full command line, as `ps` will show it: node <flags> <program> <name> --port ... */
+/**
+ * The full command line, as `ps` will show it: node <flags> <program> <name>
+ * --port ... --state-dir .dske-manager/state/KIND-NAME (relative: nodes run in
+ * the manager's working directory).
+ */
 export function nodeCommand(topology: Topology, node: NodePlan, program: string = nodeProgram(node.kind)): string[] {
-  const args = node.kind === 'hub' ? hubArgs(topology, node) : clientArgs(topology, node);
+  const opts = { extra: () => ({ state_dir: nodeStateDir(node) }) };
+  const args = node.kind === 'hub' ? hubArgs(topology, node, opts) : clientArgs(topology, node, opts);
   return [process.execPath, ...NODE_RUNTIME_FLAGS, program, ...args];
 }
 
@@ -45,6 +50,8 @@ export function nodeEnvironment(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
 export const logFileName = (node: Pick<NodePlan, 'kind' | 'name'>): string => `${node.kind}-${node.name}.out`;
 
 export const STATE_DIR = '.dske-manager';
+/** Where each node keeps what outlives its process (registrations, PSRD pools, shares, storage key), relative to the working directory. */
+export const nodeStateDir = (node: Pick<NodePlan, 'kind' | 'name'>): string => join(STATE_DIR, 'state', `${node.kind}-${node.name}`);
 const pidFile = (cwd: string, node: Pick<NodePlan, 'kind' | 'name'>) => join(cwd, STATE_DIR, `${node.kind}-${node.name}.pid`);
 
 /** What a pid file holds (JSON). */

@@ -118,6 +118,35 @@ function tlsSettings(certDescription: string, caDescription: string): SettingSpe
   ];
 }
 
+/** Choices of --state-sync: the first is the default. */
+export const STATE_SYNC_POLICIES = ['full', 'normal'] as const;
+
+/** Where a node keeps what outlives its process, and when a write counts as done. */
+function stateSettings(kind: 'hub' | 'client'): SettingSpec[] {
+  const what = kind === 'hub' ? 'registrations, PSRD pools with their used bytes and undelivered shares' : 'registrations and PSRD pools with their used bytes';
+  return [
+    {
+      key: 'state_dir',
+      flag: '--state-dir',
+      env: 'DSKE_STATE_DIR',
+      description:
+        `Directory of this ${kind}'s own state: its storage key (created on first start, mode 0600) and ` +
+        (kind === 'hub' ? 'either its state file state.db or, with --redis-url, the key that seals its records in Redis' : 'its state file state.db') +
+        ` (${what}, sealed, written before any byte of an allocation leaves). A ${kind} restarted on it resumes where it was. Without it everything lives in memory and is lost when the process ends`,
+      kind: 'path',
+    },
+    {
+      key: 'state_sync',
+      flag: '--state-sync',
+      env: 'DSKE_STATE_SYNC',
+      description: 'full: every state write is fsynced (survives a power loss); normal: handed to the operating system (survives a crash of the process, kill -9, but a power loss may forget the last writes and so reuse PSRD)',
+      kind: 'choice',
+      choices: STATE_SYNC_POLICIES,
+      default: STATE_SYNC_POLICIES[0],
+    },
+  ];
+}
+
 export const HUB_SETTINGS: readonly SettingSpec[] = [
   PORT,
   HOST,
@@ -177,13 +206,7 @@ export const HUB_SETTINGS: readonly SettingSpec[] = [
     default: HUB_LIMIT_DEFAULTS.max_shares_per_client,
     max: 10_000_000,
   },
-  {
-    key: 'state_dir',
-    flag: '--state-dir',
-    env: 'DSKE_STATE_DIR',
-    description: "Directory of this hub's own state: its storage key (created on first start, mode 0600), which seals what the hub keeps in Redis. Without it the key lives in memory and shares in Redis do not outlive the process",
-    kind: 'path',
-  },
+  ...stateSettings('hub'),
   ...tlsSettings(
     'PEM server certificate: serve HTTPS, and answer the oob API (registration, PSRD) only to the client whose certificate names it',
     'PEM CA certificate(s) that client certificates must chain to',
@@ -196,6 +219,7 @@ export const CLIENT_SETTINGS: readonly SettingSpec[] = [
   MGMT_TOKEN,
   MGMT_TOKEN_FILE,
   HEALTH_PORT,
+  ...stateSettings('client'),
   {
     key: 'hubs',
     flag: '--hubs',

@@ -4,7 +4,9 @@ import { ClientConfig } from '../client-config';
 import { ETSI_LIMITS } from '../etsi/etsi-limits';
 import { errorBody, HubCallError, hubShortOfPsrd, refusal, staleRegistration } from './hub-errors';
 import { HubHttp, HubResponse, HubTransport } from './hub-http';
-import { HubRegistration } from './hub-registration';
+import { HubRegistration, type RegistrationStore } from './hub-registration';
+import { ClientState } from '../state/client-state';
+import { StateUnavailableError } from '@dske/node-state';
 import { PSRD_RETRIES, PsrdRefiller } from './psrd-refiller';
 import { BadSignature, SignedAnswer, SignedHubClient, type ShareRoute } from './signed-hub-client';
 
@@ -42,21 +44,65 @@ export class HubConnection {
   private closed = false;
   private readonly http: HubTransport;
   private readonly signed: SignedHubClient;
+  /** Where registrations are journaled (undefined: memory only). */
+  private readonly store: RegistrationStore | undefined;
 
-  /** `transport`: how to reach the hub (default: HTTP(S) to `url`; unit tests give a scripted hub). */
+  /**
+   * `transport`: how to reach the hub (default: HTTP(S) to `url`; unit tests
+   * give a scripted hub). `state`: where the registration is kept; one it
+   * kept from before a restart is resumed without registering again.
+   */
   constructor(
     readonly index: number,
     readonly url: string,
     private readonly config: ClientConfig,
     private readonly logger: Logger,
     transport?: HubTransport,
+    private readonly state: ClientState = ClientState.memoryOnly(),
   ) {
     const parsed = new URL(url);
     this.hubName = decodeURIComponent(parsed.pathname.split('/').filter(Boolean).pop() ?? parsed.host);
     this.http = transport ?? new HubHttp(parsed, config.requestTimeoutMs, logger, config.tls);
-    this.signed = new SignedHubClient(this.http, this.hubName, config.signatureVersion ?? 2);
-    this.registration = new HubRegistration(0);
+    this.signed = new SignedHubClient(this.http, this.hubName, config.signatureVersion ?? 2, () => this.flush());
+    this.store = state.journal.durable ? { journal: state.journal, hubName: this.hubName, encryptors: config.encryptors } : undefined;
+    const kept = state.take(this.hubName);
+    if (kept && this.store && HubRegistration.fits(kept, config.encryptors)) {
+      this.registration = new HubRegistration(kept.record.generation, this.store, kept);
+      this.generations = kept.record.generation;
+    } else {
+      if (kept) for (const b of kept.blocks) b.block.wipe();
+      this.registration = new HubRegistration(0, this.store);
+    }
     this.refiller = this.newRefiller(this.registration);
+  }
+
+  /**
+   * Write ahead: what this client changed (bytes allocated or taken, blocks
+   * added) is in its state store before a byte of it leaves or an answer that
+   * used it is given. A store that does not take it fails the call.
+   */
+  private async flush(): Promise<void> {
+    try {
+      await this.state.journal.flush();
+    } catch (error) {
+      if (error instanceof StateUnavailableError) throw new HubCallError(this.hubName, 'refused', `not sent: ${error.message}`);
+      throw error;
+    }
+  }
+
+  /**
+   * At start: go on with the registration kept from before a restart (no new
+   * registration, no PSRD fetched unless a pool is below the start
+   * threshold), or register.
+   */
+  start(): Promise<void> {
+    if (!this.registration.isRegistered) return this.startRegistration();
+    const registration = this.registration;
+    this.logger.log(`Resumed registration with peer hub ${this.hubName} (local pool ${registration.localPool.unusedBytes} bytes, peer pool ${registration.peerPool.unusedBytes} bytes unused)`);
+    if (registration.unconfirmed.length > 0) void this.confirmBlocks(registration);
+    this.refiller.refillIfLow('local');
+    this.refiller.refillIfLow('peer');
+    return Promise.resolve();
   }
 
   get isRegistered(): boolean {
@@ -86,7 +132,7 @@ export class HubConnection {
   startRegistration(): Promise<void> {
     if (this.registering) return this.registering;
     this.registration.retire();
-    const registration = new HubRegistration(++this.generations);
+    const registration = new HubRegistration(++this.generations, this.store);
     this.registration = registration;
     this.refiller = this.newRefiller(registration);
     this.registering = (async () => {
@@ -254,10 +300,16 @@ export class HubConnection {
     const uuids = registration.unconfirmed.slice(0, 64);
     if (uuids.length === 0) return;
     try {
+      // The blocks are kept here before the hub may use them: a crash cannot make it sign with a block we lost.
+      registration.journalRecord();
+      await this.flush();
       const body = JSON.stringify({ client_name: this.config.name, block_uuids: uuids });
       const response = await this.http.request('POST', `${OOB}/psrd-confirmation`, { body });
       this.noteResponse(response, registration);
-      if (response.status === 200 || response.status === 404) registration.unconfirmed.splice(0, uuids.length);
+      if (response.status === 200 || response.status === 404) {
+        registration.unconfirmed.splice(0, uuids.length);
+        registration.journalRecord();
+      }
     } catch {
       // Unreachable: the next confirmation names these blocks too.
     }
@@ -275,6 +327,8 @@ export class HubConnection {
       // `send` allocates (pads, signing key) in the same synchronous step as the check that the pool holds `needed`.
       const answer = await refiller.withLocal(needed, () => send(registration));
       this.noteResponse(answer, registration);
+      // The answer's signature bytes are used: written before anyone acts on the answer.
+      await this.flush();
       return answer;
     } catch (error) {
       if (error instanceof BadSignature) this.noteOutOfStep(error.reason, registration);
@@ -319,8 +373,12 @@ export class HubConnection {
     }
     if (response.status !== 200) throw refusal(this.hubName, response);
     try {
-      return this.signed.openShares(response, keyIds);
+      const shares = this.signed.openShares(response, keyIds);
+      // The pads are used: written before the key is handed to anyone.
+      await this.flush();
+      return shares;
     } catch (error) {
+      if (error instanceof HubCallError) throw error;
       this.noteOutOfStep(error, response.registration);
       throw new HubCallError(this.hubName, 'bad-response', `hub ${this.hubName} sent unusable shares: ${(error as Error).message}`);
     } finally {
@@ -363,7 +421,7 @@ export class HubConnection {
 
   async close(): Promise<void> {
     this.closed = true;
-    this.registration.retire();
+    this.registration.release();
     await this.http.close();
   }
 }

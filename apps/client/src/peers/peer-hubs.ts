@@ -3,6 +3,7 @@ import type { ClientStatus } from '@dske/core';
 import { Readiness } from '@dske/service-runtime';
 import { CLIENT_CONFIG, ClientConfig } from '../client-config';
 import { HubConnection } from './hub-connection';
+import { ClientState } from '../state/client-state';
 
 /** How long readiness waits for hubs beyond the min_nr_shares that are already registered. */
 const READY_GRACE_MS = 10_000;
@@ -15,8 +16,11 @@ export class PeerHubs implements OnApplicationBootstrap, OnApplicationShutdown, 
   readonly hubs: HubConnection[];
   private readonly logger = new Logger('PeerHubs');
 
-  constructor(@Inject(CLIENT_CONFIG) private readonly config: ClientConfig) {
-    this.hubs = config.hubUrls.map((url, i) => new HubConnection(i, url, config, this.logger));
+  constructor(
+    @Inject(CLIENT_CONFIG) private readonly config: ClientConfig,
+    @Inject(ClientState) private readonly state: ClientState,
+  ) {
+    this.hubs = config.hubUrls.map((url, i) => new HubConnection(i, url, config, this.logger, undefined, state));
   }
 
   private startedAt = Date.now();
@@ -24,13 +28,14 @@ export class PeerHubs implements OnApplicationBootstrap, OnApplicationShutdown, 
 
   onApplicationBootstrap(): void {
     this.startedAt = Date.now();
-    for (const hub of this.hubs) void hub.startRegistration();
+    for (const hub of this.hubs) void hub.start();
     this.probeTimer = setInterval(() => this.hubs.forEach((hub) => void hub.probe()), PROBE_EVERY_MS).unref();
   }
 
   async onApplicationShutdown(): Promise<void> {
     clearInterval(this.probeTimer);
     await Promise.all(this.hubs.map((hub) => hub.close()));
+    await this.state.close();
   }
 
   /**

@@ -38,6 +38,8 @@ export class SignedHubClient {
     private readonly http: HubTransport,
     private readonly hubName: string,
     private readonly version: SignatureVersion = 2,
+    /** Write ahead: resolves once what was allocated for a message is in the state store. */
+    private readonly beforeSend: () => Promise<void> = async () => undefined,
   ) {}
 
   /**
@@ -47,6 +49,8 @@ export class SignedHubClient {
   async call(registration: HubRegistration, method: 'GET' | 'POST', path: string, query: string, body: string): Promise<SignedAnswer> {
     const frame: MacFrame | undefined = this.version === 2 ? { kind: 'request', method, path: this.http.fullPath(path) } : undefined;
     const signature = signMessage(registration.localPool, query, body, frame);
+    // Pads and the signature's key are in the state store before a byte of them is on the wire.
+    await this.beforeSend();
     let response: HubResponse;
     try {
       response = await this.http.request(method, path, { query, body: method === 'POST' ? body : undefined, headers: { [SIGNATURE_HEADER]: signature } });

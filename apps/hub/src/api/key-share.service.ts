@@ -5,6 +5,7 @@ import { HUB_CONFIG, HubConfig } from '../hub-config';
 import { PeerClient, PeerClientRegistry } from '../peers/peer-client-registry';
 import { SHARE_STORE, ShareStore, StoredShare } from '../shares/share-store';
 import { ShareQuota } from '../shares/share-quota';
+import { HubState } from '../state/hub-state';
 import { BatchShareDto } from '../dto';
 import type { SignedRequest } from './signed-reply';
 
@@ -36,6 +37,7 @@ export class KeyShareService {
     private readonly registry: PeerClientRegistry,
     @Inject(SHARE_STORE) private readonly store: ShareStore,
     @Inject(HUB_CONFIG) private readonly config: HubConfig,
+    private readonly state?: HubState,
   ) {
     this.quota = new ShareQuota(config.limits.maxSharesPerClient, config.shareTimeoutSecs * 1000);
   }
@@ -48,15 +50,27 @@ export class KeyShareService {
    */
   private async signRefusals<T>(client: PeerClient, request: SignedRequest, work: () => Promise<T>): Promise<T> {
     try {
-      return await work();
+      const done = await work();
+      // Write-ahead: the request's bytes used and the answer's allocated are in the state store before the answer leaves.
+      await this.flush();
+      return done;
     } catch (error) {
       const refusal = error instanceof ApiError ? error : isDskeError(error) ? new ApiError(statusForDskeError(error.code), error.code, error.message) : undefined;
       const code = (refusal?.getResponse() as { code?: string } | undefined)?.code;
-      if (refusal === undefined || code === 'psrd.exhausted' || client.localPool.unusedBytes < SIGNING_KEY_BYTES) throw error;
+      if (refusal === undefined || code === 'psrd.exhausted' || code === 'store.unavailable' || client.localPool.unusedBytes < SIGNING_KEY_BYTES) {
+        // Even an unsigned refusal answers a message whose bytes were used: those are written first.
+        await this.flush();
+        throw error;
+      }
       const key = client.localPool.allocate(SIGNING_KEY_BYTES);
       const status = refusal.getStatus();
+      await this.flush();
       throw new SignedApiError(refusal, (body) => signWithKey(key, request.version, { kind: 'response', status, request: request.allocation }, body));
     }
+  }
+
+  private async flush(): Promise<void> {
+    await this.state?.flush();
   }
 
   /** Checks in PROTOCOL.md order; shares are stored only when every check passes for all of them. */

@@ -4,6 +4,7 @@ import { PsrdBlock } from '@dske/core';
 import { ApiError, NoQueryParams } from '@dske/service-runtime';
 import { HUB_CONFIG, HubConfig } from '../hub-config';
 import { PeerClientRegistry } from '../peers/peer-client-registry';
+import { HubState } from '../state/hub-state';
 import { OobClientGuard } from './oob-client.guard';
 import { DirectoryDto, ErrorDto, PsrdConfirmationDto, PsrdConfirmationResponseDto, PsrdQueryDto, PsrdResponseDto, RegistrationDto, RegistrationResponseDto } from '../dto';
 
@@ -19,6 +20,7 @@ export class OobController {
   constructor(
     private readonly registry: PeerClientRegistry,
     @Inject(HUB_CONFIG) private readonly config: HubConfig,
+    private readonly state: HubState,
   ) {}
 
   @Put('registration')
@@ -28,8 +30,10 @@ export class OobController {
   @ApiBadRequestResponse({ type: ErrorDto })
   @ApiConflictResponse({ type: ErrorDto, description: 'An encryptor is already registered by another client (code sae.taken)' })
   @ApiTooManyRequestsResponse({ type: ErrorDto, description: 'This hub registers no more clients (code clients.too-many)' })
-  register(@Body() body: RegistrationDto): RegistrationResponseDto {
+  async register(@Body() body: RegistrationDto): Promise<RegistrationResponseDto> {
     const client = this.registry.register(body.client_name, body.encryptor_names, body.psrd_confirmation === true);
+    // The registration (and the wiping of the one before) is in the state store before the client hears of it.
+    await this.state.flush();
     this.logger.log(`Registered client ${body.client_name} with encryptors [${body.encryptor_names.join(', ')}]`);
     return { hub_name: this.config.name, registration_id: client.registrationId };
   }
@@ -39,7 +43,7 @@ export class OobController {
   @ApiOkResponse({ type: PsrdResponseDto })
   @ApiBadRequestResponse({ type: ErrorDto, description: 'Unknown client or bad parameters' })
   @ApiTooManyRequestsResponse({ type: ErrorDto, description: 'The pool holds as much PSRD as this hub allows (code psrd.pool-full); nothing was added' })
-  psrd(@Query() query: PsrdQueryDto): PsrdResponseDto {
+  async psrd(@Query() query: PsrdQueryDto): Promise<PsrdResponseDto> {
     const client = this.registry.get(query.client_name);
     // pool_owner=client: the client allocates, so on the hub it is the peer pool.
     const held = query.pool_owner === 'client' ? { bytes: client.peerPool.unusedBytes, blocks: client.peerPool.blockCount } : client.hubOwnedHeld;
@@ -51,6 +55,8 @@ export class OobController {
     const data = Buffer.from(block.read(0, block.size)).toString('base64');
     if (query.pool_owner === 'client') client.peerPool.addBlock(block);
     else client.addHubBlock(block);
+    // Kept before it is handed out: a client never holds a block this hub could forget in a crash.
+    await this.state.flush();
     return { block_uuid: block.uuid, data };
   }
 
@@ -59,8 +65,10 @@ export class OobController {
   @ApiOperation({ summary: 'Confirm hub-owned PSRD blocks the client holds (clients that registered with psrd_confirmation): only confirmed blocks are allocated from' })
   @ApiOkResponse({ type: PsrdConfirmationResponseDto })
   @ApiBadRequestResponse({ type: ErrorDto, description: 'Unknown client or bad body' })
-  confirmPsrd(@Body() body: PsrdConfirmationDto): PsrdConfirmationResponseDto {
-    return { confirmed: this.registry.get(body.client_name).confirm(body.block_uuids) };
+  async confirmPsrd(@Body() body: PsrdConfirmationDto): Promise<PsrdConfirmationResponseDto> {
+    const confirmed = this.registry.get(body.client_name).confirm(body.block_uuids);
+    await this.state.flush();
+    return { confirmed };
   }
 
   @Get('encryptors')

@@ -1,8 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import { PsrdBlock, PsrdPool } from '@dske/core';
+import { BLOCK_PREFIX, blockKey, type BlockRecord, decodeBlock, journalPool, markBlock, restorePool, StateError, type StateJournal } from '@dske/node-state';
 import { ApiError } from '@dske/service-runtime';
 import { HUB_CONFIG, HubConfig } from '../hub-config';
+import { HubState } from '../state/hub-state';
+import { decodeRegistration, encodeRegistration, REGISTRATION_PREFIX, registrationKey, type RegistrationRecord } from '../state/hub-records';
 
 /** What a hub knows about one registered client: its encryptors and the two PSRD pools. */
 export class PeerClient {
@@ -10,25 +13,64 @@ export class PeerClient {
   readonly localPool = new PsrdPool('local');
   /** Client allocates; the hub takes what the client names. */
   readonly peerPool = new PsrdPool('peer');
-  /** New at every registration (not secret): the client compares it with the directory's. */
-  readonly registrationId = randomUUID();
   /**
    * Hub-owned blocks handed out but not yet confirmed by the client (only for
    * a client that said it confirms): never allocated from, so a block whose
    * answer was lost cannot put the pools out of step. In hand-out order.
    */
   private readonly pending = new Map<string, PsrdBlock>();
+  private pendingSeq = 0;
 
+  /**
+   * `registrationId`: new at every registration (not secret), the client
+   * compares it with the directory's; kept across restarts with the rest.
+   * `journal`: the hub's state, told of every change of the pools.
+   */
   constructor(
     readonly name: string,
     readonly encryptorNames: readonly string[],
     readonly confirmsPsrd = false,
+    private readonly journal?: StateJournal,
+    readonly registrationId: string = randomUUID(),
   ) {}
+
+  /** Start journaling the pools (after restoring them, so a restore writes nothing). */
+  journalPools(): void {
+    if (!this.journal) return;
+    journalPool(this.journal, this.name, 'local', this.localPool);
+    journalPool(this.journal, this.name, 'peer', this.peerPool);
+  }
+
+  /** The registration as the state store keeps it. */
+  markRegistration(): void {
+    const record: RegistrationRecord = { client_name: this.name, encryptor_names: [...this.encryptorNames], psrd_confirmation: this.confirmsPsrd, registration_id: this.registrationId };
+    this.journal?.mark(registrationKey(this.name), () => ({ value: encodeRegistration(record) }));
+  }
+
+  /** The registration's blocks as the state store gave them back. */
+  restore(blocks: readonly BlockRecord[]): void {
+    restorePool(this.localPool, blocks.filter((b) => b.side === 'local'));
+    restorePool(this.peerPool, blocks.filter((b) => b.side === 'peer'));
+    for (const b of [...blocks].filter((b) => b.side === 'pending').sort((a, c) => a.seq - c.seq)) {
+      this.pending.set(b.block.uuid, b.block);
+      this.pendingSeq = Math.max(this.pendingSeq, b.seq + 1);
+    }
+  }
+
+  private markPending(block: PsrdBlock, seq: number, gone = false): void {
+    if (!this.journal) return;
+    if (gone) this.journal.mark(blockKey(this.name, 'pending', block.uuid), () => ({ value: undefined }));
+    else markBlock(this.journal, this.name, 'pending', block, seq);
+  }
 
   /** A fresh hub-owned block: usable at once, or waiting for the client's confirmation. */
   addHubBlock(block: PsrdBlock): void {
-    if (this.confirmsPsrd) this.pending.set(block.uuid, block);
-    else this.localPool.addBlock(block);
+    if (this.confirmsPsrd) {
+      this.pending.set(block.uuid, block);
+      this.markPending(block, this.pendingSeq++);
+    } else {
+      this.localPool.addBlock(block);
+    }
   }
 
   /** Unused bytes and blocks of the hub-owned pool, counting those waiting (the pool limits hold for both). */
@@ -52,6 +94,7 @@ export class PeerClient {
       if (i > last) break;
       const block = this.pending.get(uuid)!;
       this.pending.delete(uuid);
+      this.markPending(block, 0, true);
       if (named.has(uuid)) {
         this.localPool.addBlock(block);
         confirmed.push(uuid);
@@ -66,8 +109,12 @@ export class PeerClient {
   wipe(): void {
     this.localPool.clear();
     this.peerPool.clear();
-    for (const block of this.pending.values()) block.wipe();
+    for (const block of this.pending.values()) {
+      block.wipe();
+      this.markPending(block, 0, true);
+    }
     this.pending.clear();
+    this.journal?.mark(registrationKey(this.name), () => ({ value: undefined }));
   }
 
   serves(saeId: string): boolean {
@@ -78,8 +125,41 @@ export class PeerClient {
 @Injectable()
 export class PeerClientRegistry {
   private readonly clients = new Map<string, PeerClient>();
+  private readonly journal: StateJournal | undefined;
 
-  constructor(@Inject(HUB_CONFIG) private readonly config: Pick<HubConfig, 'limits'>) {}
+  /** `state`: what the hub kept from before a restart comes back here; without it, memory only (unit tests). */
+  constructor(@Inject(HUB_CONFIG) private readonly config: Pick<HubConfig, 'limits'>, state?: HubState) {
+    this.journal = state?.journal;
+    if (state) this.restore(state);
+  }
+
+  /** Registrations and their pools as the hub's state store kept them: the clients go on without registering again. */
+  private restore(state: HubState): void {
+    const blocks = new Map<string, BlockRecord[]>();
+    const registrations: RegistrationRecord[] = [];
+    for (const { key, value } of state.records) {
+      try {
+        if (key.startsWith(BLOCK_PREFIX)) {
+          const record = decodeBlock(key, value);
+          blocks.set(record.peer, [...(blocks.get(record.peer) ?? []), record]);
+        } else if (key.startsWith(REGISTRATION_PREFIX)) {
+          registrations.push(decodeRegistration(key, value));
+        }
+      } catch (error) {
+        throw new StateError(state.journal.where ?? 'state', `${(error as Error).message}; move the state away to start this hub afresh`);
+      } finally {
+        value.fill(0);
+      }
+    }
+    for (const r of registrations) {
+      const client = new PeerClient(r.client_name, r.encryptor_names, r.psrd_confirmation, this.journal, r.registration_id);
+      client.restore(blocks.get(r.client_name) ?? []);
+      client.journalPools();
+      this.clients.set(client.name, client);
+    }
+    const held = this.all().reduce((n, c) => n + c.localPool.blockCount + c.peerPool.blockCount, 0);
+    if (registrations.length > 0) new Logger('PeerClients').log(`Resumed ${registrations.length} client registrations with ${held} PSRD blocks from ${state.journal.where}`);
+  }
 
   /**
    * Registering (again) starts both pools afresh. An encryptor belongs to one
@@ -97,9 +177,11 @@ export class PeerClientRegistry {
     if (!this.clients.has(name) && this.clients.size >= this.config.limits.maxClients) {
       throw new ApiError(429, 'clients.too-many', `this hub registers at most ${this.config.limits.maxClients} clients`);
     }
-    const client = new PeerClient(name, [...encryptorNames], confirmsPsrd);
+    const client = new PeerClient(name, [...encryptorNames], confirmsPsrd, this.journal);
     // The old pools are gone for good: wipe their bytes rather than leave them to the collector.
     this.clients.get(name)?.wipe();
+    client.journalPools();
+    client.markRegistration();
     this.clients.set(name, client);
     return client;
   }

@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { PsrdBlock } from './block';
 import { UUID_PATTERN } from './fragment';
@@ -156,5 +157,68 @@ describe('PsrdBlock runs', () => {
     b.wipe();
     expect(b.unusedBytes).toBe(0);
     expect(b.read(0, 8)).toEqual(new Uint8Array(8));
+  });
+});
+
+const SNAP_UUID = '0a0b0c0d-1111-4222-8333-444455556666';
+
+describe('PsrdBlock snapshots', () => {
+
+  it('lays out version, SNAP_UUID, size, runs and data exactly (known answer)', () => {
+    const b = new PsrdBlock(SNAP_UUID, Uint8Array.of(1, 2, 3, 4, 5, 6));
+    b.markUsed(1, 2);
+    const snap = b.snapshot();
+    expect(snap.toString('hex')).toBe(
+      '01' + Buffer.from(SNAP_UUID, 'latin1').toString('hex') + '00000006' + '00000002' + '00000000' + '00000001' + '00000003' + '00000006' + '010000040506',
+    );
+  });
+
+  it('comes back with the same unused bytes, runs and wiped bytes, and allocates the same next bytes', () => {
+    const data = Uint8Array.from({ length: 64 }, (_, i) => i + 1);
+    const b = new PsrdBlock(SNAP_UUID, Uint8Array.from(data));
+    b.markUsed(0, 10);
+    b.markUsed(20, 5);
+    const back = PsrdBlock.fromSnapshot(b.snapshot());
+    expect(back.uuid).toBe(SNAP_UUID);
+    expect(back.size).toBe(64);
+    expect(back.unusedBytes).toBe(49);
+    expect(back.lowestFreeRun(100)).toEqual({ start: 10, size: 10 });
+    expect(back.isUnused(20, 1)).toBe(false);
+    expect(back.read(0, 10)).toEqual(new Uint8Array(10));
+    expect(back.read(10, 10)).toEqual(data.subarray(10, 20));
+  });
+
+  it('an unused byte is in a snapshot only while unused: after use it is zero there too', () => {
+    const b = new PsrdBlock(SNAP_UUID, Uint8Array.from({ length: 8 }, () => 0xab));
+    b.markUsed(0, 8);
+    expect([...b.snapshot().subarray(45)]).toEqual(new Array(8).fill(0));
+  });
+
+  it('refuses truncated, extended or inconsistent snapshots', () => {
+    const snap = new PsrdBlock(SNAP_UUID, Uint8Array.of(9, 9, 9, 9)).snapshot();
+    expectCode(() => PsrdBlock.fromSnapshot(snap.subarray(0, snap.length - 1)), 'psrd.invalid-block');
+    expectCode(() => PsrdBlock.fromSnapshot(Buffer.concat([snap, Buffer.of(0)])), 'psrd.invalid-block');
+    expectCode(() => PsrdBlock.fromSnapshot(snap.subarray(0, 20)), 'psrd.invalid-block');
+    const badVersion = Buffer.from(snap);
+    badVersion[0] = 7;
+    expectCode(() => PsrdBlock.fromSnapshot(badVersion), 'psrd.invalid-block');
+    const runPastEnd = Buffer.from(snap);
+    runPastEnd.writeUInt32BE(5, 49);
+    expectCode(() => PsrdBlock.fromSnapshot(runPastEnd), 'psrd.invalid-block');
+    const badUuid = Buffer.from(snap);
+    badUuid.write('x', 1, 'latin1');
+    expectCode(() => PsrdBlock.fromSnapshot(badUuid), 'psrd.invalid-block');
+  });
+
+  it('round-trips any sequence of uses (property)', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 200 }), fc.array(fc.tuple(fc.nat(199), fc.integer({ min: 1, max: 40 })), { maxLength: 20 }), (size, uses) => {
+        const b = PsrdBlock.random(size);
+        for (const [start, n] of uses) if (start + n <= size && b.isUnused(start, n)) b.markUsed(start, n);
+        const back = PsrdBlock.fromSnapshot(b.snapshot());
+        expect(back.snapshot()).toEqual(b.snapshot());
+        expect(back.unusedBytes).toBe(b.unusedBytes);
+      }),
+    );
   });
 });

@@ -412,3 +412,42 @@ describe('PsrdPool: a local pool and its peer stay in step (property)', () => {
     );
   });
 });
+
+describe('PsrdPool observation and restore', () => {
+  it('tells the observer of every block whose bytes change, with its arrival place', () => {
+    const pool = new PsrdPool('local');
+    const seen: Array<[string, number, number]> = [];
+    pool.observe((block, seq) => seen.push([block.uuid, seq, block.unusedBytes]));
+    pool.addBlock(new PsrdBlock(X, new Uint8Array(4).fill(1)));
+    pool.addBlock(new PsrdBlock(Y, new Uint8Array(4).fill(2)));
+    const a = pool.allocate(6);
+    expect(seen).toEqual([[X, 0, 4], [Y, 1, 4], [X, 0, 0], [Y, 1, 2]]);
+    seen.length = 0;
+    pool.giveBack(a);
+    expect(seen).toEqual([[X, 0, 4], [Y, 1, 4]]);
+    seen.length = 0;
+    pool.clear();
+    expect(seen).toEqual([[X, 0, 0], [Y, 1, 0]]);
+  });
+
+  it('a peer pool tells of the bytes it takes', () => {
+    const pool = poolOf('peer', [spec(X, 8, 1)]);
+    const seen: number[] = [];
+    pool.observe((block) => seen.push(block.unusedBytes));
+    pool.take([{ block_uuid: X, start: 2, size: 3 }], 3);
+    expect(seen).toEqual([5]);
+  });
+
+  it('blocks restored with their arrival places, in any order, allocate in arrival order', () => {
+    const pool = new PsrdPool('local');
+    pool.addBlock(new PsrdBlock(Z, new Uint8Array(2).fill(3)), 7);
+    pool.addBlock(new PsrdBlock(X, new Uint8Array(2).fill(1)), 2);
+    pool.addBlock(new PsrdBlock(Y, new Uint8Array(2).fill(2)), 5);
+    expect(pool.allocate(6).fragments.map((f) => f.block_uuid)).toEqual([X, Y, Z]);
+    // A new block goes after every restored one.
+    const seen: number[] = [];
+    pool.observe((_, seq) => seen.push(seq));
+    pool.addBlock(new PsrdBlock(UNKNOWN, new Uint8Array(2)));
+    expect(seen).toEqual([8]);
+  });
+});

@@ -19,6 +19,9 @@ export interface PoolStatus {
   owner: PoolOwner;
 }
 
+/** Told of every block whose bytes changed (added, used, given back, wiped), with its place in arrival order. */
+export type BlockObserver = (block: PsrdBlock, seq: number) => void;
+
 /**
  * An ordered set of PSRD blocks shared with one peer. Blocks are kept in
  * arrival order (allocation walks them in that order) and indexed by UUID.
@@ -27,8 +30,18 @@ export class PsrdPool {
   private readonly blocks = new Map<string, { block: PsrdBlock; seq: number }>();
   private nextSeq = 0;
   private unused = 0;
+  private observer: BlockObserver | undefined;
 
   constructor(readonly owner: PoolOwner) {}
+
+  /** A node's state journal follows the pool: every change is written before its bytes leave the node. */
+  observe(observer: BlockObserver | undefined): void {
+    this.observer = observer;
+  }
+
+  private changed(entry: { block: PsrdBlock; seq: number }): void {
+    this.observer?.(entry.block, entry.seq);
+  }
 
   get unusedBytes(): number {
     return this.unused;
@@ -38,17 +51,26 @@ export class PsrdPool {
     return this.blocks.size;
   }
 
-  addBlock(block: PsrdBlock): void {
+  /** `seq`: the block's place in arrival order, when it comes back from a state store. */
+  addBlock(block: PsrdBlock, seq?: number): void {
     if (this.blocks.has(block.uuid)) {
       throw new DskeError('psrd.duplicate-block', `block ${block.uuid} is already in the ${this.owner} pool`);
     }
-    this.blocks.set(block.uuid, { block, seq: this.nextSeq++ });
+    const entry = { block, seq: seq ?? this.nextSeq };
+    this.nextSeq = Math.max(this.nextSeq, entry.seq + 1);
+    // A restored block may arrive out of order: allocation walks the map in insertion order.
+    if (seq !== undefined && [...this.blocks.values()].some((e) => e.seq > seq)) this.reinsert(block.uuid, entry);
+    else this.blocks.set(block.uuid, entry);
     this.unused += block.unusedBytes;
+    this.changed(entry);
   }
 
   /** Forget every block (a peer registered afresh), wiping its bytes first. */
   clear(): void {
-    for (const { block } of [...this.blocks.values(), ...this.dropped.values()]) block.wipe();
+    for (const entry of [...this.blocks.values(), ...this.dropped.values()]) {
+      entry.block.wipe();
+      this.changed(entry);
+    }
     this.blocks.clear();
     this.dropped.clear();
     this.unused = 0;
@@ -65,7 +87,9 @@ export class PsrdPool {
     const fragments: Fragment[] = [];
     const bytes = new Uint8Array(size);
     let filled = 0;
-    for (const { block } of this.blocks.values()) {
+    for (const entry of this.blocks.values()) {
+      const { block } = entry;
+      const before = filled;
       while (filled < size) {
         const run = block.lowestFreeRun(size - filled);
         if (!run) break;
@@ -74,6 +98,7 @@ export class PsrdPool {
         fragments.push({ block_uuid: block.uuid, start: run.start, size: run.size });
         filled += run.size;
       }
+      if (filled > before) this.changed(entry);
       if (filled === size) break;
     }
     this.unused -= size;
@@ -137,6 +162,7 @@ export class PsrdPool {
       if (!entry) throw new DskeError('psrd.unknown-block', `block ${f.block_uuid} is not in the ${this.owner} pool`);
       entry.block.markUsed(f.start, f.size);
       this.unused -= f.size;
+      this.changed(entry);
     }
     this.dropUsedBlocks(fragments);
   }
@@ -162,6 +188,7 @@ export class PsrdPool {
       entry.block.restore(f.start, allocation.bytes.subarray(offset, offset + f.size));
       this.unused += f.size;
       offset += f.size;
+      this.changed(entry);
     }
   }
 

@@ -1,0 +1,5 @@
+export * from './record-store';
+export * from './state-journal';
+export * from './storage-key';
+export * from './sqlite-record-store';
+export * from './pool-records';
