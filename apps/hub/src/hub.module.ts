@@ -30,7 +30,7 @@ export class HubModule {
         { provide: HubState, useFactory: () => HubState.open(config, new Logger('HubState')) },
         { provide: SHARE_STORE, inject: [HubState], useFactory: (state: HubState): ShareStore => state.shares },
         // A hub is ready once it serves HTTP and its share store answers: it waits for no other node.
-        { provide: READINESS, inject: [SHARE_STORE], useFactory: (store: ShareStore) => ({ notReadyReason: () => store.unavailableReason() }) },
+        { provide: READINESS, inject: [HubState], useFactory: (state: HubState) => ({ notReadyReason: () => state.shares.unavailableReason() ?? state.notLoadedReason() }) },
         PeerClientRegistry,
         KeyShareService,
         SignedReply,

@@ -3,7 +3,7 @@
  * background process per node" and "Report the topology status", on the
  * guide's own topology (5 hubs, 5 clients), checked line by line.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isPortFree } from '@dske/test-support';
@@ -51,10 +51,10 @@ describe("the user guide's topology: start, ps, status, stop", () => {
       return readFileSync(`/proc/${record.pid}/cmdline`, 'utf8').split('\0').filter(Boolean).slice(1);
     };
     const program = (kind: string) => join(__dirname, '..', '..', kind, 'dist', 'main.js');
-    expect(argv('hub', 'hank')).toEqual(['--max-semi-space-size=4', program('hub'), 'hank', '--port', String(p(0)), '--share-timeout-secs', '60']);
+    expect(argv('hub', 'hank')).toEqual(['--max-semi-space-size=4', program('hub'), 'hank', '--port', String(p(0)), '--share-timeout-secs', '60', '--state-dir', '.dske-manager/state/hub-hank']);
     expect(argv('client', 'curtis')).toEqual([
-      '--max-semi-space-size=4', program('client'), 'curtis', '--port', String(p(9)), '--hubs', ...hubUrls(), '--encryptors', 'sunny', 'susan',
-      '--min-nr-shares', '3', '--start-request-psrd-threshold', '500', '--stop-request-psrd-threshold', '2000', '--get-psrd-block-size', '1000',
+      '--max-semi-space-size=4', program('client'), 'curtis', '--port', String(p(9)), '--state-dir', '.dske-manager/state/client-curtis', '--hubs', ...hubUrls(),
+      '--encryptors', 'sunny', 'susan', '--min-nr-shares', '3', '--start-request-psrd-threshold', '500', '--stop-request-psrd-threshold', '2000', '--get-psrd-block-size', '1000',
     ]);
     expect(argv('client', 'cindy')).not.toContain('--encryptors');
     // Each node's output goes to its .out file in the working directory.
@@ -116,8 +116,9 @@ describe("the user guide's topology: start, ps, status, stop", () => {
     expect(run.code).toBe(0);
     expect(liveNodePids(t.dir)).toEqual([]);
     for (let i = 0; i < 10; i++) expect(await isPortFree(p(i))).toBe(true);
-    // Only the logs remain.
-    expect(existsSync(join(t.dir, '.dske-manager'))).toBe(false);
+    // The logs remain, and each node's state for the next start; no pid file.
+    expect(readdirSync(join(t.dir, '.dske-manager'))).toEqual(['state']);
+    expect(readdirSync(join(t.dir, '.dske-manager', 'state')).sort()).toEqual([...HUBS.map((h) => `hub-${h}`), ...CLIENTS.map(([c]) => `client-${c}`)].sort());
     expect(existsSync(join(t.dir, 'client-curtis.out'))).toBe(true);
   });
 });

@@ -5,6 +5,7 @@ import { BLOCK_PREFIX, blockKey, type BlockRecord, decodeBlock, journalPool, mar
 import { ApiError } from '@dske/service-runtime';
 import { HUB_CONFIG, HubConfig } from '../hub-config';
 import { HubState } from '../state/hub-state';
+import { storeUnavailable } from '../shares/share-store';
 import { decodeRegistration, encodeRegistration, REGISTRATION_PREFIX, registrationKey, type RegistrationRecord } from '../state/hub-records';
 
 /** What a hub knows about one registered client: its encryptors and the two PSRD pools. */
@@ -128,9 +129,18 @@ export class PeerClientRegistry {
   private readonly journal: StateJournal | undefined;
 
   /** `state`: what the hub kept from before a restart comes back here; without it, memory only (unit tests). */
-  constructor(@Inject(HUB_CONFIG) private readonly config: Pick<HubConfig, 'limits'>, state?: HubState) {
+  constructor(
+    @Inject(HUB_CONFIG) private readonly config: Pick<HubConfig, 'limits'>,
+    private readonly state?: HubState,
+  ) {
     this.journal = state?.journal;
-    if (state) this.restore(state);
+    state?.whenLoaded((loaded) => this.restore(loaded));
+  }
+
+  /** Registrations are not read from the store yet: nothing may register or use one (503). */
+  private checkLoaded(): void {
+    const reason = this.state?.notLoadedReason();
+    if (reason !== undefined) throw storeUnavailable(reason);
   }
 
   /** Registrations and their pools as the hub's state store kept them: the clients go on without registering again. */
@@ -151,6 +161,7 @@ export class PeerClientRegistry {
         value.fill(0);
       }
     }
+    state.records = [];
     for (const r of registrations) {
       const client = new PeerClient(r.client_name, r.encryptor_names, r.psrd_confirmation, this.journal, r.registration_id);
       client.restore(blocks.get(r.client_name) ?? []);
@@ -167,6 +178,7 @@ export class PeerClientRegistry {
    * register as the slave's KME and fetch its shares.
    */
   register(name: string, encryptorNames: readonly string[], confirmsPsrd = false): PeerClient {
+    this.checkLoaded();
     for (const other of this.clients.values()) {
       if (other.name === name) continue;
       const taken = encryptorNames.filter((sae) => other.serves(sae));
@@ -188,6 +200,7 @@ export class PeerClientRegistry {
 
   /** The registered client, or a 400 with code client.unknown (the client re-registers on it). */
   get(name: string): PeerClient {
+    this.checkLoaded();
     const client = this.clients.get(name);
     if (!client) throw new ApiError(400, 'client.unknown', `client ${name} is not registered with this hub`);
     return client;

@@ -30,7 +30,8 @@ return v`;
 export class RedisShareStore implements ShareStore {
   private readonly redis: Redis;
   private readonly prefix: string;
-  private readonly where: string;
+  /** The Redis URL without its password, for messages. */
+  readonly where: string;
   /** Why the store cannot be used now; undefined once connected and claimed. */
   private reason: string | undefined = 'not connected yet';
   private wentAway = false;
@@ -116,6 +117,21 @@ export class RedisShareStore implements ShareStore {
       return await op();
     } catch (error) {
       throw storeUnavailable((error as Error).message);
+    }
+  }
+
+  /** The connection for the hub's other records (RedisStateRecords), on the same terms: 503 while away or not ours. */
+  use<T>(op: (redis: Redis) => Promise<T>): Promise<T> {
+    return this.run(() => op(this.redis));
+  }
+
+  /** Whether Redis keeps what it is told across its own restart (append-only file); undefined when it does not say. */
+  async appendOnly(): Promise<boolean | undefined> {
+    try {
+      const answer = (await this.redis.config('GET', 'appendonly')) as string[];
+      return answer[1] === undefined ? undefined : answer[1] === 'yes';
+    } catch {
+      return undefined;
     }
   }
 

@@ -5,6 +5,7 @@ import type { HubConfig } from '../hub-config';
 import { ShareStore, storeUnavailable } from '../shares/share-store';
 import { MemoryShareStore } from '../shares/memory-share-store';
 import { EmbeddedShareStore } from '../shares/embedded-share-store';
+import { RedisStateRecords } from './redis-state-records';
 
 export const STATE_FILE = 'state.db';
 
@@ -20,12 +21,50 @@ export interface StateLog {
  * --state-dir; else memory only.
  */
 export class HubState {
+  /** Set while the records could not be read yet (Redis did not answer at start). */
+  private loading: NodeJS.Timeout | undefined;
+  private onLoaded: ((state: HubState) => void) | undefined;
+
   private constructor(
     readonly journal: StateJournal,
     readonly shares: ShareStore,
-    readonly records: Array<{ key: string; value: Buffer }>,
+    public records: Array<{ key: string; value: Buffer }>,
     private readonly closeBackend: () => Promise<void>,
   ) {}
+
+  /** Why registrations cannot be used yet (their records are not read), or undefined. */
+  notLoadedReason(): string | undefined {
+    return this.loading === undefined ? undefined : 'the hub has not read its registrations from its state store yet';
+  }
+
+  /** Called once with the records when they are read after a start without the store (at once if they are). */
+  whenLoaded(restore: (state: HubState) => void): void {
+    if (this.loading === undefined) restore(this);
+    else this.onLoaded = restore;
+  }
+
+  /** Read the records once the store answers: until then every registration call is a 503. */
+  private loadWhenAvailable(available: () => boolean, logger: StateLog): void {
+    this.loading = setInterval(() => {
+      if (!available()) return;
+      const timer = this.loading;
+      this.journal.load('').then(
+        (records) => {
+          if (this.loading !== timer) return;
+          clearInterval(timer);
+          this.loading = undefined;
+          this.records = records;
+          this.onLoaded?.(this);
+        },
+        (error: unknown) => {
+          // A corrupt record: the hub must not go on with half a state; stopping lets the operator see it.
+          logger.warn(`${(error as Error).message}; stopping`);
+          process.exit(1);
+        },
+      );
+    }, 500);
+    this.loading.unref();
+  }
 
   static async open(config: Pick<HubConfig, 'name' | 'redisUrl' | 'stateDir' | 'stateSync'>, logger: StateLog): Promise<HubState> {
     if (config.redisUrl) return HubState.openRedis(config as HubConfig & { redisUrl: string }, logger);
@@ -61,7 +100,26 @@ export class HubState {
     const { RedisShareStore } = await import('../shares/redis-share-store.js');
     const store = new RedisShareStore(config.redisUrl, config.name, seal, logger);
     await store.start();
-    return new HubState(new StateJournal(undefined, undefined), store, [], () => store.close());
+    const journal = new StateJournal(new RedisStateRecords(store, config.name), seal);
+    try {
+      // Registrations and pools come back from Redis. A Redis that does not answer yet: the hub starts and answers
+      // 503 until it has read them; a corrupt record stops the start.
+      const answering = store.unavailableReason() === undefined;
+      const records = answering ? await journal.load('') : [];
+      if (answering && (await store.appendOnly()) === false) {
+        logger.warn(`Redis ${store.where} keeps no append-only file: this hub's registrations, PSRD pools and shares do not survive a restart of Redis (redis-server --appendonly yes)`);
+      }
+      const state: HubState = new HubState(journal, store, records, async () => {
+        clearInterval(state.loading);
+        await journal.close();
+        await store.close();
+      });
+      if (!answering) state.loadWhenAvailable(() => store.unavailableReason() === undefined, logger);
+      return state;
+    } catch (error) {
+      await store.close();
+      throw error;
+    }
   }
 
   /** Write what is marked before an answer leaves; a store that does not take it is a 503 and nothing is sent. */

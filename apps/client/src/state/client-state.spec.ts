@@ -1,0 +1,139 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { afterEach, describe, expect, it } from 'vitest';
+import { fragmentsFromText, RecordSeal, SIGNATURE_HEADER, signatureAllocation, type Fragment } from '@dske/core';
+import { decodeBlock, loadOrCreateStorageKey, SqliteRecordStore, StateError } from '@dske/node-state';
+import type { ClientConfig } from '../client-config';
+import { HubConnection } from '../peers/hub-connection';
+import { ScriptedHub } from '../peers/testing/scripted-hub';
+import { ClientState, STATE_FILE } from './client-state';
+
+const CONFIG: ClientConfig = {
+  name: 'ca',
+  port: 1,
+  host: '127.0.0.1',
+  hubUrls: [],
+  encryptors: ['sa'],
+  minNrShares: 1,
+  startRequestPsrdThreshold: 500,
+  stopRequestPsrdThreshold: 2000,
+  getPsrdBlockSize: 1000,
+  requestTimeoutMs: 2000,
+  showPsrdPreview: false,
+};
+const ROUTE = { master_sae_id: 'sa', slave_sae_id: 'sa' };
+const URL = 'http://hub.test/hub/hx';
+const quiet = { log: () => undefined, warn: () => undefined, error: () => undefined } as never;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+async function until(check: () => boolean, timeoutMs = 5_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await sleep(5);
+  }
+}
+
+describe('ClientState: a client restarted on its state resumes its registrations', () => {
+  const dirs: string[] = [];
+  const stateDir = () => {
+    const dir = mkdtempSync(join(tmpdir(), 'dske-client-state-'));
+    dirs.push(dir);
+    return join(dir, 'client-ca');
+  };
+  afterEach(() => {
+    for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+  });
+
+  /** One run of the client: its state opened, a connection to `hub`, started. */
+  async function run(dir: string, hub: ScriptedHub, config = CONFIG) {
+    const state = await ClientState.open(dir, 'normal', quiet);
+    const connection = new HubConnection(0, URL, config, quiet, hub, state);
+    await connection.start();
+    const stop = async () => {
+      await connection.close();
+      await state.close();
+    };
+    return { state, connection, stop };
+  }
+
+  it('after a restart: no registration, no PSRD fetched, the same pools, and keys stored before are fetched', async () => {
+    const dir = stateDir();
+    const hub = new ScriptedHub();
+    const first = await run(dir, hub);
+    await until(() => first.connection.isUsable && first.connection.localPool.unusedBytes >= 2000 && hub.localPool.unusedBytes >= 2000);
+    const keys = [{ keyId: randomUUID(), data: randomBytes(16) }];
+    await first.connection.postShares(ROUTE, keys);
+    const before = first.connection.poolsStatus(false);
+    const calls = hub.calls.length;
+    await first.stop();
+
+    const second = await run(dir, hub);
+    expect(second.connection.isRegistered).toBe(true);
+    expect(second.connection.poolsStatus(false)).toEqual(before);
+    await sleep(50);
+    expect(hub.calls.slice(calls).filter((c) => c.path.endsWith('/registration') || c.path.endsWith('/psrd'))).toEqual([]);
+    const shares = await second.connection.getShares(ROUTE, keys.map((k) => k.keyId));
+    expect(Buffer.from(shares[0].data)).toEqual(Buffer.from(keys[0].data));
+    await second.stop();
+  });
+
+  it('what a message uses is in the state file, marked used, before the message reaches the hub (write-ahead)', async () => {
+    const dir = stateDir();
+    const hub = new ScriptedHub();
+    const first = await run(dir, hub);
+    await until(() => first.connection.isUsable && hub.localPool.unusedBytes >= 2000);
+    const seal = new RecordSeal(loadOrCreateStorageKey(dir).key);
+    let checked = 0;
+    hub.override((call, options) => {
+      if (!call.path.endsWith('/key-share')) return undefined;
+      // What a crash at this instant would leave: the state file as another process reads it.
+      const file = SqliteRecordStore.open(join(dir, STATE_FILE), 'normal');
+      const blocks = new Map(file.loadNow('blk:hx:local:').map((r) => [r.key, decodeBlock(r.key, seal.open(r.key, r.value)!).block]));
+      void file.close();
+      const body = JSON.parse(String(options.body)) as { encryption_key_allocation: { fragments: Fragment[] } };
+      const signature = fragmentsFromText(signatureAllocation(String(options.headers?.[SIGNATURE_HEADER])));
+      for (const f of [...body.encryption_key_allocation.fragments, ...signature]) {
+        const block = blocks.get(`blk:hx:local:${f.block_uuid}`);
+        // A block used up is deleted; one still there shows these bytes used.
+        expect(block === undefined || !block.isUnused(f.start, f.size)).toBe(true);
+        checked++;
+      }
+      return undefined;
+    });
+    await first.connection.postShares(ROUTE, [{ keyId: randomUUID(), data: randomBytes(16) }]);
+    expect(checked).toBeGreaterThanOrEqual(2);
+    await first.stop();
+  });
+
+  it('registers afresh when the kept registration is for other encryptors, or the state is lost', async () => {
+    const dir = stateDir();
+    const hub = new ScriptedHub();
+    const first = await run(dir, hub);
+    await until(() => first.connection.isUsable);
+    await first.stop();
+    const registrations = () => hub.count('PUT', '/registration');
+    expect(registrations()).toBe(1);
+    const other = await run(dir, hub, { ...CONFIG, encryptors: ['sa', 'sb'] });
+    await until(() => other.connection.isRegistered);
+    expect(registrations()).toBe(2);
+    await other.stop();
+    const fresh = await run(stateDir(), hub);
+    await until(() => fresh.connection.isRegistered);
+    expect(registrations()).toBe(3);
+    await fresh.stop();
+  });
+
+  it('a state file that is not one, or a record that does not open, stops the start naming the file', async () => {
+    const dir = stateDir();
+    const first = await run(dir, new ScriptedHub());
+    await until(() => first.connection.isUsable);
+    await first.stop();
+    writeFileSync(join(dir, 'storage.key'), randomBytes(32));
+    await expect(ClientState.open(dir, 'normal', quiet)).rejects.toThrow(StateError);
+    await expect(ClientState.open(dir, 'normal', quiet)).rejects.toThrow(`${join(dir, STATE_FILE)}: record`);
+    writeFileSync(join(dir, STATE_FILE), 'garbage');
+    await expect(ClientState.open(dir, 'normal', quiet)).rejects.toThrow(`${join(dir, STATE_FILE)}: not a usable state file`);
+  });
+});
