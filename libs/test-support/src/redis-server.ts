@@ -23,17 +23,23 @@ export function redisAnswers(port: number, timeoutMs = 500): Promise<boolean> {
 }
 
 /**
- * A redis-server of the test's own on a free port of 127.0.0.1 (nothing on
- * disk), which the test may stop, start again on the same port, or freeze.
- * Everything started is killed by PID in stop() and when the process exits.
+ * A redis-server of the test's own on a free port of 127.0.0.1, which the
+ * test may stop, start again on the same port, or freeze. Nothing on disk,
+ * unless given `dataDir`: then an append-only file there, fsynced at every
+ * write, as the generated deployments run it (what it was told survives a
+ * kill). Everything started is killed by PID in stop() and when the process
+ * exits.
  */
 export class RedisServer {
   private child?: ChildProcess;
 
-  private constructor(readonly port: number) {}
+  private constructor(
+    readonly port: number,
+    private readonly dataDir?: string,
+  ) {}
 
-  static async start(): Promise<RedisServer> {
-    const server = new RedisServer(await freePortRange(1));
+  static async start(options: { dataDir?: string } = {}): Promise<RedisServer> {
+    const server = new RedisServer(await freePortRange(1), options.dataDir);
     await server.start();
     return server;
   }
@@ -44,7 +50,8 @@ export class RedisServer {
 
   async start(): Promise<void> {
     if (this.child) return;
-    const child = spawn('redis-server', ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
+    const persistence = this.dataDir === undefined ? ['--appendonly', 'no'] : ['--dir', this.dataDir, '--appendonly', 'yes', '--appendfsync', 'always'];
+    const child = spawn('redis-server', ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', ...persistence], { stdio: 'ignore' });
     this.child = child;
     servers.add(child);
     child.once('exit', () => servers.delete(child));

@@ -1,10 +1,10 @@
-import { Body, Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Param, Post, Query, Res } from '@nestjs/common';
 import {
   ApiBadRequestResponse, ApiBearerAuth, ApiOkResponse, ApiOperation, ApiServiceUnavailableResponse, ApiTags, ApiUnauthorizedResponse,
 } from '@nestjs/swagger';
 import { NoQueryParams } from '@dske/service-runtime';
 import { CallerSae, SaeCredentials } from './caller-sae';
-import { EtsiKeysService } from './etsi-keys.service';
+import { EtsiKeysService, type AnswerEvents } from './etsi-keys.service';
 import {
   DecKeysQueryDto, EncKeysQueryDto, EtsiErrorDto, KeyContainerDto, KeyIdsDto, KeyRequestDto, MasterSaeParamDto, SlaveSaeParamDto, StatusDto,
 } from './etsi.dto';
@@ -50,8 +50,13 @@ export class EtsiKeysController {
   @ApiOperation({ summary: 'ETSI 014 Get key with key IDs (caller: slave SAE)' })
   @ApiOkResponse({ type: KeyContainerDto })
   @ApiServiceUnavailableResponse({ type: EtsiErrorDto, description: 'Fewer than min_nr_shares hubs reachable' })
-  getKeyWithIds(@Param() params: MasterSaeParamDto, @Query() query: DecKeysQueryDto, @CallerSae() caller: SaeCredentials): Promise<KeyContainerDto> {
-    return this.keys.getKeysWithIds(params.master_SAE_ID, this.keys.authorize(caller), [query.key_ID]);
+  getKeyWithIds(
+    @Param() params: MasterSaeParamDto,
+    @Query() query: DecKeysQueryDto,
+    @CallerSae() caller: SaeCredentials,
+    @Res({ passthrough: true }) answer: AnswerEvents,
+  ): Promise<KeyContainerDto> {
+    return this.keys.getKeysWithIds(params.master_SAE_ID, this.keys.authorize(caller), [query.key_ID], answer);
   }
 
   @Post(':master_SAE_ID/dec_keys')
@@ -59,7 +64,12 @@ export class EtsiKeysController {
   @ApiOperation({ summary: 'ETSI 014 Get key with key IDs, POST form (caller: slave SAE)' })
   @ApiOkResponse({ type: KeyContainerDto })
   @ApiServiceUnavailableResponse({ type: EtsiErrorDto })
-  postKeyWithIds(@Param() params: MasterSaeParamDto, @Body() body: KeyIdsDto, @CallerSae() caller: SaeCredentials): Promise<KeyContainerDto> {
-    return this.keys.getKeysWithIds(params.master_SAE_ID, this.keys.authorize(caller), body.key_IDs.map((k) => k.key_ID));
+  postKeyWithIds(
+    @Param() params: MasterSaeParamDto,
+    @Body() body: KeyIdsDto,
+    @CallerSae() caller: SaeCredentials,
+    @Res({ passthrough: true }) answer: AnswerEvents,
+  ): Promise<KeyContainerDto> {
+    return this.keys.getKeysWithIds(params.master_SAE_ID, this.keys.authorize(caller), body.key_IDs.map((k) => k.key_ID), answer);
   }
 }

@@ -19,6 +19,13 @@ export interface KeyRequest {
 const badRequest = (message: string) => new ApiError(400, 'etsi.bad-request', message);
 
 /** ETSI GS QKD 014 semantics on top of the key relay: who may ask, limits, shapes. */
+
+/** What the service needs of an HTTP response (node's ServerResponse has it, whatever the framework). */
+export interface AnswerEvents {
+  once(event: 'finish' | 'close', listener: () => void): unknown;
+  readonly writableFinished: boolean;
+}
+
 @Injectable()
 export class EtsiKeysService {
   constructor(
@@ -107,13 +114,26 @@ export class EtsiKeysService {
     }
   }
 
-  async getKeysWithIds(master: string, slave: string, keyIds: string[]): Promise<KeyContainerDto> {
+  /**
+   * `answer`: the HTTP response the keys go out in. The hubs hear that the
+   * keys are recovered (and may delete their shares) once it is sent; if it
+   * is not (the SAE hung up), the keys may be fetched again. Without it, at once.
+   */
+  async getKeysWithIds(master: string, slave: string, keyIds: string[], answer?: AnswerEvents): Promise<KeyContainerDto> {
     // UUIDs compare without regard to case (hubs store them in lower case).
     if (new Set(keyIds.map((id) => id.toLowerCase())).size !== keyIds.length) throw badRequest('key_IDs shall not repeat');
     if (master === slave) throw badRequest('master_SAE_ID and slave_SAE_ID shall differ');
     await this.peerKme(master, 'master');
     try {
-      const keys = await this.relay.fetchKeys({ master_sae_id: master, slave_sae_id: slave }, keyIds);
+      const route = { master_sae_id: master, slave_sae_id: slave };
+      const keys = await this.relay.fetchKeys(route, keyIds);
+      if (answer === undefined) this.relay.handedOut(route, keyIds);
+      else {
+        answer.once('finish', () => this.relay.handedOut(route, keyIds));
+        answer.once('close', () => {
+          if (!answer.writableFinished) this.relay.notHandedOut(route, keyIds);
+        });
+      }
       return { keys: keys.map((k) => ({ key_ID: k.keyId, key: Buffer.from(k.key).toString('base64') })) };
     } catch (error) {
       throw this.relayFailure(error);

@@ -92,6 +92,10 @@ export class DeliveredKeys {
     for (const keyId of keyIds) this.keys.set(DeliveredKeys.id(route, keyId), expires);
   }
 
+  remove(route: { master_sae_id: string; slave_sae_id: string }, keyIds: readonly string[]): void {
+    for (const keyId of keyIds) this.keys.delete(DeliveredKeys.id(route, keyId));
+  }
+
   has(route: { master_sae_id: string; slave_sae_id: string }, keyId: string): boolean {
     const now = this.now();
     for (const [id, expires] of this.keys) {

@@ -30,7 +30,24 @@ describe('KeyRelayService', () => {
     expect(b).toBe(a);
     for (const hub of scripted) expect(hub.count('GET', '/key-share')).toBe(1);
     await expect(relay.fetchKeys(ROUTE, [made.keyId])).rejects.toThrow('was delivered already');
-    // Every hub that gave its share hears that the key is recovered.
+    // The hubs keep their shares until the key has reached the SAE; then every hub that gave one hears it.
+    await sleep(30);
+    for (const hub of scripted) expect(hub.count('POST', '/key-share-acks')).toBe(0);
+    relay.handedOut(ROUTE, [made.keyId]);
+    relay.handedOut(ROUTE, [made.keyId]);
+    await sleep(30);
+    for (const hub of scripted) expect(hub.count('POST', '/key-share-acks')).toBe(1);
+    await Promise.all(hubs.map((h) => h.close()));
+  });
+
+  it('keys whose answer never went out (the SAE hung up) may be fetched again: the hubs were not told to delete', async () => {
+    const { scripted, hubs, relay } = await relayOver(3);
+    const [made] = await relay.makeKeys(ROUTE, 16, 1);
+    await relay.fetchKeys(ROUTE, [made.keyId]);
+    relay.notHandedOut(ROUTE, [made.keyId]);
+    const [again] = await relay.fetchKeys(ROUTE, [made.keyId]);
+    expect(Buffer.from(again.key)).toEqual(Buffer.from(made.key));
+    relay.handedOut(ROUTE, [made.keyId]);
     await sleep(30);
     for (const hub of scripted) expect(hub.count('POST', '/key-share-acks')).toBe(1);
     await Promise.all(hubs.map((h) => h.close()));

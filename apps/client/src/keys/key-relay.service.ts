@@ -4,7 +4,7 @@ import { DskeError, recoverKeyRobust, splitKey } from '@dske/core';
 import { CLIENT_CONFIG, ClientConfig } from '../client-config';
 import { HubCallError, HubConnection, ShareRoute } from '../peers/hub-connection';
 import { PeerHubs } from '../peers/peer-hubs';
-import { DeliveredKeys, FetchedShares, type HubShare } from './fetched-shares';
+import { DeliveredKeys, FetchedShares, KEEP_FETCHED_MS, type HubShare } from './fetched-shares';
 
 export interface HubFailure {
   hub_name: string;
@@ -44,6 +44,8 @@ async function acknowledge(hub: HubConnection, keyIds: string[]): Promise<void> 
   }
 }
 
+const ackKey = (route: ShareRoute, keyId: string) => `${route.master_sae_id}\u0000${route.slave_sae_id}\u0000${keyId.toLowerCase()}`;
+
 const describe = (hub: HubConnection, error: unknown): HubFailure => ({
   hub_name: hub.hubName,
   reason: error instanceof Error ? error.message : String(error),
@@ -61,6 +63,8 @@ export class KeyRelayService {
   private readonly gathering = new Map<string, Promise<RelayedKey[]>>();
   private readonly fetched = new FetchedShares();
   private readonly delivered = new DeliveredKeys();
+  /** Per recovered key: the hubs that gave a share, told once the key reached the SAE (handedOut). */
+  private readonly unacknowledged = new Map<string, { hubs: HubConnection[]; since: number }>();
 
   constructor(
     private readonly peers: PeerHubs,
@@ -157,15 +161,45 @@ export class KeyRelayService {
       for (const shares of perKey) for (const share of shares) share.data.fill(0);
       // Handed out once: a later request for these keys is answered "not found", and the hubs may delete their shares.
       this.delivered.add(route, keyIds);
-      results.forEach((r, i) => {
-        if (r.status === 'fulfilled') void acknowledge(hubs[i], keyIds);
-      });
+      const gave = hubs.filter((_, i) => results[i].status === 'fulfilled');
+      this.dropStaleAcks();
+      for (const keyId of keyIds) this.unacknowledged.set(ackKey(route, keyId), { hubs: gave, since: Date.now() });
       return outcomes as RelayedKey[];
     }
     // Nothing is handed out, but the hubs that answered have deleted their shares: keep them for a retry.
     keyIds.forEach((keyId, j) => this.fetched.keep(route, keyId, perKey[j]));
     for (const o of outcomes) if (!(o instanceof RelayError)) o.key.fill(0);
     throw failed;
+  }
+
+  /**
+   * The keys reached the SAE (its answer was sent): the hubs that gave shares
+   * may delete them now. Not before, so that a client that dies between
+   * recovering a key and answering leaves the shares for the SAE's retry.
+   */
+  handedOut(route: ShareRoute, keyIds: readonly string[]): void {
+    const byHub = new Map<HubConnection, string[]>();
+    for (const keyId of keyIds) {
+      const entry = this.unacknowledged.get(ackKey(route, keyId));
+      this.unacknowledged.delete(ackKey(route, keyId));
+      for (const hub of entry?.hubs ?? []) byHub.set(hub, [...(byHub.get(hub) ?? []), keyId]);
+    }
+    for (const [hub, ids] of byHub) void acknowledge(hub, ids);
+  }
+
+  /** The answer with these keys never went out (the SAE hung up): they may be fetched again; the hubs keep their shares. */
+  notHandedOut(route: ShareRoute, keyIds: readonly string[]): void {
+    for (const keyId of keyIds) this.unacknowledged.delete(ackKey(route, keyId));
+    this.delivered.remove(route, keyIds);
+  }
+
+  /** Keys whose answer neither went out nor failed within the delivery window: their shares expire on the hubs. */
+  private dropStaleAcks(): void {
+    const horizon = Date.now() - KEEP_FETCHED_MS;
+    for (const [id, entry] of this.unacknowledged) {
+      if (entry.since > horizon) break;
+      this.unacknowledged.delete(id);
+    }
   }
 
   /** Drop shares a hub got wrong in shape: duplicate indexes, odd lengths (the majority length wins). */
