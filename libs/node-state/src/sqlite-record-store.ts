@@ -68,7 +68,7 @@ export class SqliteRecordStore implements RecordStore {
       // Readable by this node's user only; SQLite gives its -wal and -shm files the same mode.
       chmodSync(file, 0o600);
       const check = db.pragma('quick_check', { simple: true });
-      if (check !== 'ok') throw new Error(`integrity check failed (${String(check)})`);
+      if (check !== 'ok') throw new Error(`integrity check failed: ${String(check).split('\n')[0]}`);
       db.pragma('journal_mode = WAL');
       db.pragma(`synchronous = ${sync === 'full' ? 'FULL' : 'NORMAL'}`);
       db.pragma('secure_delete = ON');

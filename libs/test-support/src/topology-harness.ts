@@ -2,6 +2,11 @@ import { httpsJson } from './https';
 import { freePortRange } from './ports';
 import { NodeProcess, spawnNode, StatusProbe, waitForReady } from './processes';
 import { RedisServer } from './redis-server';
+import { startProxy, type ProxyHooks } from './hub-proxy';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Server } from 'node:http';
 
 export interface HarnessOptions {
   hubs?: string[];
@@ -23,6 +28,10 @@ export interface HarnessOptions {
   /** How long each node may take to answer /readyz 200 (default 30 s). */
   readyTimeoutMs?: number;
   env?: NodeJS.ProcessEnv;
+  /** Every node gets a --state-dir of its own (KIND-NAME in a temporary directory that close() removes). */
+  stateDirs?: boolean;
+  /** Clients reach each hub through a plain HTTP proxy with these hooks (to watch or disturb the wire). */
+  hubProxy?: (hubName: string) => ProxyHooks;
 }
 
 /** Readiness over HTTPS: any server certificate will do, no client certificate is sent. */
@@ -48,6 +57,10 @@ export class TopologyHarness {
   /** With redisPerHub: each hub's own Redis. */
   readonly stores = new Map<string, RedisServer>();
   private readonly hubCommand = new Map<string, { args: string[]; env?: NodeJS.ProcessEnv }>();
+  private readonly clientCommand = new Map<string, { args: string[]; env?: NodeJS.ProcessEnv }>();
+  /** With stateDirs: the directory holding every node's KIND-NAME state directory. */
+  stateRoot: string | undefined;
+  private readonly proxies: Server[] = [];
   private constructor(
     private readonly basePort: number,
     private readonly clientScheme: 'http' | 'https' = 'http',
@@ -71,24 +84,38 @@ export class TopologyHarness {
   private static async startOnce(options: HarnessOptions): Promise<TopologyHarness> {
     const hubs = options.hubs ?? DEFAULT_HUBS;
     const clients = options.clients ?? DEFAULT_CLIENTS;
-    const base = await freePortRange(hubs.length + clients.length);
+    const proxied = options.hubProxy !== undefined;
+    const base = await freePortRange(hubs.length + clients.length + (proxied ? hubs.length : 0));
     const harness = new TopologyHarness(base, options.https ? 'https' : 'http', options.hubsHttps ? 'https' : 'http');
     const readyTimeoutMs = options.readyTimeoutMs ?? 30_000;
     try {
+      if (options.stateDirs) harness.stateRoot = mkdtempSync(join(tmpdir(), 'dske-node-state-'));
+      const stateArgs = (kind: string, name: string) => (harness.stateRoot === undefined ? [] : ['--state-dir', join(harness.stateRoot, `${kind}-${name}`)]);
       if (options.redisPerHub) for (const name of hubs) harness.stores.set(name, await RedisServer.start());
-      hubs.forEach((name, i) => {
-        harness.hubUrls.push(`${options.hubsHttps ? 'https' : 'http'}://127.0.0.1:${base + i}/hub/${name}`);
-        const args = [name, '--port', String(base + i), '--share-timeout-secs', String(options.shareTimeoutSecs ?? 60)];
+      // What the clients are given: the hubs themselves, or a proxy in front of each.
+      const clientHubUrls: string[] = [];
+      for (const [i, name] of hubs.entries()) {
+        const hubPort = base + i;
+        harness.hubUrls.push(`${options.hubsHttps ? 'https' : 'http'}://127.0.0.1:${hubPort}/hub/${name}`);
+        if (!proxied) {
+          clientHubUrls.push(harness.hubUrls[i]);
+        } else {
+          const proxyPort = base + hubs.length + clients.length + i;
+          harness.proxies.push(await startProxy(proxyPort, hubPort, options.hubProxy!(name)));
+          clientHubUrls.push(`http://127.0.0.1:${proxyPort}/hub/${name}`);
+        }
+        const args = [name, '--port', String(hubPort), '--share-timeout-secs', String(options.shareTimeoutSecs ?? 60), ...stateArgs('hub', name)];
         const store = harness.stores.get(name);
         if (store) args.push('--redis-url', store.url);
         args.push(...(options.hubArgsFor?.(name, i) ?? []));
         harness.hubCommand.set(name, { args, env: options.env });
-        harness.hubs.set(name, spawnNode('hub', name, base + i, args, options.env));
-      });
+        harness.hubs.set(name, spawnNode('hub', name, hubPort, args, options.env));
+      }
       clients.forEach((client, j) => {
         const port = base + hubs.length + j;
-        const args = [client.name, '--port', String(port), '--hubs', ...harness.hubUrls, '--min-nr-shares', String(options.minNrShares ?? 3), ...(options.minNrShares === 1 ? ['--allow-single-share', 'yes'] : []), ...(options.clientArgs ?? []), ...(options.clientArgsFor?.(client.name) ?? [])];
+        const args = [client.name, '--port', String(port), '--hubs', ...clientHubUrls, '--min-nr-shares', String(options.minNrShares ?? 3), ...(options.minNrShares === 1 ? ['--allow-single-share', 'yes'] : []), ...stateArgs('client', client.name), ...(options.clientArgs ?? []), ...(options.clientArgsFor?.(client.name) ?? [])];
         if (client.encryptors.length > 0) args.push('--encryptors', ...client.encryptors);
+        harness.clientCommand.set(client.name, { args, env: options.env });
         harness.clients.set(client.name, spawnNode('client', client.name, port, args, options.env));
       });
       await Promise.all([
@@ -134,7 +161,7 @@ export class TopologyHarness {
     return `${this.clientScheme}://127.0.0.1:${this.client(name).port}/client/${name}`;
   }
 
-  /** Kill a hub and start it again on the same port: it comes back without any state. */
+  /** Kill a hub (SIGKILL) and start it again on the same port, with the same arguments: its state is what its store kept. */
   async restartHub(name: string): Promise<NodeProcess> {
     const old = this.hub(name);
     await old.kill();
@@ -145,8 +172,27 @@ export class TopologyHarness {
     return node;
   }
 
+  /** Kill a client (SIGKILL) and start it again on the same port, with the same arguments (and state directory). */
+  async restartClient(name: string, waitReady = true): Promise<NodeProcess> {
+    const old = this.client(name);
+    await old.kill();
+    const { args, env } = this.clientCommand.get(name)!;
+    const node = spawnNode('client', name, old.port, args, env);
+    this.clients.set(name, node);
+    if (waitReady) await (this.clientScheme === 'https' ? waitForReady(`https://127.0.0.1:${node.port}/readyz`, node, 30_000, httpsStatus) : waitForReady(`http://127.0.0.1:${node.port}/readyz`, node));
+    return node;
+  }
+
   async close(): Promise<void> {
     await Promise.all([...this.clients.values(), ...this.hubs.values()].map((node) => node.kill()));
     await Promise.all([...this.stores.values()].map((store) => store.stop()));
+    await Promise.all(
+      this.proxies.map((proxy) => {
+        const closed = new Promise((resolve) => proxy.close(resolve));
+        proxy.closeAllConnections();
+        return closed;
+      }),
+    );
+    if (this.stateRoot !== undefined) rmSync(this.stateRoot, { recursive: true, force: true });
   }
 }
