@@ -59,3 +59,15 @@ describe('RecordSeal', () => {
     for (const n of [0, 1, 12, 28]) expect(seal.open('k', new Uint8Array(n))).toBeUndefined();
   });
 });
+
+describe('RecordSeal.nameOf', () => {
+  it('gives the same 32 hex digits for the same key, others for other keys or another storage key', () => {
+    const a = new RecordSeal(Buffer.alloc(32, 1));
+    const b = new RecordSeal(Buffer.alloc(32, 2));
+    expect(a.nameOf('reg:carol')).toMatch(/^[0-9a-f]{32}$/);
+    expect(a.nameOf('reg:carol')).toBe(new RecordSeal(Buffer.alloc(32, 1)).nameOf('reg:carol'));
+    expect(a.nameOf('reg:carol')).not.toBe(a.nameOf('reg:celia'));
+    expect(a.nameOf('reg:carol')).not.toBe(b.nameOf('reg:carol'));
+    expect(a.nameOf('reg:carol')).not.toContain('carol');
+  });
+});

@@ -1,4 +1,4 @@
-import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHmac, randomBytes } from 'node:crypto';
 import { DskeError } from './errors';
 
 /** AES-256-GCM: a 32-byte storage key, a random 96-bit nonce per record, a 128-bit tag. */
@@ -16,10 +16,22 @@ export const SEAL_VERSION = 1;
  */
 export class RecordSeal {
   private readonly key: Buffer;
+  /** A key of its own for record names, derived from the storage key (never the sealing key itself). */
+  private readonly nameKey: Buffer;
 
   constructor(key: Uint8Array) {
     if (key.length !== STORAGE_KEY_BYTES) throw new DskeError('seal.invalid-key', `a storage key is ${STORAGE_KEY_BYTES} bytes, got ${key.length}`);
     this.key = Buffer.from(key);
+    this.nameKey = createHmac('sha256', this.key).update('dske record names').digest();
+  }
+
+  /**
+   * An opaque name for a record whose key would tell something (a client's
+   * name, a block's UUID): 32 hex digits of HMAC-SHA-256 under a key derived
+   * from the storage key. The same key always gets the same name.
+   */
+  nameOf(recordKey: string): string {
+    return createHmac('sha256', this.nameKey).update(recordKey, 'utf8').digest('hex').slice(0, 32);
   }
 
   seal(recordKey: string, plaintext: Uint8Array): Buffer {

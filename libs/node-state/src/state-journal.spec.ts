@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { RecordSeal } from '@dske/core';
 import { describe, expect, it } from 'vitest';
 import { RecordStore, RecordWrite, StateError, StoredRecord } from './record-store';
-import { StateJournal, StateUnavailableError } from './state-journal';
+import { STATE_RECORD_PREFIX, StateJournal, StateUnavailableError } from './state-journal';
 
 /** A store in memory that counts its batches and can be told to fail. */
 class CountingStore implements RecordStore {
@@ -26,13 +26,16 @@ class CountingStore implements RecordStore {
 
 const setup = () => {
   const store = new CountingStore();
-  const journal = new StateJournal(store, new RecordSeal(randomBytes(32)));
-  return { store, journal };
+  const seal = new RecordSeal(randomBytes(32));
+  const journal = new StateJournal(store, seal);
+  /** Where a record with this key lives in the store. */
+  const name = (key: string) => STATE_RECORD_PREFIX + seal.nameOf(key);
+  return { store, journal, name };
 };
 
 describe('StateJournal', () => {
   it('marks in one turn share one commit, and each record goes out in its latest state, sealed', async () => {
-    const { store, journal } = setup();
+    const { store, journal, name } = setup();
     let value = 'first';
     journal.mark('a', () => ({ value: Buffer.from(value) }));
     journal.mark('b', () => ({ value: Buffer.from('bee') }));
@@ -41,24 +44,27 @@ describe('StateJournal', () => {
     const two = journal.flush();
     await Promise.all([one, two]);
     expect(store.batches).toHaveLength(1);
-    expect(store.batches[0].map((w) => w.key)).toEqual(['a', 'b']);
-    expect(store.records.get('a')!.includes(Buffer.from('latest'))).toBe(false);
+    expect(store.batches[0].map((w) => w.key)).toEqual([name('a'), name('b')]);
+    // Neither the key nor the value shows in the store.
+    expect([...store.records.keys()].every((k) => /^state:[0-9a-f]{32}$/.test(k))).toBe(true);
+    expect(store.records.get(name('a'))!.includes(Buffer.from('latest'))).toBe(false);
     expect((await journal.load('a')).map((r) => r.value.toString())).toEqual(['latest']);
   });
 
   it('a record whose source gives undefined is deleted; a flush with nothing marked writes nothing', async () => {
-    const { store, journal } = setup();
+    const { store, journal, name } = setup();
     journal.mark('gone', () => ({ value: Buffer.from('x') }));
     await journal.flush();
+    expect(store.records.has(name('gone'))).toBe(true);
     journal.mark('gone', () => ({ value: undefined }));
     await journal.flush();
     await journal.flush();
     expect(store.batches).toHaveLength(2);
-    expect(store.records.has('gone')).toBe(false);
+    expect(store.records.has(name('gone'))).toBe(false);
   });
 
   it('a flush with nothing new waits for the commit under way', async () => {
-    const { store, journal } = setup();
+    const { store, journal, name } = setup();
     let release!: () => void;
     const gate = new Promise<void>((r) => (release = r));
     const write = store.write.bind(store);
@@ -75,17 +81,17 @@ describe('StateJournal', () => {
     expect(second).toBe(false);
     release();
     await Promise.all([first, later]);
-    expect(store.records.has('a')).toBe(true);
+    expect(store.records.has(name('a'))).toBe(true);
   });
 
   it('a failed write rejects with StateUnavailableError and the next flush writes the records again', async () => {
-    const { store, journal } = setup();
+    const { store, journal, name } = setup();
     journal.mark('a', () => ({ value: Buffer.from('1') }));
     store.failing = true;
     await expect(journal.flush()).rejects.toThrow(StateUnavailableError);
     store.failing = false;
     await journal.flush();
-    expect(store.records.has('a')).toBe(true);
+    expect(store.records.has(name('a'))).toBe(true);
   });
 
   it('the plain bytes a source gave are wiped once sealed', async () => {
@@ -97,12 +103,19 @@ describe('StateJournal', () => {
   });
 
   it('load refuses a record that does not open (corrupt, or sealed by another key), naming the store and the record', async () => {
-    const { store, journal } = setup();
+    const { store, journal, name } = setup();
     journal.mark('reg:hank', () => ({ value: Buffer.from('x') }));
+    journal.mark('reg:hanna', () => ({ value: Buffer.from('y') }));
     await journal.flush();
-    store.records.get('reg:hank')![20] ^= 1;
+    expect((await journal.load('reg:')).map((r) => [r.key, r.value.toString()])).toEqual([['reg:hank', 'x'], ['reg:hanna', 'y']]);
+    // A record moved under another record's name is refused too.
+    const [hank, hanna] = [store.records.get(name('reg:hank'))!, store.records.get(name('reg:hanna'))!];
+    store.records.set(name('reg:hanna'), hank);
+    await expect(journal.load('reg:')).rejects.toThrow(`test-store: record ${name('reg:hanna')} does not open`);
+    store.records.set(name('reg:hanna'), hanna);
+    hank[20] ^= 1;
     await expect(journal.load('reg:')).rejects.toThrow(StateError);
-    await expect(journal.load('reg:')).rejects.toThrow(/^test-store: record reg:hank does not open/);
+    await expect(journal.load('reg:')).rejects.toThrow(`test-store: record ${name('reg:hank')} does not open`);
   });
 
   it('without a store it keeps nothing and costs nothing', async () => {

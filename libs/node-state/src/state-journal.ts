@@ -1,8 +1,11 @@
 import { RecordSeal } from '@dske/core';
-import { RecordStore, RecordWrite, StateError } from './record-store';
+import { RecordStore, RecordWrite, StateError, type StoredRecord } from './record-store';
 
 /** What a record holds now: its plain bytes (sealed on the way out), or undefined to delete it. */
 export type RecordSource = () => { value: Buffer | undefined; expiresAt?: number };
+
+/** Where a journal's records live in a store: opaque names (RecordSeal.nameOf), so a store shows no client, hub or block. */
+export const STATE_RECORD_PREFIX = 'state:';
 
 /** The store did not take a write: nothing that depends on it may leave the node. */
 export class StateUnavailableError extends Error {
@@ -72,7 +75,8 @@ export class StateJournal {
     const writes: RecordWrite[] = [];
     for (const [key, source] of taken) {
       const { value, expiresAt } = source();
-      writes.push({ key, value: value === undefined ? undefined : this.sealed(key, value), ...(expiresAt === undefined ? {} : { expiresAt }) });
+      const name = this.storeName(key);
+      writes.push({ key: name, value: value === undefined ? undefined : this.sealed(name, key, value), ...(expiresAt === undefined ? {} : { expiresAt }) });
     }
     try {
       await store.write(writes);
@@ -83,21 +87,49 @@ export class StateJournal {
     }
   }
 
-  private sealed(key: string, plain: Buffer): Buffer {
-    const out = this.seal!.seal(key, plain);
+  private storeName(key: string): string {
+    return STATE_RECORD_PREFIX + this.seal!.nameOf(key);
+  }
+
+  /** Sealed under the store name (the associated data): the record's own key (u16 length, UTF-8), then its bytes. */
+  private sealed(name: string, key: string, plain: Buffer): Buffer {
+    const keyBytes = Buffer.from(key, 'utf8');
+    const head = Buffer.alloc(2);
+    head.writeUInt16BE(keyBytes.length);
+    const framed = Buffer.concat([head, keyBytes, plain]);
     plain.fill(0);
+    const out = this.seal!.seal(name, framed);
+    framed.fill(0);
     return out;
   }
 
-  /** Every record under `prefix`, opened. One that does not open is a corrupt state: the node must not start on it. */
+  /** Every record whose key starts with `prefix`, opened. One that does not open is a corrupt state: the node must not start on it. */
   async load(prefix: string): Promise<Array<{ key: string; value: Buffer; expiresAt?: number }>> {
     if (this.store === undefined) return [];
-    const records = await this.store.load(prefix);
-    return records.map((r) => {
-      const value = this.seal!.open(r.key, r.value);
-      if (value === undefined) throw new StateError(this.store!.where, `record ${r.key} does not open with this node's storage key (corrupt, or another node's state); move the state away to start this node afresh`);
-      return { key: r.key, value, ...(r.expiresAt === undefined ? {} : { expiresAt: r.expiresAt }) };
-    });
+    return this.open(await this.store.load(STATE_RECORD_PREFIX), prefix);
+  }
+
+  /** Records as the store holds them (under STATE_RECORD_PREFIX), opened; those whose key starts with `prefix`. */
+  open(records: readonly StoredRecord[], prefix: string): Array<{ key: string; value: Buffer; expiresAt?: number }> {
+    const where = this.store?.where ?? 'state';
+    const out: Array<{ key: string; value: Buffer; expiresAt?: number }> = [];
+    for (const r of records) {
+      const framed = this.seal!.open(r.key, r.value);
+      const corrupt = (why: string) => new StateError(where, `record ${r.key} ${why}; move the state away to start this node afresh`);
+      if (framed === undefined) throw corrupt("does not open with this node's storage key (corrupt, or another node's state)");
+      const length = framed.length >= 2 ? framed.readUInt16BE(0) : -1;
+      const key = length >= 0 && framed.length >= 2 + length ? framed.toString('utf8', 2, 2 + length) : undefined;
+      // The name binds the record to its key: a record copied under another name does not open as that one.
+      if (key === undefined || this.storeName(key) !== r.key) throw corrupt('is not the record its name says');
+      if (!key.startsWith(prefix)) {
+        framed.fill(0);
+        continue;
+      }
+      const value = Buffer.from(framed.subarray(2 + length));
+      framed.fill(0);
+      out.push({ key, value, ...(r.expiresAt === undefined ? {} : { expiresAt: r.expiresAt }) });
+    }
+    return out.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
   }
 
   /** Write what is marked and close the store. */

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import { fragmentsFromText, RecordSeal, SIGNATURE_HEADER, signatureAllocation, type Fragment } from '@dske/core';
-import { decodeBlock, loadOrCreateStorageKey, SqliteRecordStore, StateError } from '@dske/node-state';
+import { decodeBlock, loadOrCreateStorageKey, SqliteRecordStore, STATE_RECORD_PREFIX, StateError, StateJournal } from '@dske/node-state';
 import type { ClientConfig } from '../client-config';
 import { HubConnection } from '../peers/hub-connection';
 import { ScriptedHub } from '../peers/testing/scripted-hub';
@@ -90,7 +90,8 @@ describe('ClientState: a client restarted on its state resumes its registrations
       if (!call.path.endsWith('/key-share')) return undefined;
       // What a crash at this instant would leave: the state file as another process reads it.
       const file = SqliteRecordStore.open(join(dir, STATE_FILE), 'normal');
-      const blocks = new Map(file.loadNow('blk:hx:local:').map((r) => [r.key, decodeBlock(r.key, seal.open(r.key, r.value)!).block]));
+      const records = new StateJournal(file, seal).open(file.loadNow(STATE_RECORD_PREFIX), 'blk:hx:local:');
+      const blocks = new Map(records.map((r) => [r.key, decodeBlock(r.key, r.value).block]));
       void file.close();
       const body = JSON.parse(String(options.body)) as { encryption_key_allocation: { fragments: Fragment[] } };
       const signature = fragmentsFromText(signatureAllocation(String(options.headers?.[SIGNATURE_HEADER])));

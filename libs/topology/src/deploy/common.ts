@@ -117,7 +117,7 @@ export function containerEnvironment(topology: Topology, node: NodePlan, options
     hubHost: (hubName) => hubName,
     hubScheme: lab ? 'http' : 'https',
     redisUrl: options.redisUrl ?? deployedRedisUrl(topology),
-    extra: (n) => ({ health_port: containerHealthPort(n), ...(n.kind === 'hub' ? { state_dir: CONTAINER_STATE_DIR } : {}), ...(lab ? {} : secureValues()) }),
+    extra: (n) => ({ health_port: containerHealthPort(n), state_dir: CONTAINER_STATE_DIR, ...(lab ? {} : secureValues()) }),
   };
   const env = node.kind === 'hub' ? hubEnvironment(inContainer, node, opts) : clientEnvironment(inContainer, node, opts);
   return sortedRecord(lab ? env : { ...env, [HIDE_PSRD_ENV]: '1' });

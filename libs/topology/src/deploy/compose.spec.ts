@@ -153,7 +153,7 @@ function expectedSettings(topology: Topology, node: NodePlan, lab: boolean): Map
     hubHost: (name) => name,
     hubScheme: lab ? 'http' : 'https',
     redisUrl: topology.settings.redis_url ?? BUNDLED_TEMPLATE,
-    extra: (n) => ({ health_port: healthPort(n), ...(n.kind === 'hub' ? { state_dir: STATE_DIR } : {}), ...(lab ? {} : SECURE_FILES) }),
+    extra: (n) => ({ health_port: healthPort(n), state_dir: STATE_DIR, ...(lab ? {} : SECURE_FILES) }),
   };
   const args = node.kind === 'hub' ? hubArgs(seen, node, opts) : clientArgs(seen, node, opts);
   const specs = node.kind === 'hub' ? HUB_SETTINGS : CLIENT_SETTINGS;
@@ -191,7 +191,7 @@ function semanticProblems(topology: Topology, compose: ComposeFile, mode: Mode, 
     if ((network?.internal === true) !== (name !== 'nodes')) problems.push(`network ${name}: internal=${network?.internal}`);
   }
   const volumes = [
-    ...hubs.map(stateVolume),
+    ...topology.nodes.map((n) => stateVolume(n.name)),
     ...(bundled ? hubs.map(redisDataVolume) : []),
     ...(lab ? [] : ['operator-secrets', ...topology.nodes.map(secretsVolume)]),
   ].sort();
@@ -213,8 +213,8 @@ function semanticProblems(topology: Topology, compose: ComposeFile, mode: Mode, 
   }
   const usedBy = (what: string, users: Map<string, string[]>, key: string, expected: string[]) => same(`${what} ${key} used by`, [...(users.get(key) ?? [])].sort(), [...expected].sort());
   usedBy('network', networkUsers, 'nodes', topology.nodes.map((n) => n.name));
+  for (const node of topology.nodes) usedBy('volume', volumeUsers, stateVolume(node.name), [node.name]);
   for (const hub of hubs) {
-    usedBy('volume', volumeUsers, stateVolume(hub), [hub]);
     if (!bundled) continue;
     usedBy('network', networkUsers, storeNetwork(hub), [hub, redisService(hub)]);
     usedBy('volume', volumeUsers, redisDataVolume(hub), [redisService(hub)]);
@@ -264,6 +264,8 @@ function semanticProblems(topology: Topology, compose: ComposeFile, mode: Mode, 
       // Listening on the default 6379 that REDIS_URL names, its append-only file on its own volume.
       if (r.command?.[0] !== 'redis-server' || r.command.includes('--port')) problems.push(`${name}: command ${r.command}`);
       if (!follows(r.command, '--dir', '/data') || !follows(r.command, '--appendonly', 'yes')) problems.push(`${name}: no append-only file in /data: ${r.command}`);
+      // Every write fsynced: the hub's record of used PSRD must survive a power loss.
+      if (!follows(r.command, '--appendfsync', 'always')) problems.push(`${name}: append-only file not fsynced at every write: ${r.command}`);
       same(`${name}: volumes`, r.volumes, [{ type: 'volume', source: redisDataVolume(hub), target: '/data' }]);
       same(`${name}: networks`, r.networks, [storeNetwork(hub)]);
       if (r.ports !== undefined) problems.push(`${name}: publishes ${json(r.ports)}`);
@@ -290,15 +292,13 @@ function semanticProblems(topology: Topology, compose: ComposeFile, mode: Mode, 
     const deps = [...(node.kind === 'hub' ? (bundled ? [redisService(name)] : []) : hubs), ...(lab ? [] : ['provision'])].sort();
     same(`${name}: depends_on`, Object.keys(service.depends_on ?? {}), deps);
 
-    // Mounts: a hub's state volume, a secure node's own secrets, a lab TLS client's own files from tls_dir; nothing else.
+    // Mounts: the node's state volume, a secure node's own secrets, a lab TLS client's own files from tls_dir; nothing else.
     const mounts = service.volumes ?? [];
     const labTls = lab && node.kind === 'client' && topology.settings.tls_dir !== undefined;
-    const expectedMounts = (node.kind === 'hub' ? 1 : 0) + (lab ? 0 : 1) + (labTls ? 3 : 0);
+    const expectedMounts = 1 + (lab ? 0 : 1) + (labTls ? 3 : 0);
     if (mounts.length !== expectedMounts) problems.push(`${name}: ${mounts.length} mounts, expected ${expectedMounts}`);
-    if (node.kind === 'hub') {
-      if (!mounts.some((m) => json(m) === json({ type: 'volume', source: stateVolume(name), target: STATE_DIR }))) problems.push(`${name}: ${stateVolume(name)} not mounted at ${STATE_DIR}`);
-      same(`${name}: DSKE_STATE_DIR`, env.DSKE_STATE_DIR, STATE_DIR);
-    }
+    if (!mounts.some((m) => json(m) === json({ type: 'volume', source: stateVolume(name), target: STATE_DIR }))) problems.push(`${name}: ${stateVolume(name)} not mounted at ${STATE_DIR}`);
+    same(`${name}: DSKE_STATE_DIR`, env.DSKE_STATE_DIR, STATE_DIR);
     if (!lab) {
       if (!mounts.some((m) => json(m) === json({ type: 'volume', source: secretsVolume(node), target: SECRETS_DIR, read_only: true }))) problems.push(`${name}: ${secretsVolume(node)} not mounted read-only at ${SECRETS_DIR}`);
       const files = [env.DSKE_TLS_CERT, env.DSKE_TLS_KEY, env.DSKE_TLS_CA, env.DSKE_MGMT_TOKEN_FILE, env.DSKE_HIDE_PSRD];
@@ -467,6 +467,7 @@ describe('renderCompose: semantics', () => {
       DSKE_NAME: 'curtis',
       DSKE_PORT: '8104',
       DSKE_START_REQUEST_PSRD_THRESHOLD: '500',
+      DSKE_STATE_DIR: '/var/lib/dske',
       DSKE_STOP_REQUEST_PSRD_THRESHOLD: '2000',
       DSKE_TLS_CA: '/etc/dske/secrets/ca.crt',
       DSKE_TLS_CERT: '/etc/dske/secrets/tls.crt',
@@ -493,7 +494,7 @@ describe('renderCompose: semantics', () => {
     const { compose } = render(TOPOLOGIES['3 hubs, 2 clients'].load());
     expect(compose.services['hank-redis']).toEqual({
       image: 'redis:7.4-alpine',
-      command: ['redis-server', '--dir', '/data', '--save', '', '--appendonly', 'yes'],
+      command: ['redis-server', '--dir', '/data', '--save', '', '--appendonly', 'yes', '--appendfsync', 'always'],
       networks: ['hank-store'],
       volumes: [{ type: 'volume', source: 'hank-redis-data', target: '/data' }],
       healthcheck: { test: ['CMD', 'redis-cli', 'ping'], interval: '5s', timeout: '3s', retries: 30, start_period: '5s' },
@@ -501,8 +502,10 @@ describe('renderCompose: semantics', () => {
     });
     expect(compose.networks).toEqual({ nodes: {}, 'hank-store': { internal: true }, 'helen-store': { internal: true }, 'hilary-store': { internal: true } });
     expect(Object.keys(compose.volumes ?? {})).toEqual([
+      'carol-state',
       'client-carol-secrets',
       'client-curtis-secrets',
+      'curtis-state',
       'hank-redis-data',
       'hank-state',
       'helen-redis-data',
@@ -602,7 +605,10 @@ describe('renderCompose: semantics', () => {
       ],
       restart: 'no',
     });
-    expect(compose.services.carol.volumes).toEqual([{ type: 'volume', source: 'client-carol-secrets', target: '/etc/dske/secrets', read_only: true }]);
+    expect(compose.services.carol.volumes).toEqual([
+      { type: 'volume', source: 'carol-state', target: '/var/lib/dske' },
+      { type: 'volume', source: 'client-carol-secrets', target: '/etc/dske/secrets', read_only: true },
+    ]);
     expect(compose.services.carol.depends_on).toEqual({
       hank: { condition: 'service_healthy' },
       helen: { condition: 'service_healthy' },
@@ -616,8 +622,8 @@ describe('renderCompose: semantics', () => {
   it('lab files: no provisioning, no secrets, no token, plain HTTP', () => {
     const { compose } = render(TOPOLOGIES['3 hubs, 2 clients'].load(), 'lab');
     expect(compose.services.provision).toBeUndefined();
-    expect(Object.keys(compose.volumes ?? {})).toEqual(['hank-redis-data', 'hank-state', 'helen-redis-data', 'helen-state', 'hilary-redis-data', 'hilary-state']);
-    expect(compose.services.carol.volumes).toBeUndefined();
+    expect(Object.keys(compose.volumes ?? {})).toEqual(['carol-state', 'curtis-state', 'hank-redis-data', 'hank-state', 'helen-redis-data', 'helen-state', 'hilary-redis-data', 'hilary-state']);
+    expect(compose.services.carol.volumes).toEqual([{ type: 'volume', source: 'carol-state', target: '/var/lib/dske' }]);
     expect(compose.services.hank.volumes).toEqual([{ type: 'volume', source: 'hank-state', target: '/var/lib/dske' }]);
     expect(compose.services.hank.depends_on).toEqual({ 'hank-redis': { condition: 'service_healthy' } });
   });
@@ -663,12 +669,14 @@ describe('renderCompose: semantics', () => {
     }
     // The values a YAML 1.1 reader would take for a boolean or a number stay strings.
     const old = parse(render(TOPOLOGIES['3 hubs, 2 clients'].load()).text, { version: '1.1' }) as ComposeFile;
-    expect([old.services.provision.restart, old.services.provision.user, old.services['hank-redis'].command?.at(-1)]).toEqual(['no', '0:0', 'yes']);
+    const redis = old.services['hank-redis'].command ?? [];
+    expect([old.services.provision.restart, old.services.provision.user, redis[redis.indexOf('--appendonly') + 1]]).toEqual(['no', '0:0', 'yes']);
   });
 
   it('lab: mounts each TLS client\'s own files from tls_dir, relative to the compose file', () => {
     const { compose } = render(TOPOLOGIES['mutual TLS (tls_dir)'].load(), 'lab');
     expect(compose.services.carol.volumes).toEqual([
+      { type: 'volume', source: 'carol-state', target: '/var/lib/dske' },
       { type: 'bind', source: './pki/kme-carol.crt', target: '/etc/dske/tls/kme-carol.crt', read_only: true },
       { type: 'bind', source: './pki/kme-carol.key', target: '/etc/dske/tls/kme-carol.key', read_only: true },
       { type: 'bind', source: './pki/ca.crt', target: '/etc/dske/tls/ca.crt', read_only: true },
@@ -684,7 +692,10 @@ describe('renderCompose: semantics', () => {
     const { compose, text } = render(TOPOLOGIES['mutual TLS (tls_dir)'].load());
     expect(text).not.toContain('pki');
     expect(text).not.toContain('/etc/dske/tls');
-    expect(compose.services.carol.volumes).toEqual([{ type: 'volume', source: 'client-carol-secrets', target: '/etc/dske/secrets', read_only: true }]);
+    expect(compose.services.carol.volumes).toEqual([
+      { type: 'volume', source: 'carol-state', target: '/var/lib/dske' },
+      { type: 'volume', source: 'client-carol-secrets', target: '/etc/dske/secrets', read_only: true },
+    ]);
     expect(compose.services.carol.environment?.DSKE_TLS_CERT).toBe('/etc/dske/secrets/tls.crt');
   });
 

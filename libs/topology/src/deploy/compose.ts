@@ -54,7 +54,8 @@ interface ComposeService {
 }
 
 export const hubStoreNetwork = (hub: string) => `${hub}-store`;
-export const hubStateVolume = (hub: string) => `${hub}-state`;
+/** Each node's own state (storage key; a client's or Redis-less hub's state file): NAME-state. */
+export const nodeStateVolume = (node: string) => `${node}-state`;
 export const redisDataVolume = (hub: string) => `${hub}-redis-data`;
 export const nodeSecretsVolume = (node: NodePlan) => `${nodeSecretsDir(node.kind, node.name)}-secrets`;
 export const OPERATOR_VOLUME = 'operator-secrets';
@@ -71,8 +72,8 @@ export function renderCompose(topology: Topology, options: ComposeOptions): stri
     volumes[OPERATOR_VOLUME] = {};
     for (const node of topology.nodes) volumes[nodeSecretsVolume(node)] = {};
   }
+  for (const node of topology.nodes) volumes[nodeStateVolume(node.name)] = {};
   for (const hub of topology.hubs) {
-    volumes[hubStateVolume(hub.name)] = {};
     if (!bundledRedis) continue;
     services[hubRedisService(hub.name)] = redisService(hub.name);
     // internal: no route out, and no other container joins it.
@@ -116,7 +117,7 @@ function nodeService(topology: Topology, node: NodePlan, options: ComposeOptions
   if (node.kind === 'client') for (const hub of topology.hubs) dependsOn[hub.name] = { condition: 'service_healthy' };
   if (!lab) dependsOn[PROVISION_SERVICE] = { condition: 'service_completed_successfully' };
   const mounts: ComposeService[] = [];
-  if (node.kind === 'hub') mounts.push({ type: 'volume', source: hubStateVolume(node.name), target: CONTAINER_STATE_DIR });
+  mounts.push({ type: 'volume', source: nodeStateVolume(node.name), target: CONTAINER_STATE_DIR });
   if (!lab) mounts.push({ type: 'volume', source: nodeSecretsVolume(node), target: CONTAINER_SECRETS_DIR, read_only: true });
   if (lab && node.kind === 'client' && servesTls(topology, node, true)) mounts.push(...tlsMounts(topology, node, options.sourceFile));
   const service: ComposeService = {
@@ -134,11 +135,15 @@ function nodeService(topology: Topology, node: NodePlan, options: ComposeOptions
   return service;
 }
 
-/** One hub's Redis: append-only file on a volume of its own (records are sealed by the hub), no published port. */
+/**
+ * One hub's Redis: an append-only file on a volume of its own, fsynced at
+ * every write (the hub's PSRD bookkeeping must survive a power loss, or bytes
+ * could be used twice); records are sealed by the hub; no published port.
+ */
 function redisService(hub: string): ComposeService {
   return {
     image: REDIS_IMAGE,
-    command: ['redis-server', '--dir', '/data', '--save', '', '--appendonly', 'yes'],
+    command: ['redis-server', '--dir', '/data', '--save', '', '--appendonly', 'yes', '--appendfsync', 'always'],
     networks: [hubStoreNetwork(hub)],
     volumes: [{ type: 'volume', source: redisDataVolume(hub), target: '/data' }],
     healthcheck: { test: ['CMD', 'redis-cli', 'ping'], ...HEALTH_TIMING },

@@ -8,8 +8,8 @@ import { parse, parseAllDocuments } from 'yaml';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
   containerTopology,
-  HUB_STATE_STORAGE,
-  hubStateClaim,
+  NODE_STATE_STORAGE,
+  nodeStateClaim,
   KUSTOMIZATION_FILE,
   loadTopology,
   nodeSecretName,
@@ -136,7 +136,7 @@ const POD_REDIS_CONTAINER = {
   name: 'redis',
   image: 'redis:7.4-alpine',
   imagePullPolicy: 'IfNotPresent',
-  command: ['redis-server', '--bind', '127.0.0.1', '--protected-mode', 'yes', '--save', '', '--appendonly', 'yes', '--dir', '/data'],
+  command: ['redis-server', '--bind', '127.0.0.1', '--protected-mode', 'yes', '--save', '', '--appendonly', 'yes', '--appendfsync', 'always', '--dir', '/data'],
   readinessProbe: { exec: { command: ['redis-cli', 'ping'] }, periodSeconds: 5, timeoutSeconds: 3, failureThreshold: 3 },
   livenessProbe: { exec: { command: ['redis-cli', 'ping'] }, initialDelaySeconds: 5, periodSeconds: 10, timeoutSeconds: 3, failureThreshold: 3 },
   resources: { requests: { cpu: '25m', memory: '32Mi' }, limits: { cpu: '250m', memory: '128Mi' } },
@@ -180,12 +180,16 @@ describe('renderKubernetes', () => {
             ]);
           }
           for (const client of topology.clients) {
-            expect(byFile.get(`client-${client.name}.yaml`)!.map((o) => `${o.kind}/${o.metadata.name}`)).toEqual([`Deployment/${client.name}`, `Service/${client.name}`]);
+            expect(byFile.get(`client-${client.name}.yaml`)!.map((o) => `${o.kind}/${o.metadata.name}`)).toEqual([
+              `PersistentVolumeClaim/${client.name}-state`,
+              `Deployment/${client.name}`,
+              `Service/${client.name}`,
+            ]);
           }
           const kinds = all.map((o) => o.kind);
           expect(kinds.filter((k) => k === 'Namespace')).toHaveLength(1);
           expect(kinds.filter((k) => k === 'ConfigMap')).toHaveLength(1);
-          expect(kinds.filter((k) => k === 'PersistentVolumeClaim')).toHaveLength(topology.hubs.length * (store === undefined ? 2 : 1));
+          expect(kinds.filter((k) => k === 'PersistentVolumeClaim')).toHaveLength(topology.nodes.length + (store === undefined ? topology.hubs.length : 0));
           expect(kinds.filter((k) => k === 'Deployment')).toHaveLength(topology.nodes.length);
           expect(kinds.filter((k) => k === 'Service')).toHaveLength(topology.nodes.length);
           expect(kinds.filter((k) => k === 'Secret')).toHaveLength(0);
@@ -252,12 +256,12 @@ describe('renderKubernetes', () => {
           }
         });
 
-        it("each hub keeps its state on a claim of its own and its Redis' file on another; its Redis is in its pod unless the topology names external stores", () => {
+        it("each node keeps its state on a claim of its own, a hub its Redis' file on another; its Redis is in its pod unless the topology names external stores", () => {
           const claims = new Map(all.filter((o) => o.kind === 'PersistentVolumeClaim').map((o) => [o.metadata.name, o]));
-          const claim = (name: string) => ({
+          const claim = (name: string, component: 'hub' | 'client' = 'hub') => ({
             apiVersion: 'v1',
             kind: 'PersistentVolumeClaim',
-            metadata: { name, namespace: 'dske', labels: LABELS(name, 'hub') },
+            metadata: { name, namespace: 'dske', labels: LABELS(name, component) },
             spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '256Mi' } } },
           });
           for (const hub of topology.hubs) {
@@ -288,9 +292,12 @@ describe('renderKubernetes', () => {
           for (const client of topology.clients) {
             const pod = podOf(client);
             expect(pod.containers.map((c: Container) => c.name)).toEqual(['client']);
-            expect(pod.volumes.map((v: { name: string }) => v.name)).not.toContain('state');
+            // A client's state file (registrations, PSRD pools) on its own claim; no Redis.
+            expect(claims.get(`${client.name}-state`)).toEqual(claim(`${client.name}-state`, 'client'));
+            expect(pod.volumes).toContainEqual({ name: 'state', persistentVolumeClaim: { claimName: `${client.name}-state` } });
+            expect(pod.containers[0].volumeMounts).toContainEqual({ name: 'state', mountPath: '/var/lib/dske' });
             expect(pod.volumes.map((v: { name: string }) => v.name)).not.toContain('redis-data');
-            expect(envOf(pod.containers[0]).DSKE_STATE_DIR).toBeUndefined();
+            expect(envOf(pod.containers[0]).DSKE_STATE_DIR).toBe('/var/lib/dske');
             expect(envOf(pod.containers[0]).REDIS_URL).toBeUndefined();
           }
         });
@@ -428,8 +435,8 @@ describe('renderKubernetes', () => {
     expect(redis).toEqual(POD_REDIS_CONTAINER);
     expect(redis.volumeMounts).toEqual([{ name: 'redis-data', mountPath: '/data' }]);
     expect(POD_REDIS_URL).toBe('redis://127.0.0.1:6379/0');
-    expect(HUB_STATE_STORAGE).toBe('256Mi');
-    expect(hubStateClaim('helen')).toBe('helen-state');
+    expect(NODE_STATE_STORAGE).toBe('256Mi');
+    expect(nodeStateClaim('helen')).toBe('helen-state');
     expect(redisDataClaim('helen')).toBe('helen-redis-data');
     expect(nodeSecretName({ kind: 'client', name: 'carol' })).toBe('dske-client-carol');
   });
@@ -464,17 +471,18 @@ describe('renderKubernetes', () => {
     });
     expect(hub.readinessProbe).toEqual({ httpGet: { path: '/readyz', port: 'http' }, periodSeconds: 5, timeoutSeconds: 3, failureThreshold: 3 });
     expect(redis).toEqual(POD_REDIS_CONTAINER);
-    const [carol] = objects(files).get('client-carol.yaml')!;
+    const carol = objects(files).get('client-carol.yaml')!.find((o) => o.kind === 'Deployment')!;
     expect(envOf(carol.spec.template.spec.containers[0]).DSKE_HUBS).toBe('http://hank:8100/hub/hank http://helen:8101/hub/helen http://hilary:8102/hub/hilary');
   });
 
   it('a secure client: https hub URLs, its own Secret, HTTPS probes', () => {
     const files = renderKubernetes(TOPOLOGIES['3 hubs, 2 clients'].load(), { sourceFile: 'dske-config.yaml' });
-    const [curtis] = objects(files).get('client-curtis.yaml')!;
+    const curtis = objects(files).get('client-curtis.yaml')!.find((o) => o.kind === 'Deployment')!;
     const pod = curtis.spec.template.spec;
     expect(pod.volumes).toEqual([
       { name: 'topology', configMap: { name: 'dske-topology' } },
       { name: 'tmp', emptyDir: {} },
+      { name: 'state', persistentVolumeClaim: { claimName: 'curtis-state' } },
       { name: 'secrets', secret: { secretName: 'dske-client-curtis', defaultMode: 0o440 } },
     ]);
     expect(envOf(pod.containers[0])).toEqual({
@@ -489,6 +497,7 @@ describe('renderKubernetes', () => {
       DSKE_NAME: 'curtis',
       DSKE_PORT: '8104',
       DSKE_START_REQUEST_PSRD_THRESHOLD: '500',
+      DSKE_STATE_DIR: '/var/lib/dske',
       DSKE_STOP_REQUEST_PSRD_THRESHOLD: '2000',
       DSKE_TLS_CA: '/etc/dske/secrets/ca.crt',
       DSKE_TLS_CERT: '/etc/dske/secrets/tls.crt',
@@ -536,7 +545,7 @@ describe('renderKubernetes', () => {
 
   it('lab TLS clients mount their own files from the dske-tls Secret where DSKE_TLS_* point; kustomization.yaml says how to create it', () => {
     const files = renderKubernetes(TOPOLOGIES['mutual TLS (tls_dir)'].load(), { sourceFile: 'dske-config.yaml', lab: true });
-    const [carol] = objects(files).get('client-carol.yaml')!;
+    const carol = objects(files).get('client-carol.yaml')!.find((o) => o.kind === 'Deployment')!;
     const pod = carol.spec.template.spec;
     expect(pod.volumes.find((v: { name: string }) => v.name === 'tls')).toEqual({
       name: 'tls',
@@ -564,7 +573,7 @@ describe('renderKubernetes', () => {
     expect(text).not.toContain('kme-');
     expect(text).not.toContain('tls_dir');
     expect(text).not.toContain('/labs/net');
-    const [carol] = objects(files).get('client-carol.yaml')!;
+    const carol = objects(files).get('client-carol.yaml')!.find((o) => o.kind === 'Deployment')!;
     expect(envOf(carol.spec.template.spec.containers[0])).toMatchObject(SECRET_ENV);
   });
 

@@ -52,7 +52,7 @@ export const TLS_SECRET = 'dske-tls';
 export const NODE_RESOURCES = { requests: { cpu: '50m', memory: '128Mi' }, limits: { cpu: '500m', memory: '256Mi' } };
 export const REDIS_RESOURCES = { requests: { cpu: '25m', memory: '32Mi' }, limits: { cpu: '250m', memory: '128Mi' } };
 /** A hub's claims: one for its storage key, one for its Redis' append-only file. */
-export const HUB_STATE_STORAGE = '256Mi';
+export const NODE_STATE_STORAGE = '256Mi';
 /** Each hub's Redis listens on its pod's loopback: only the hub beside it reaches it. */
 export const POD_REDIS_URL = `redis://127.0.0.1:${REDIS_PORT}/0`;
 
@@ -66,7 +66,8 @@ export function podRedisUrl(template: string): string {
 export function nodeSecretName(node: Pick<NodePlan, 'kind' | 'name'>): string {
   return `dske-${node.kind}-${node.name}`;
 }
-export const hubStateClaim = (hub: string) => `${hub}-state`;
+/** Each node's own state volume (storage key; a client's state file). */
+export const nodeStateClaim = (node: string) => `${node}-state`;
 /** The hub's Redis keeps its file on a claim of its own: it never sees the storage key. */
 export const redisDataClaim = (hub: string) => `${hub}-redis-data`;
 
@@ -90,7 +91,8 @@ export function renderKubernetes(topology: Topology, options: KubernetesOptions)
   };
   for (const node of topology.nodes) {
     files[`${node.kind}-${node.name}.yaml`] = [
-      ...(node.kind === 'hub' ? [k.claim(hubStateClaim(node.name)), ...(usesBundledRedis(topology) ? [k.claim(redisDataClaim(node.name))] : [])] : []),
+      k.claim(nodeStateClaim(node.name), node.kind),
+      ...(node.kind === 'hub' && usesBundledRedis(topology) ? [k.claim(redisDataClaim(node.name), 'hub')] : []),
       k.nodeDeployment(node),
       k.service(node.name, node.kind, node.port),
     ];
@@ -194,12 +196,12 @@ class Manifests {
     };
   }
 
-  claim(name: string): K8sObject {
+  claim(name: string, component: 'hub' | 'client'): K8sObject {
     return {
       apiVersion: 'v1',
       kind: 'PersistentVolumeClaim',
-      metadata: this.metadata(name, 'hub'),
-      spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: HUB_STATE_STORAGE } } },
+      metadata: this.metadata(name, component),
+      spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: NODE_STATE_STORAGE } } },
     };
   }
 
@@ -216,11 +218,9 @@ class Manifests {
       { name: 'topology', configMap: { name: TOPOLOGY_CONFIGMAP } },
       { name: 'tmp', emptyDir: {} },
     ];
-    if (node.kind === 'hub') {
-      mounts.push({ name: 'state', mountPath: CONTAINER_STATE_DIR });
-      volumes.push({ name: 'state', persistentVolumeClaim: { claimName: hubStateClaim(node.name) } });
-      if (podRedis) volumes.push({ name: 'redis-data', persistentVolumeClaim: { claimName: redisDataClaim(node.name) } });
-    }
+    mounts.push({ name: 'state', mountPath: CONTAINER_STATE_DIR });
+    volumes.push({ name: 'state', persistentVolumeClaim: { claimName: nodeStateClaim(node.name) } });
+    if (podRedis) volumes.push({ name: 'redis-data', persistentVolumeClaim: { claimName: redisDataClaim(node.name) } });
     if (!this.lab) {
       mounts.push({ name: 'secrets', mountPath: CONTAINER_SECRETS_DIR, readOnly: true });
       volumes.push({ name: 'secrets', secret: { secretName: nodeSecretName(node), defaultMode: 0o440 } });
@@ -257,7 +257,7 @@ class Manifests {
       name: 'redis',
       image: REDIS_IMAGE,
       imagePullPolicy: 'IfNotPresent',
-      command: ['redis-server', '--bind', '127.0.0.1', '--protected-mode', 'yes', '--save', '', '--appendonly', 'yes', '--dir', '/data'],
+      command: ['redis-server', '--bind', '127.0.0.1', '--protected-mode', 'yes', '--save', '', '--appendonly', 'yes', '--appendfsync', 'always', '--dir', '/data'],
       readinessProbe: { ...ping, periodSeconds: 5, timeoutSeconds: 3, failureThreshold: 3 },
       livenessProbe: { ...ping, initialDelaySeconds: 5, periodSeconds: 10, timeoutSeconds: 3, failureThreshold: 3 },
       resources: REDIS_RESOURCES,
