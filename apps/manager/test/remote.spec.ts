@@ -7,7 +7,7 @@
  */
 import { createServer as createHttpServer, request as httpRequest } from 'node:http';
 import { createServer, connect, type Server, type Socket } from 'node:net';
-import { existsSync, readdirSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePortRange, isPortFree } from '@dske/test-support';
