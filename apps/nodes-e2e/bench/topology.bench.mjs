@@ -1,6 +1,8 @@
 // Benchmark (issue #3): the user guide's topology (5 hubs, 5 clients, min_nr_shares 3) as real processes.
 // Prints: time from spawn to all nodes ready; key pairs per second with p50/p99 latency of
 // get key + get key with key IDs, sequential and with 8 concurrent SAE loops; resident memory per node.
+// Once per node state mode (BENCH_STATE, default all three): memory only; every node with a state directory and
+// --state-sync full (fsync per commit, the default); and --state-sync normal (written to the OS, fsynced at checkpoints).
 // Uses the built programs (apps/*/dist) and libs/test-support/dist. No timed assertions.
 import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
@@ -13,7 +15,8 @@ const SEQUENTIAL_PAIRS = Number(process.env.BENCH_SEQUENTIAL_PAIRS ?? 200);
 const CONCURRENT_LOOPS = 8;
 const CONCURRENT_PAIRS = Number(process.env.BENCH_CONCURRENT_PAIRS ?? 400);
 const PHASE_LIMIT_MS = 30_000; // each measured phase stops early past this
-const WATCHDOG_MS = 110_000;
+const MODES = (process.env.BENCH_STATE ?? 'memory full normal').split(/[\s,]+/).filter(Boolean);
+const WATCHDOG_MS = 110_000 * MODES.length;
 
 // master SAE @ its client -> slave SAE @ its client (every SAE of the guide's topology takes part).
 const PAIRS = [
@@ -73,22 +76,36 @@ function rssKiB(pid) {
   return match ? Number(match[1]) : NaN;
 }
 
+/** The harness options of one state mode. */
+function stateOptions(mode) {
+  if (mode === 'memory') return {};
+  if (mode !== 'full' && mode !== 'normal') throw new Error(`BENCH_STATE: unknown mode '${mode}' (memory, full, normal)`);
+  const sync = ['--state-sync', mode];
+  return { stateDirs: true, hubArgsFor: () => sync, clientArgs: sync };
+}
+
 try {
-  console.log(`DSKE topology benchmark: 5 hubs, 5 clients, min_nr_shares 3, 256-bit keys, plain HTTP (lab mode); node ${process.version}`);
-  const spawned = performance.now();
-  topology = await TopologyHarness.start({ readyTimeoutMs: 60_000 });
-  console.log(`start: spawn to all 10 nodes ready (/readyz 200): ${((performance.now() - spawned) / 1000).toFixed(2)} s`);
+  for (const mode of MODES) {
+    const what = mode === 'memory' ? 'state in memory only' : `durable state, --state-sync ${mode}`;
+    console.log(`DSKE topology benchmark: 5 hubs, 5 clients, min_nr_shares 3, 256-bit keys, plain HTTP (lab mode), ${what}; node ${process.version}`);
+    const spawned = performance.now();
+    topology = await TopologyHarness.start({ readyTimeoutMs: 60_000, ...stateOptions(mode) });
+    console.log(`start: spawn to all 10 nodes ready (/readyz 200): ${((performance.now() - spawned) / 1000).toFixed(2)} s`);
 
-  for (let i = 0; i < 16; i++) await keyPair(PAIRS[i % PAIRS.length]); // warm-up (JIT, connections)
-  await phase(`sequential, 1 loop`, 1, SEQUENTIAL_PAIRS);
-  await phase(`concurrent, ${CONCURRENT_LOOPS} SAE loops`, CONCURRENT_LOOPS, CONCURRENT_PAIRS);
+    for (let i = 0; i < 16; i++) await keyPair(PAIRS[i % PAIRS.length]); // warm-up (JIT, connections)
+    await phase(`sequential, 1 loop`, 1, SEQUENTIAL_PAIRS);
+    await phase(`concurrent, ${CONCURRENT_LOOPS} SAE loops`, CONCURRENT_LOOPS, CONCURRENT_PAIRS);
 
-  console.log('resident memory after the run (VmRSS):');
-  const nodes = [...topology.hubs.values(), ...topology.clients.values()];
-  const rows = nodes.map((node) => [`${node.kind} ${node.name}`, rssKiB(node.child.pid)]);
-  for (const [name, kib] of rows) console.log(`  ${name.padEnd(14)} ${(kib / 1024).toFixed(1)} MiB`);
-  const total = rows.reduce((sum, [, kib]) => sum + kib, 0);
-  console.log(`  ${'total'.padEnd(14)} ${(total / 1024).toFixed(1)} MiB (${(total / 1024 / rows.length).toFixed(1)} MiB per node)`);
+    console.log('resident memory after the run (VmRSS):');
+    const nodes = [...topology.hubs.values(), ...topology.clients.values()];
+    const rows = nodes.map((node) => [`${node.kind} ${node.name}`, rssKiB(node.child.pid)]);
+    for (const [name, kib] of rows) console.log(`  ${name.padEnd(14)} ${(kib / 1024).toFixed(1)} MiB`);
+    const total = rows.reduce((sum, [, kib]) => sum + kib, 0);
+    console.log(`  ${'total'.padEnd(14)} ${(total / 1024).toFixed(1)} MiB (${(total / 1024 / rows.length).toFixed(1)} MiB per node)`);
+    await topology.close();
+    topology = undefined;
+    console.log('');
+  }
 } catch (error) {
   console.error(error instanceof Error ? error.stack : error);
   process.exitCode = 1;
