@@ -9,8 +9,8 @@ import { isPortFree, REPO_ROOT } from '@dske/test-support';
  * The committed docker-compose.generated.yml, for real: the image built from
  * docker/Dockerfile, `up --wait`, key pairs through the published ports with
  * ./manager, each hub's Redis out of every other container's reach, sealed
- * records, SIGKILL of every hub between Get key and Get key with key IDs, a
- * Redis outage. A project name of its own keeps a user's own deployment
+ * records, SIGKILL of every hub (and of clients, resuming from their state
+ * volumes) between Get key and Get key with key IDs, a Redis outage. A project name of its own keeps a user's own deployment
  * untouched; `down -v` removes every container, network and volume, also
  * when a test fails.
  */
@@ -130,20 +130,27 @@ describe(`docker compose -f ${COMPOSE_FILE} (secure, as committed)`, () => {
     for (const hub of HUBS) {
       // Earlier keys' shares go when their acknowledgements arrive (just after delivery): wait for that.
       const scan = () => ok(compose(['exec', '-T', `${hub}-redis`, 'redis-cli', '--scan']), 'scan').trim().split('\n').sort();
+      const state = (keys: string[]) => keys.filter((k) => /^dske:[a-z]+:state:[0-9a-f]{32}$/.test(k));
       const expected = [`dske:${hub}:share:${id}`, 'dske:store-owner'].sort();
       let keys = scan();
-      for (let i = 0; i < 50 && JSON.stringify(keys) !== JSON.stringify(expected); i++) {
+      for (let i = 0; i < 50 && JSON.stringify(keys.filter((k) => !state([k]).length)) !== JSON.stringify(expected); i++) {
         await new Promise((r) => setTimeout(r, 100));
         keys = scan();
       }
-      expect(keys).toEqual(expected);
+      // Besides the share and the owner: the hub's registrations and PSRD blocks, under opaque names only.
+      expect(keys.filter((k) => state([k]).length === 0)).toEqual(expected);
+      expect(state(keys).length, hub).toBeGreaterThan(5);
+      for (const key of state(keys)) expect(key.startsWith(`dske:${hub}:state:`)).toBe(true);
       const record = ok(compose(['exec', '-T', `${hub}-redis`, 'redis-cli', '--no-raw', 'GET', `dske:${hub}:share:${id}`]), 'get');
       for (const word of ['sam', 'sunny', 'carol', 'share_index', 'user_key_id']) expect(record).not.toContain(word);
+      const registration = ok(compose(['exec', '-T', `${hub}-redis`, 'redis-cli', '--no-raw', 'GET', state(keys)[0]]), 'get');
+      for (const word of ['sam', 'sunny', 'carol', 'encryptor', 'registration']) expect(registration).not.toContain(word);
     }
     // The append-only file on the Redis volume holds the same sealed bytes: nothing in the clear on disk either.
     const aof = ok(compose(['exec', '-T', 'hank-redis', 'bash', '-c', 'cat /data/appendonlydir/*']), 'aof');
     expect(aof).toContain(id);
     expect(aof).not.toContain('sunny');
+    expect(aof).not.toContain('carol');
     expect(ok(manager(['etsi-qkd', 'sam', 'sunny', 'get-key-with-key-ids', id]), 'get-key-with-key-ids')).toContain(made.keys[0].key);
   });
 
@@ -155,6 +162,22 @@ describe(`docker compose -f ${COMPOSE_FILE} (secure, as committed)`, () => {
     expect(fetched.keys).toEqual(made.keys);
     // The storage key on the hub's volume outlived the crash: made once, at the first start.
     for (const hub of HUBS) expect(ok(compose(['logs', '--no-log-prefix', hub]), 'logs').match(/Created the storage key/g), hub).toHaveLength(1);
+  });
+
+  it('the clients killed with SIGKILL between Get key and Get key with key IDs resume from their state volumes: the key is delivered, nobody registers again; a hub resumes from its Redis', () => {
+    const made = firstJson(ok(manager(['etsi-qkd', 'sam', 'sunny', 'get-key']), 'get-key'));
+    ok(compose(['kill', '-s', 'SIGKILL', 'carol', 'curtis', 'hank']), 'kill');
+    ok(compose(['up', '-d', '--wait', '--no-build', 'hank', 'carol', 'curtis'], 180_000), 'back');
+    const fetched = firstJson(ok(manager(['etsi-qkd', 'sam', 'sunny', 'get-key-with-key-ids', made.keys[0].key_ID]), 'get-key-with-key-ids after the crash'));
+    expect(fetched.keys).toEqual(made.keys);
+    expect(ok(manager(['etsi-qkd', 'sam', 'sunny', 'get-key-pair']), 'get-key-pair after the crash')).toContain('Key values match');
+    for (const client of ['carol', 'curtis']) {
+      const log = ok(compose(['logs', '--no-log-prefix', client]), 'logs');
+      // One registration per hub, at the first start; the restarted container resumed it.
+      expect(log.match(/Begin register task for peer hub hank/g), client).toHaveLength(1);
+      expect(log).toContain('Resumed registration with peer hub hank');
+    }
+    expect(ok(compose(['logs', '--no-log-prefix', 'hank']), 'logs')).toMatch(/Resumed \d+ client registrations/);
   });
 
   it("a hub whose Redis stops answers 503 store.unavailable within a second, keys still flow through the other hubs, and it recovers", async () => {

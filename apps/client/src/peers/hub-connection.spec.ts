@@ -1,35 +1,14 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { PsrdBlock, PsrdPool } from '@dske/core';
-import type { ClientConfig } from '../client-config';
+import { quiet, sleep, TEST_CONFIG, until } from './testing/unit-setup';
 import { HubConnection } from './hub-connection';
 import type { HubResponse } from './hub-http';
 import { hubError, ScriptedHub } from './testing/scripted-hub';
 
-const CONFIG: ClientConfig = {
-  name: 'ca',
-  port: 1,
-  host: '127.0.0.1',
-  hubUrls: [],
-  encryptors: ['sa'],
-  minNrShares: 1,
-  startRequestPsrdThreshold: 500,
-  stopRequestPsrdThreshold: 2000,
-  getPsrdBlockSize: 1000,
-  requestTimeoutMs: 2000,
-  showPsrdPreview: false,
-};
+const CONFIG = TEST_CONFIG;
 const ROUTE = { master_sae_id: 'sa', slave_sae_id: 'sb' };
-const quiet = { log: () => undefined, warn: () => undefined, error: () => undefined } as never;
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-async function until(check: () => boolean, timeoutMs = 5_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await sleep(5);
-  }
-}
 
 /** A connection to a scripted hub, registered and with both pools filled. */
 async function connected(hub = new ScriptedHub()): Promise<{ hub: ScriptedHub; connection: HubConnection }> {

@@ -5,35 +5,14 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import { fragmentsFromText, RecordSeal, SIGNATURE_HEADER, signatureAllocation, type Fragment } from '@dske/core';
 import { decodeBlock, loadOrCreateStorageKey, SqliteRecordStore, STATE_RECORD_PREFIX, StateError, StateJournal } from '@dske/node-state';
-import type { ClientConfig } from '../client-config';
+import { quiet, sleep, TEST_CONFIG, until } from '../peers/testing/unit-setup';
 import { HubConnection } from '../peers/hub-connection';
 import { ScriptedHub } from '../peers/testing/scripted-hub';
 import { ClientState, STATE_FILE } from './client-state';
 
-const CONFIG: ClientConfig = {
-  name: 'ca',
-  port: 1,
-  host: '127.0.0.1',
-  hubUrls: [],
-  encryptors: ['sa'],
-  minNrShares: 1,
-  startRequestPsrdThreshold: 500,
-  stopRequestPsrdThreshold: 2000,
-  getPsrdBlockSize: 1000,
-  requestTimeoutMs: 2000,
-  showPsrdPreview: false,
-};
+const CONFIG = TEST_CONFIG;
 const ROUTE = { master_sae_id: 'sa', slave_sae_id: 'sa' };
 const URL = 'http://hub.test/hub/hx';
-const quiet = { log: () => undefined, warn: () => undefined, error: () => undefined } as never;
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-async function until(check: () => boolean, timeoutMs = 5_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await sleep(5);
-  }
-}
 
 describe('ClientState: a client restarted on its state resumes its registrations', () => {
   const dirs: string[] = [];

@@ -18,7 +18,8 @@ export class RedisStateRecords implements RecordStore {
     hubName: string,
   ) {
     this.where = redis.where;
-    this.prefix = `dske:${hubName}:state:`;
+    // Beside dske:NAME:share:ID; the journal's records are state:NAME-HMAC, so they read dske:NAME:state:HEX.
+    this.prefix = `dske:${hubName}:`;
   }
 
   load(prefix: string): Promise<StoredRecord[]> {
