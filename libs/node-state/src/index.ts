@@ -3,3 +3,4 @@ export * from './state-journal';
 export * from './storage-key';
 export * from './sqlite-record-store';
 export * from './pool-records';
+export * from './state-dir';

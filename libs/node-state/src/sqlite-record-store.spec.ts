@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { StateError } from './record-store';
 import { SqliteRecordStore } from './sqlite-record-store';
+import { openStateDir, STATE_FILE } from './state-dir';
 
 describe('SqliteRecordStore', () => {
   const dirs: string[] = [];
@@ -89,5 +90,25 @@ describe('SqliteRecordStore', () => {
     stores.pop();
     truncateSync(truncated, Math.floor(statSync(truncated).size / 2));
     expect(() => SqliteRecordStore.open(truncated)).toThrow(/not a usable state file/);
+  });
+});
+
+describe('openStateDir', () => {
+  it('makes the state file, then the key; refuses a directory whose key outlived its state file', async () => {
+    const dir = join(mkdtempSync(join(tmpdir(), 'dske-statedir-')), 'client-ca');
+    try {
+      const first = openStateDir(dir, 'normal');
+      expect(first.created).toBe(true);
+      await first.file.close();
+      const again = openStateDir(dir, 'normal');
+      expect(again.created).toBe(false);
+      await again.file.close();
+      writeFileSync(join(dir, STATE_FILE), '');
+      expect(() => openStateDir(dir, 'normal')).toThrow(`${join(dir, STATE_FILE)}: is empty while storage.key beside it says this node had a state`);
+      rmSync(join(dir, STATE_FILE));
+      expect(() => openStateDir(dir, 'normal')).toThrow(`${join(dir, STATE_FILE)}: is missing while storage.key`);
+    } finally {
+      rmSync(join(dir, '..'), { recursive: true, force: true });
+    }
   });
 });

@@ -72,13 +72,13 @@ export class StateJournal {
     const store = this.store!;
     const taken = this.dirty;
     this.dirty = new Map();
-    const writes: RecordWrite[] = [];
-    for (const [key, source] of taken) {
-      const { value, expiresAt } = source();
-      const name = this.storeName(key);
-      writes.push({ key: name, value: value === undefined ? undefined : this.sealed(name, key, value), ...(expiresAt === undefined ? {} : { expiresAt }) });
-    }
     try {
+      const writes: RecordWrite[] = [];
+      for (const [key, source] of taken) {
+        const { value, expiresAt } = source();
+        const name = this.storeName(key);
+        writes.push({ key: name, value: value === undefined ? undefined : this.sealed(name, key, value), ...(expiresAt === undefined ? {} : { expiresAt }) });
+      }
       await store.write(writes);
     } catch (error) {
       // Not written: mark again what nothing newer replaced, so the next flush carries it.

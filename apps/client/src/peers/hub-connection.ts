@@ -70,7 +70,8 @@ export class HubConnection {
       this.registration = new HubRegistration(kept.record.generation, this.store, kept);
       this.generations = kept.record.generation;
     } else {
-      if (kept) for (const b of kept.blocks) b.block.wipe();
+      // A kept registration that does not fit goes, in the store too (its blocks would come back into a later one).
+      if (kept) state.forget(this.hubName, kept);
       this.registration = new HubRegistration(0, this.store);
     }
     this.refiller = this.newRefiller(this.registration);
@@ -125,7 +126,7 @@ export class HubConnection {
   }
 
   private newRefiller(registration: HubRegistration): PsrdRefiller {
-    return new PsrdRefiller(registration, (reg, owner, size) => this.fetchBlock(reg, owner, size), this.config, this.logger, this.hubName, (reg) => this.confirmBlocks(reg));
+    return new PsrdRefiller(registration, (reg, owner, size) => this.fetchBlock(reg, owner, size), this.config, this.logger, this.hubName, (reg) => this.confirmBlocks(reg), () => this.flush());
   }
 
   /** Register, retrying every second until the hub answers; then fill both pools. */
@@ -421,6 +422,8 @@ export class HubConnection {
 
   async close(): Promise<void> {
     this.closed = true;
+    // What is marked goes to the store first: the wipe below must not reach it as "used up".
+    await this.state.journal.flush().catch(() => undefined);
     this.registration.release();
     await this.http.close();
   }

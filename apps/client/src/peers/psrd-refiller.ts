@@ -31,6 +31,8 @@ export class PsrdRefiller {
     private readonly logger: Logger,
     private readonly hubName: string,
     private readonly confirmBlocks: BlockConfirmation = async () => undefined,
+    /** Write the new block to the client's state (a block lost in a crash would still count against the hub's pool limits). */
+    private readonly persist: () => Promise<void> = async () => undefined,
   ) {}
 
   /** Background refill when a pool drops below the start threshold. */
@@ -64,6 +66,8 @@ export class PsrdRefiller {
           if (side === 'peer') {
             reg.unconfirmed.push(block.uuid);
             await this.confirmBlocks(reg);
+          } else {
+            await this.persist();
           }
         }
       } finally {

@@ -58,6 +58,21 @@ describe('ClientState: a client restarted on its state resumes its registrations
     await second.stop();
   });
 
+  it('a clean stop right after a refill keeps the new blocks (the wipe at stop never reaches the store)', async () => {
+    const dir = stateDir();
+    const hub = new ScriptedHub();
+    const first = await run(dir, hub);
+    await until(() => first.connection.isUsable && first.connection.localPool.unusedBytes >= 2000 && hub.localPool.unusedBytes >= 2000);
+    // Drain the local pool below the start threshold: the refill that follows is the last change before the stop.
+    await first.connection.postShares(ROUTE, [{ keyId: randomUUID(), data: randomBytes(1600) }]);
+    await until(() => first.connection.localPool.unusedBytes >= 2000);
+    const before = first.connection.poolsStatus(false);
+    await first.stop();
+    const second = await run(dir, hub);
+    expect(second.connection.poolsStatus(false)).toEqual(before);
+    await second.stop();
+  });
+
   it('what a message uses is in the state file, marked used, before the message reaches the hub (write-ahead)', async () => {
     const dir = stateDir();
     const hub = new ScriptedHub();
@@ -96,9 +111,15 @@ describe('ClientState: a client restarted on its state resumes its registrations
     const registrations = () => hub.count('PUT', '/registration');
     expect(registrations()).toBe(1);
     const other = await run(dir, hub, { ...CONFIG, encryptors: ['sa', 'sb'] });
-    await until(() => other.connection.isRegistered);
+    await until(() => other.connection.isUsable && other.connection.localPool.unusedBytes >= 2000);
     expect(registrations()).toBe(2);
+    const afresh = other.connection.poolsStatus(false);
     await other.stop();
+    // The first registration's blocks left the store with it: the next start resumes the second one only.
+    const resumed = await run(dir, hub, { ...CONFIG, encryptors: ['sa', 'sb'] });
+    expect(registrations()).toBe(2);
+    expect(resumed.connection.poolsStatus(false)).toEqual(afresh);
+    await resumed.stop();
     const fresh = await run(stateDir(), hub);
     await until(() => fresh.connection.isRegistered);
     expect(registrations()).toBe(3);

@@ -1,15 +1,15 @@
-import { join } from 'node:path';
-import { RecordSeal } from '@dske/core';
-import { BLOCK_PREFIX, type BlockRecord, decodeBlock, loadOrCreateStorageKey, SqliteRecordStore, StateError, StateJournal, type SyncPolicy } from '@dske/node-state';
-import { decodeRegistration, REGISTRATION_PREFIX, type HubRegistrationRecord } from './client-records';
+import { BLOCK_PREFIX, blockKey, type BlockRecord, decodeBlock, openStateDir, StateError, StateJournal, type SyncPolicy } from '@dske/node-state';
+import { decodeRegistration, REGISTRATION_PREFIX, registrationKey, type HubRegistrationRecord } from './client-records';
 
-export const STATE_FILE = 'state.db';
+export { STATE_FILE } from '@dske/node-state';
 
 /** What the client kept of one hub: its registration and the blocks of both pools. */
 export interface KeptRegistration {
   record: HubRegistrationRecord;
   blocks: BlockRecord[];
 }
+
+type Kept = { record?: HubRegistrationRecord; blocks: BlockRecord[] };
 
 export interface StateLog {
   log(message: string): void;
@@ -24,7 +24,7 @@ export interface StateLog {
 export class ClientState {
   private constructor(
     readonly journal: StateJournal,
-    private readonly kept: Map<string, KeptRegistration>,
+    private readonly kept: Map<string, Kept>,
   ) {}
 
   static memoryOnly(): ClientState {
@@ -36,17 +36,14 @@ export class ClientState {
       logger.warn('No --state-dir: registrations and PSRD pools live in memory only; a restart registers with every hub afresh');
       return ClientState.memoryOnly();
     }
-    const { key, created, file: keyFile } = loadOrCreateStorageKey(stateDir);
+    const { journal, file: store, created, keyFile } = openStateDir(stateDir, sync);
     if (created) logger.log(`Created the storage key ${keyFile}`);
-    const seal = new RecordSeal(key);
-    key.fill(0);
-    const store = SqliteRecordStore.open(join(stateDir, STATE_FILE), sync);
-    const journal = new StateJournal(store, seal);
     try {
       const kept = ClientState.decode(store.where, await journal.load(''));
-      if (kept.size > 0) {
-        const blocks = [...kept.values()].reduce((n, k) => n + k.blocks.length, 0);
-        logger.log(`Resumed registrations with ${kept.size} hubs and ${blocks} PSRD blocks from ${store.where}`);
+      const registered = [...kept.values()].filter((k) => k.record !== undefined);
+      if (registered.length > 0) {
+        const blocks = registered.reduce((n, k) => n + k.blocks.length, 0);
+        logger.log(`Resumed registrations with ${registered.length} hubs and ${blocks} PSRD blocks from ${store.where}`);
       }
       return new ClientState(journal, kept);
     } catch (error) {
@@ -55,7 +52,7 @@ export class ClientState {
     }
   }
 
-  private static decode(where: string, records: Array<{ key: string; value: Buffer }>): Map<string, KeptRegistration> {
+  private static decode(where: string, records: Array<{ key: string; value: Buffer }>): Map<string, Kept> {
     const registrations = new Map<string, HubRegistrationRecord>();
     const blocks = new Map<string, BlockRecord[]>();
     for (const { key, value } of records) {
@@ -74,16 +71,31 @@ export class ClientState {
         value.fill(0);
       }
     }
-    const kept = new Map<string, KeptRegistration>();
+    const kept = new Map<string, Kept>();
     for (const [hub, record] of registrations) kept.set(hub, { record, blocks: blocks.get(hub) ?? [] });
+    // Blocks without a registration (one that ended before its blocks' deletion was written) belong to none.
+    for (const [hub, orphans] of blocks) if (!registrations.has(hub)) kept.set(hub, { record: undefined, blocks: orphans });
     return kept;
   }
 
-  /** The registration kept for `hub`, once: a hub connection takes it at start. */
+  /** Drop a kept registration and its blocks, here and in the store. */
+  forget(hub: string, kept: { record?: HubRegistrationRecord; blocks: BlockRecord[] }): void {
+    for (const b of kept.blocks) {
+      b.block.wipe();
+      this.journal.mark(blockKey(hub, b.side, b.block.uuid), () => ({ value: undefined }));
+    }
+    if (kept.record) this.journal.mark(registrationKey(hub), () => ({ value: undefined }));
+  }
+
+  /** The registration kept for `hub`, once: a hub connection takes it at start. Orphan blocks of that hub go. */
   take(hub: string): KeptRegistration | undefined {
     const kept = this.kept.get(hub);
     this.kept.delete(hub);
-    return kept;
+    if (kept?.record === undefined) {
+      if (kept) this.forget(hub, kept);
+      return undefined;
+    }
+    return kept as KeptRegistration;
   }
 
   async close(): Promise<void> {

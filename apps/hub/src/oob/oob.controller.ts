@@ -55,8 +55,15 @@ export class OobController {
     const data = Buffer.from(block.read(0, block.size)).toString('base64');
     if (query.pool_owner === 'client') client.peerPool.addBlock(block);
     else client.addHubBlock(block);
-    // Kept before it is handed out: a client never holds a block this hub could forget in a crash.
-    await this.state.flush();
+    try {
+      // Kept before it is handed out: a client never holds a block this hub could forget in a crash.
+      await this.state.flush();
+    } catch (error) {
+      // Not kept, so not handed out: the block goes, or the hub could allocate from bytes the client never got.
+      if (query.pool_owner === 'client') client.peerPool.discard(block.uuid);
+      else client.discardHubBlock(block);
+      throw error;
+    }
     return { block_uuid: block.uuid, data };
   }
 

@@ -74,6 +74,16 @@ export class PeerClient {
     }
   }
 
+  /** A hub-owned block whose hand-out failed: the client never got it, so it goes (here and in the store). */
+  discardHubBlock(block: PsrdBlock): void {
+    if (this.pending.delete(block.uuid)) {
+      block.wipe();
+      this.markPending(block, 0, true);
+    } else {
+      this.localPool.discard(block.uuid);
+    }
+  }
+
   /** Unused bytes and blocks of the hub-owned pool, counting those waiting (the pool limits hold for both). */
   get hubOwnedHeld(): { bytes: number; blocks: number } {
     let bytes = this.localPool.unusedBytes;

@@ -1,6 +1,15 @@
 import type { RecordSeal } from '@dske/core';
 import type { SqliteRecordStore } from '@dske/node-state';
-import { decodeShare, encodeShare, ShareStore, ShareSummary, StoredShare, summarize } from './share-store';
+import { decodeShare, encodeShare, ShareStore, ShareSummary, StoredShare, storeUnavailable, summarize } from './share-store';
+
+/** A failure of the state file (disk full, I/O error, closed at shutdown) is a 503 like a Redis that is away. */
+function fileOp<T>(op: () => T): T {
+  try {
+    return op();
+  } catch (error) {
+    throw storeUnavailable((error as Error).message);
+  }
+}
 
 const PREFIX = 'share:';
 
@@ -26,22 +35,22 @@ export class EmbeddedShareStore implements ShareStore {
     const plain = encodeShare(share);
     const sealed = this.seal.seal(key, plain);
     plain.fill(0);
-    return this.file.insertIfAbsent(key, sealed, Date.now() + ttlSecs * 1000);
+    return fileOp(() => this.file.insertIfAbsent(key, sealed, Date.now() + ttlSecs * 1000));
   }
 
   async peek(userKeyId: string): Promise<StoredShare | undefined> {
     const key = PREFIX + userKeyId;
-    const sealed = this.file.get(key);
+    const sealed = fileOp(() => this.file.get(key));
     return sealed === undefined ? undefined : this.open(key, sealed);
   }
 
   async remove(userKeyId: string): Promise<boolean> {
-    return this.file.delete(PREFIX + userKeyId);
+    return fileOp(() => this.file.delete(PREFIX + userKeyId));
   }
 
   async list(): Promise<ShareSummary[]> {
     const out: ShareSummary[] = [];
-    for (const record of this.file.loadNow(PREFIX)) {
+    for (const record of fileOp(() => this.file.loadNow(PREFIX))) {
       const share = this.open(record.key, record.value);
       if (share !== undefined) {
         out.push(summarize(share));

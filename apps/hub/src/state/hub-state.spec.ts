@@ -139,6 +139,15 @@ describe('HubState in the hub\'s own Redis', () => {
     await again.close();
   });
 
+  it('without --state-dir the storage key dies with the process: registrations stay in memory, and the hub starts again', async () => {
+    const state = await HubState.open({ name: 'hank', redisUrl: server.url }, quiet);
+    await populate(state);
+    await state.close();
+    const again = await HubState.open({ name: 'hank', redisUrl: server.url }, quiet);
+    expect(new PeerClientRegistry(LIMITS, again).all()).toEqual([]);
+    await again.close();
+  });
+
   it('with Redis away at start: 503 for registrations until it answers, then the kept ones are there', async () => {
     const keyDir = join(data, 'hub-hank');
     const state = await open(keyDir);

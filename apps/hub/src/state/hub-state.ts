@@ -1,13 +1,12 @@
-import { join } from 'node:path';
 import { RecordSeal } from '@dske/core';
-import { loadOrCreateStorageKey, SqliteRecordStore, StateJournal, StateUnavailableError, type SyncPolicy } from '@dske/node-state';
+import { loadOrCreateStorageKey, openStateDir, StateError, StateJournal, StateUnavailableError, type SyncPolicy } from '@dske/node-state';
 import type { HubConfig } from '../hub-config';
 import { ShareStore, storeUnavailable } from '../shares/share-store';
 import { MemoryShareStore } from '../shares/memory-share-store';
 import { EmbeddedShareStore } from '../shares/embedded-share-store';
 import { RedisStateRecords } from './redis-state-records';
 
-export const STATE_FILE = 'state.db';
+export { STATE_FILE } from '@dske/node-state';
 
 export interface StateLog {
   log(message: string): void;
@@ -48,19 +47,25 @@ export class HubState {
     this.loading = setInterval(() => {
       if (!available()) return;
       const timer = this.loading;
+      const corrupt = (error: unknown) => {
+        // A corrupt record: the hub must not go on with half a state; stopping lets the operator see it.
+        logger.warn(`${(error as Error).message}; stopping`);
+        process.exit(1);
+      };
       this.journal.load('').then(
         (records) => {
           if (this.loading !== timer) return;
           clearInterval(timer);
           this.loading = undefined;
           this.records = records;
-          this.onLoaded?.(this);
+          try {
+            this.onLoaded?.(this);
+          } catch (error) {
+            corrupt(error);
+          }
         },
-        (error: unknown) => {
-          // A corrupt record: the hub must not go on with half a state; stopping lets the operator see it.
-          logger.warn(`${(error as Error).message}; stopping`);
-          process.exit(1);
-        },
+        // Redis went away again while it was read: the next tick tries again.
+        (error: unknown) => (error instanceof StateError ? corrupt(error) : undefined),
       );
     }, 500);
     this.loading.unref();
@@ -73,9 +78,8 @@ export class HubState {
       const shares = new MemoryShareStore();
       return new HubState(new StateJournal(undefined, undefined), shares, [], () => shares.close());
     }
-    const seal = HubState.seal(config.stateDir, logger);
-    const file = SqliteRecordStore.open(join(config.stateDir, STATE_FILE), config.stateSync ?? 'full');
-    const journal = new StateJournal(file, seal);
+    const { journal, file, seal, created, keyFile } = openStateDir(config.stateDir, config.stateSync ?? 'full');
+    if (created) logger.log(`Created the storage key ${keyFile}`);
     try {
       const records = await journal.load('');
       return new HubState(journal, new EmbeddedShareStore(file, seal), records.filter((r) => !r.key.startsWith('share:')), () => journal.close());
@@ -87,7 +91,7 @@ export class HubState {
 
   private static seal(stateDir: string | undefined, logger: StateLog): RecordSeal {
     const { key, file, created } = loadOrCreateStorageKey(stateDir);
-    if (!file) logger.warn('No --state-dir: the storage key that seals this hub\'s records in Redis lives in memory only; what it stored before a restart is then unreadable');
+    if (!file) logger.warn('No --state-dir: the storage key that seals this hub\'s records in Redis lives in memory only; shares stored before a restart are then unreadable, and registrations and PSRD pools are kept in memory only');
     else if (created) logger.log(`Created the storage key ${file}`);
     const seal = new RecordSeal(key);
     key.fill(0);
@@ -100,12 +104,21 @@ export class HubState {
     const { RedisShareStore } = await import('../shares/redis-share-store.js');
     const store = new RedisShareStore(config.redisUrl, config.name, seal, logger);
     await store.start();
-    const journal = new StateJournal(new RedisStateRecords(store, config.name), seal);
+    // Without --state-dir the storage key dies with the process: records sealed under it could never be read again,
+    // so registrations and pools stay in memory (the hub said so above).
+    const journal = config.stateDir === undefined ? new StateJournal(undefined, undefined) : new StateJournal(new RedisStateRecords(store, config.name), seal);
     try {
       // Registrations and pools come back from Redis. A Redis that does not answer yet: the hub starts and answers
       // 503 until it has read them; a corrupt record stops the start.
-      const answering = store.unavailableReason() === undefined;
-      const records = answering ? await journal.load('') : [];
+      let answering = store.unavailableReason() === undefined;
+      let records: Array<{ key: string; value: Buffer }> = [];
+      try {
+        if (answering) records = await journal.load('');
+      } catch (error) {
+        // Corrupt records stop the start; Redis going away while it is read is a 503 until it is back.
+        if (error instanceof StateError) throw error;
+        answering = false;
+      }
       if (answering && (await store.appendOnly()) === false) {
         logger.warn(`Redis ${store.where} keeps no append-only file: this hub's registrations, PSRD pools and shares do not survive a restart of Redis (redis-server --appendonly yes)`);
       }

@@ -25,10 +25,14 @@ export class RedisStateRecords implements RecordStore {
   load(prefix: string): Promise<StoredRecord[]> {
     return this.redis.use(async (client) => {
       const out: StoredRecord[] = [];
+      // SCAN may name a key twice: each is read once.
+      const seen = new Set<string>();
       let cursor = '0';
       do {
-        const [next, keys] = await client.scan(cursor, 'MATCH', `${this.prefix}${prefix}*`, 'COUNT', 500);
+        const [next, found] = await client.scan(cursor, 'MATCH', `${this.prefix}${prefix}*`, 'COUNT', 500);
         cursor = next;
+        const keys = found.filter((k) => !seen.has(k));
+        for (const k of keys) seen.add(k);
         if (keys.length > 0) {
           const values = await client.mgetBuffer(...keys);
           values.forEach((value, i) => {

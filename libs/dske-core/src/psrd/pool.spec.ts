@@ -451,3 +451,18 @@ describe('PsrdPool observation and restore', () => {
     expect(seen).toEqual([8]);
   });
 });
+
+describe('PsrdPool.discard', () => {
+  it('wipes and forgets one block, with the pool\'s count and the observer told', () => {
+    const pool = poolOf('local', [spec(X, 10, 1), spec(Y, 10, 2)]);
+    const seen: Array<[string, number]> = [];
+    pool.observe((block) => seen.push([block.uuid, block.unusedBytes]));
+    pool.discard(X.toUpperCase());
+    expect(pool.unusedBytes).toBe(10);
+    expect(pool.blockCount).toBe(1);
+    expect(seen).toEqual([[X, 0]]);
+    expect(pool.allocate(10).fragments.map((f) => f.block_uuid)).toEqual([Y]);
+    pool.discard(UNKNOWN);
+    expect(seen).toEqual([[X, 0], [Y, 0]]);
+  });
+});

@@ -65,6 +65,16 @@ export class PsrdPool {
     this.changed(entry);
   }
 
+  /** Wipe and forget one block that never reached the peer (its hand-out failed). */
+  discard(uuid: string): void {
+    const entry = this.blocks.get(uuid.toLowerCase());
+    if (!entry) return;
+    this.unused -= entry.block.unusedBytes;
+    entry.block.wipe();
+    this.blocks.delete(entry.block.uuid);
+    this.changed(entry);
+  }
+
   /** Forget every block (a peer registered afresh), wiping its bytes first. */
   clear(): void {
     for (const entry of [...this.blocks.values(), ...this.dropped.values()]) {
