@@ -1,9 +1,10 @@
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { DskeError, recoverKeyRobust, splitKey } from '@dske/core';
 import { CLIENT_CONFIG, ClientConfig } from '../client-config';
 import { HubCallError, HubConnection, ShareRoute } from '../peers/hub-connection';
 import { PeerHubs } from '../peers/peer-hubs';
+import { ClientState } from '../state/client-state';
 import { DeliveredKeys, FetchedShares, KEEP_FETCHED_MS, type HubShare } from './fetched-shares';
 
 export interface HubFailure {
@@ -69,7 +70,22 @@ export class KeyRelayService {
   constructor(
     private readonly peers: PeerHubs,
     @Inject(CLIENT_CONFIG) private readonly config: ClientConfig,
+    @Optional() private readonly state?: ClientState,
   ) {}
+
+  /**
+   * Write ahead of the SAE's answer: what the hubs' answers used (their
+   * signatures, the pads of the shares) is in the state store before a key
+   * leaves. Once per request, not once per hub, so the hubs' answers share
+   * one commit.
+   */
+  private async accounted(): Promise<void> {
+    try {
+      await this.state?.journal.flush();
+    } catch (error) {
+      throw new RelayError(`the client's state store did not take a write: ${(error as Error).message}`, []);
+    }
+  }
 
   /** New random keys; done when at least k hubs stored their shares of all of them. */
   async makeKeys(route: ShareRoute, sizeBytes: number, count: number): Promise<RelayedKey[]> {
@@ -84,6 +100,7 @@ export class KeyRelayService {
     if (accepted < this.config.minNrShares) {
       throw new RelayError(`only ${accepted} of ${hubs.length} hubs accepted a key share; ${this.config.minNrShares} needed`, failures);
     }
+    await this.accounted();
     return keys;
   }
 
@@ -164,6 +181,7 @@ export class KeyRelayService {
       const gave = hubs.filter((_, i) => results[i].status === 'fulfilled');
       this.dropStaleAcks();
       for (const keyId of keyIds) this.unacknowledged.set(ackKey(route, keyId), { hubs: gave, since: Date.now() });
+      await this.accounted();
       return outcomes as RelayedKey[];
     }
     // Nothing is handed out, but the hubs that answered have deleted their shares: keep them for a retry.

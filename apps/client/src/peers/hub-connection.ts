@@ -328,8 +328,7 @@ export class HubConnection {
       // `send` allocates (pads, signing key) in the same synchronous step as the check that the pool holds `needed`.
       const answer = await refiller.withLocal(needed, () => send(registration));
       this.noteResponse(answer, registration);
-      // The answer's signature bytes are used: written before anyone acts on the answer.
-      await this.flush();
+      // The answer's signature bytes are written with the rest before the SAE's answer (KeyRelayService).
       return answer;
     } catch (error) {
       if (error instanceof BadSignature) this.noteOutOfStep(error.reason, registration);
@@ -374,12 +373,9 @@ export class HubConnection {
     }
     if (response.status !== 200) throw refusal(this.hubName, response);
     try {
-      const shares = this.signed.openShares(response, keyIds);
-      // The pads are used: written before the key is handed to anyone.
-      await this.flush();
-      return shares;
+      // The pads are used: written before the key is handed to anyone (KeyRelayService, once for all hubs).
+      return this.signed.openShares(response, keyIds);
     } catch (error) {
-      if (error instanceof HubCallError) throw error;
       this.noteOutOfStep(error, response.registration);
       throw new HubCallError(this.hubName, 'bad-response', `hub ${this.hubName} sent unusable shares: ${(error as Error).message}`);
     } finally {

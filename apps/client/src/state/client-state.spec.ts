@@ -9,6 +9,8 @@ import { quiet, sleep, TEST_CONFIG, until } from '../peers/testing/unit-setup';
 import { HubConnection } from '../peers/hub-connection';
 import { ScriptedHub } from '../peers/testing/scripted-hub';
 import { ClientState, STATE_FILE } from './client-state';
+import { KeyRelayService } from '../keys/key-relay.service';
+import type { PeerHubs } from '../peers/peer-hubs';
 
 const CONFIG = TEST_CONFIG;
 const ROUTE = { master_sae_id: 'sa', slave_sae_id: 'sa' };
@@ -99,6 +101,28 @@ describe('ClientState: a client restarted on its state resumes its registrations
     });
     await first.connection.postShares(ROUTE, [{ keyId: randomUUID(), data: randomBytes(16) }]);
     expect(checked).toBeGreaterThanOrEqual(2);
+    await first.stop();
+  });
+
+  it('before a key leaves the relay, what the hubs\' answers used (signatures, pads) is in the state file', async () => {
+    const dir = stateDir();
+    const hub = new ScriptedHub();
+    const first = await run(dir, hub);
+    await until(() => first.connection.isUsable && hub.localPool.unusedBytes >= 2000);
+    const relay = new KeyRelayService({ hubs: [first.connection] } as unknown as PeerHubs, CONFIG, first.state);
+    const [made] = await relay.makeKeys(ROUTE, 32, 1);
+    const stored = () => {
+      const file = SqliteRecordStore.open(join(dir, STATE_FILE), 'normal');
+      const seal = new RecordSeal(loadOrCreateStorageKey(dir).key);
+      const records = new StateJournal(file, seal).open(file.loadNow(STATE_RECORD_PREFIX), 'blk:hx:');
+      void file.close();
+      return records.map((r) => decodeBlock(r.key, r.value)).reduce((n, b) => n + b.block.unusedBytes, 0);
+    };
+    const inMemory = () => ['local_pool', 'peer_pool'].reduce((n, pool) => n + (first.connection.poolsStatus(false) as Record<string, { blocks: Array<{ nr_unused_bytes: number }> }>)[pool].blocks.reduce((m, b) => m + b.nr_unused_bytes, 0), 0);
+    expect(stored()).toBe(inMemory());
+    const [got] = await relay.fetchKeys(ROUTE, [made.keyId]);
+    expect(Buffer.from(got.key)).toEqual(Buffer.from(made.key));
+    expect(stored()).toBe(inMemory());
     await first.stop();
   });
 
