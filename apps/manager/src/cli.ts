@@ -40,8 +40,8 @@ start, without registering again or fetching PSRD anew. reset wipes that
 state for the selected nodes (refused while one runs); start --fresh resets,
 then starts.
 
-start waits until the nodes' ports are free, then until every node answers
-/readyz. If a node exits or is not ready in time, start stops the nodes it
+start waits until the nodes' ports are free, starts the hubs, then (once
+they answer /readyz) the clients, and waits until every node answers /readyz. If a node exits or is not ready in time, start stops the nodes it
 started in this run and fails. stop asks each node to stop (mgmt API); a node
 that does not answer is reported, and ended by PID (SIGTERM, then SIGKILL) if
 it still runs the command this manager started. A local node that is not

@@ -60,6 +60,8 @@ describe("the user guide's topology: start, ps, status, stop", () => {
     // Each node's output goes to its .out file in the working directory.
     expect(readFileSync(join(t.dir, 'hub-hank.out'), 'utf8')).toContain('listening on http://127.0.0.1:');
     expect(readFileSync(join(t.dir, 'client-carol.out'), 'utf8')).toContain('Begin register task for peer hub hank');
+    // The hubs were ready before any client started: every client registered at its first attempt.
+    for (const [c] of CLIENTS) expect(readFileSync(join(t.dir, `client-${c}.out`), 'utf8')).not.toMatch(/Register with peer hub \S+ failed/);
   });
 
   it('status reports every node: a header, then its JSON', async () => {

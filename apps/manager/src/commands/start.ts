@@ -1,10 +1,12 @@
 /**
  * `start`: wait for free ports, launch one detached process per selected
- * node, wait until each is ready. A start that fails (a node exits, or is not
+ * node (the hubs, and once they are ready the clients), wait until each is
+ * ready. A start that fails (a node exits, or is not
  * ready in time) stops the nodes it launched, so that a failed start leaves
  * nothing half-running to block the next one.
  */
 import { existsSync } from 'node:fs';
+import type { NodePlan } from '@dske/topology';
 import type { ManagerContext } from '../context';
 import { ManagerError } from '../errors';
 import { CREATE_HINT } from '../lab-pki-files';
@@ -49,14 +51,28 @@ export async function startCommand(ctx: ManagerContext, options: StartOptions = 
   }
 
   const launched: LaunchedNode[] = [];
-  for (const node of selection.nodes) {
-    io.out(startingLine(node));
-    launched.push(launchNode(topology, node, io.cwd, io.env, programFor(node.kind)));
-  }
+  const launch = (nodes: readonly NodePlan[]) => {
+    for (const node of nodes) {
+      io.out(startingLine(node));
+      launched.push(launchNode(topology, node, io.cwd, io.env, programFor(node.kind)));
+    }
+  };
+  // Hubs first, ready before any client starts: a client then registers at its first attempt (no connection
+  // refused, no second-long retry).
+  const hubs = selection.nodes.filter((n) => n.kind === 'hub');
+  launch(hubs);
+  if (hubs.length > 0 && clients.length > 0) await readyOrStop(ctx, launched, launched);
+  launch(clients);
 
   io.out(waitingLine(selection.label, 'started'));
+  await readyOrStop(ctx, launched, launched);
+}
+
+/** Wait until `waitFor` are ready; if one exits or is not ready in time, stop everything this run launched and fail. */
+async function readyOrStop(ctx: ManagerContext, waitFor: readonly LaunchedNode[], launched: readonly LaunchedNode[]): Promise<void> {
+  const { io, timings } = ctx;
   try {
-    const notReady = await waitForReady(launched, {
+    const notReady = await waitForReady(waitFor, {
       endpoints: ctx.endpoints,
       timeoutMs: timings.readyWaitMs,
       pollEveryMs: timings.pollEveryMs,
