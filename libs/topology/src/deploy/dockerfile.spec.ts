@@ -135,7 +135,9 @@ describe('.dockerignore', () => {
   });
 
   it('keeps out what the image builds itself, and secrets', () => {
-    for (const path of ['node_modules/yaml/package.json', 'libs/topology/node_modules/x', 'libs/topology/dist/index.js', 'apps/hub/dist/main.js', 'libs/topology/tsconfig.tsbuildinfo', '.git/HEAD', '.nx/cache/x', 'tmp/test-logs/hub-hank.out', '.env', 'docker-compose.generated.yml', 'deploy/k8s/hub-hank.yaml']) {
+    for (const path of ['node_modules/yaml/package.json', 'libs/topology/node_modules/x', 'libs/topology/dist/index.js', 'apps/hub/dist/main.js', 'libs/topology/tsconfig.tsbuildinfo', '.git/HEAD', '.nx/cache/x', 'tmp/test-logs/hub-hank.out', '.env', 'docker-compose.generated.yml', 'deploy/k8s/hub-hank.yaml',
+      // Local nodes' state (storage keys, PSRD, shares) and the credentials the manager writes.
+      '.dske-manager/state/hub-hank/storage.key', '.dske-manager/state/client-carol/state.db', 'dske-secrets/operator/ca.key', 'dske-operator/mgmt-hub-hank.token']) {
       expect(dockerIgnored(patterns, path), path).toBe(true);
     }
   });
