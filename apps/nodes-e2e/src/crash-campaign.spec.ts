@@ -86,85 +86,89 @@ function padsIn(body: Buffer): Fragment[][] {
   });
 }
 
-// Real processes, each with its own state directory; k = 2 of 3; clients reach the hubs through recording proxies.
-describe('crash campaign: kill -9 a random node 20 times under load of 4 SAEs', () => {
-  let topology: TopologyHarness;
-  let etsi: EtsiCaller;
-  const wire = new WireRecorder();
+// Real processes, each with its own state directory (hubs on their state file, or on a Redis of their own); k = 2 of 3;
+// clients reach the hubs through recording proxies.
+for (const backend of ['embedded', 'redis'] as const) {
+  describe(`crash campaign (${backend}): kill -9 a random node 20 times under load of 4 SAEs`, () => {
+    let topology: TopologyHarness;
+    let etsi: EtsiCaller;
+    const wire = new WireRecorder();
 
-  beforeAll(async () => {
-    topology = await TopologyHarness.start({
-      hubs: HUBS,
-      clients: CLIENTS,
-      minNrShares: 2,
-      shareTimeoutSecs: 600,
-      stateDirs: true,
-      hubProxy: (hub) => wire.hooks(hub),
+    beforeAll(async () => {
+      topology = await TopologyHarness.start({
+        hubs: HUBS,
+        clients: CLIENTS,
+        minNrShares: 2,
+        shareTimeoutSecs: 600,
+        stateDirs: true,
+        redisPerHub: backend === 'redis',
+        hubProxy: (hub) => wire.hooks(hub),
+      });
+      etsi = new EtsiCaller(topology);
     });
-    etsi = new EtsiCaller(topology);
-  });
-  afterAll(async () => {
-    await topology?.close();
-  });
+    afterAll(async () => {
+      await topology?.close();
+    });
 
-  it('no PSRD byte on the wire twice; every key Get key gave is delivered, equal to the master\'s copy', async () => {
-    const made = new Map<string, string>();
-    const delivered = new Map<string, string>();
-    const wrong: string[] = [];
-    let running = true;
+    it('no PSRD byte on the wire twice; every key Get key gave is delivered, equal to the master\'s copy', async () => {
+      const made = new Map<string, string>();
+      const delivered = new Map<string, string>();
+      const wrong: string[] = [];
+      let running = true;
 
-    const fetchOnce = async (id: string): Promise<number> => {
-      const fetched = await etsi.getKeyWithIds('cb', 'sa', 'sb', id).catch(() => undefined);
-      if (fetched?.status === 200) {
-        delivered.set(id, fetched.body.keys[0].key);
-        if (fetched.body.keys[0].key !== made.get(id)) wrong.push(id);
-      }
-      return fetched?.status ?? 0;
-    };
-    const worker = async () => {
-      while (running) {
-        const got = await etsi.getKey('ca', 'sa', 'sb').catch(() => undefined);
-        if (got?.status !== 200) {
-          await sleep(50);
-          continue;
+      const fetchOnce = async (id: string): Promise<number> => {
+        const fetched = await etsi.getKeyWithIds('cb', 'sa', 'sb', id).catch(() => undefined);
+        if (fetched?.status === 200) {
+          delivered.set(id, fetched.body.keys[0].key);
+          if (fetched.body.keys[0].key !== made.get(id)) wrong.push(id);
         }
-        const { key_ID: id, key } = got.body.keys[0];
-        made.set(id, key);
-        await fetchOnce(id);
+        return fetched?.status ?? 0;
+      };
+      const worker = async () => {
+        while (running) {
+          const got = await etsi.getKey('ca', 'sa', 'sb').catch(() => undefined);
+          if (got?.status !== 200) {
+            await sleep(50);
+            continue;
+          }
+          const { key_ID: id, key } = got.body.keys[0];
+          made.set(id, key);
+          await fetchOnce(id);
+        }
+      };
+      const workers = Array.from({ length: WORKERS }, () => worker());
+
+      const killed: string[] = [];
+      for (let i = 0; i < KILLS; i++) {
+        await sleep(between(150, 700));
+        const target = [...HUBS.map((h) => `hub ${h}`), ...CLIENTS.map((c) => `client ${c.name}`)][between(0, HUBS.length + CLIENTS.length)];
+        killed.push(target);
+        const [kind, name] = target.split(' ');
+        if (kind === 'hub') await topology.restartHub(name);
+        else await topology.restartClient(name);
       }
-    };
-    const workers = Array.from({ length: WORKERS }, () => worker());
+      await sleep(500);
+      running = false;
+      await Promise.all(workers);
 
-    const killed: string[] = [];
-    for (let i = 0; i < KILLS; i++) {
-      await sleep(between(150, 700));
-      const target = [...HUBS.map((h) => `hub ${h}`), ...CLIENTS.map((c) => `client ${c.name}`)][between(0, HUBS.length + CLIENTS.length)];
-      killed.push(target);
-      const [kind, name] = target.split(' ');
-      if (kind === 'hub') await topology.restartHub(name);
-      else await topology.restartClient(name);
-    }
-    await sleep(500);
-    running = false;
-    await Promise.all(workers);
-
-    // Keys made but not (yet) delivered: the slave gets each now that every node is up.
-    for (const id of made.keys()) {
-      if (delivered.has(id)) continue;
-      const deadline = Date.now() + 15_000;
-      let status = await fetchOnce(id);
-      while (status !== 200 && Date.now() < deadline) {
-        await sleep(200);
-        status = await fetchOnce(id);
+      // Keys made but not (yet) delivered: the slave gets each now that every node is up.
+      for (const id of made.keys()) {
+        if (delivered.has(id)) continue;
+        const deadline = Date.now() + 15_000;
+        let status = await fetchOnce(id);
+        while (status !== 200 && Date.now() < deadline) {
+          await sleep(200);
+          status = await fetchOnce(id);
+        }
+        expect(status, `key ${id}`).toBe(200);
       }
-      expect(status, `key ${id}`).toBe(200);
-    }
 
-    expect(killed).toHaveLength(KILLS);
-    expect(made.size).toBeGreaterThan(KILLS);
-    expect(wrong).toEqual([]);
-    expect([...made.keys()].filter((id) => !delivered.has(id))).toEqual([]);
-    expect(wire.ranges).toBeGreaterThan(made.size * 4);
-    expect(wire.reused.slice(0, 5)).toEqual([]);
+      expect(killed).toHaveLength(KILLS);
+      expect(made.size).toBeGreaterThan(KILLS);
+      expect(wrong).toEqual([]);
+      expect([...made.keys()].filter((id) => !delivered.has(id))).toEqual([]);
+      expect(wire.ranges).toBeGreaterThan(made.size * 4);
+      expect(wire.reused.slice(0, 5)).toEqual([]);
+    });
   });
-});
+}
