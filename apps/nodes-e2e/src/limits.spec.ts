@@ -70,3 +70,39 @@ describe('a hub bounds what anyone can make it hold: 429 beyond a limit, and not
     expect((await etsi.getKey('ca', 'sa', 'sb')).status).toBe(200);
   });
 });
+
+describe('the share limit holds across a hub restart (the hub counts what its state kept)', () => {
+  let topology: TopologyHarness;
+  let etsi: EtsiCaller;
+
+  beforeAll(async () => {
+    topology = await TopologyHarness.start({
+      hubs: ['ha', 'hb'],
+      clients: [
+        { name: 'ca', encryptors: ['sa'] },
+        { name: 'cb', encryptors: ['sb'] },
+      ],
+      minNrShares: 2,
+      stateDirs: true,
+      hubArgsFor: () => LIMITS,
+    });
+    etsi = new EtsiCaller(topology);
+  });
+  afterAll(async () => {
+    await topology?.close();
+  });
+
+  it('4 undelivered shares, both hubs killed and started again: the 5th key is still refused, and the 4 are delivered', async () => {
+    const made = [];
+    for (let i = 0; i < 4; i++) {
+      const answer = await etsi.getKey('ca', 'sa', 'sb');
+      expect(answer.status, answer.text).toBe(200);
+      made.push(answer.body.keys[0]);
+    }
+    for (const hub of ['ha', 'hb']) await topology.restartHub(hub);
+    const fifth = await etsi.getKey('ca', 'sa', 'sb');
+    expect(fifth.status).toBe(503);
+    expect(JSON.stringify(fifth.body.details)).toContain('429 shares.too-many');
+    for (const key of made) expect((await etsi.getKeyWithIds('cb', 'sa', 'sb', key.key_ID)).body.keys).toEqual([key]);
+  });
+});

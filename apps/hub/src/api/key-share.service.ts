@@ -1,4 +1,4 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, OnApplicationBootstrap } from '@nestjs/common';
 import { Allocation, Fragment, fragmentsToText, isDskeError, SIGNING_KEY_BYTES, UUID_PATTERN, otpXor, signWithKey, verifyRequest } from '@dske/core';
 import { ApiError, RawMessage, SignedApiError, statusForDskeError } from '@dske/service-runtime';
 import { HUB_CONFIG, HubConfig } from '../hub-config';
@@ -30,7 +30,7 @@ export interface ShareRoute {
  * the responder's client. Single-share and batch endpoints share this code.
  */
 @Injectable()
-export class KeyShareService {
+export class KeyShareService implements OnApplicationBootstrap {
   private readonly quota: ShareQuota;
 
   constructor(
@@ -40,6 +40,16 @@ export class KeyShareService {
     private readonly state?: HubState,
   ) {
     this.quota = new ShareQuota(config.limits.maxSharesPerClient, config.shareTimeoutSecs * 1000);
+  }
+
+  /**
+   * Shares kept from before a restart count against their clients' limit
+   * again (as if stored now: a little longer than they live, never less).
+   * A store that does not answer yet leaves the count at zero.
+   */
+  async onApplicationBootstrap(): Promise<void> {
+    const kept = await this.store.list().catch(() => []);
+    for (const share of kept) this.quota.add(share.master_client_name, [share.user_key_id]);
   }
 
   /**

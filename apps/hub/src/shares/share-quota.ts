@@ -3,8 +3,8 @@
  * one client (or someone with its PSRD) cannot fill the hub's store. Kept in
  * the hub's memory beside any store: shares all live for the same time, so
  * per client they expire in the order they came, and the oldest are dropped
- * from the front as they expire. After a restart the count starts at zero;
- * what an earlier process stored expires within one share timeout.
+ * from the front as they expire. After a restart the hub counts again what
+ * its store kept (KeyShareService.onApplicationBootstrap).
  */
 export class ShareQuota {
   /** client -> key ID -> expiry (ms), in insertion = expiry order. */
