@@ -1,5 +1,10 @@
 import { PsrdBlock, PsrdPool } from '@dske/core';
+import { StateError } from './record-store';
 import type { StateJournal } from './state-journal';
+
+/** A node's registration with one peer (its record's value is the node's own codec): keyed by the peer's name. */
+export const REGISTRATION_PREFIX = 'reg:';
+export const registrationKey = (peer: string): string => `${REGISTRATION_PREFIX}${peer}`;
 
 /**
  * PSRD blocks in a node's state store, one record per block: keyed by peer
@@ -48,4 +53,38 @@ export function journalPool(journal: StateJournal, peer: string, side: string, p
 /** Blocks of one peer and side, restored into `pool` in their arrival order. */
 export function restorePool(pool: PsrdPool, records: readonly BlockRecord[]): void {
   for (const r of [...records].sort((a, b) => a.seq - b.seq)) pool.addBlock(r.block, r.seq);
+}
+
+/**
+ * What a node's journal gave back at start, by peer: each registration (read
+ * by the node's own codec) and the PSRD blocks of the pool sides it has. A
+ * record that does not read, or a block of another side, is a corrupt state:
+ * StateError naming the store. Every value is wiped once read.
+ */
+export function readPeerRecords<R>(
+  where: string,
+  records: ReadonlyArray<{ key: string; value: Buffer }>,
+  codec: { decode(key: string, bytes: Buffer): R; peerOf(record: R): string },
+  sides: readonly string[],
+  node: 'hub' | 'client',
+): { registrations: Map<string, R>; blocks: Map<string, BlockRecord[]> } {
+  const registrations = new Map<string, R>();
+  const blocks = new Map<string, BlockRecord[]>();
+  for (const { key, value } of records) {
+    try {
+      if (key.startsWith(REGISTRATION_PREFIX)) {
+        const record = codec.decode(key, value);
+        registrations.set(codec.peerOf(record), record);
+      } else if (key.startsWith(BLOCK_PREFIX)) {
+        const block = decodeBlock(key, value);
+        if (!sides.includes(block.side)) throw new Error(`record ${key} is not a pool of a ${node}`);
+        blocks.set(block.peer, [...(blocks.get(block.peer) ?? []), block]);
+      }
+    } catch (error) {
+      throw new StateError(where, `${(error as Error).message}; move the state away to start this ${node} afresh`);
+    } finally {
+      value.fill(0);
+    }
+  }
+  return { registrations, blocks };
 }

@@ -1,6 +1,6 @@
 import { PsrdPool } from '@dske/core';
-import { journalPool, restorePool, type StateJournal } from '@dske/node-state';
-import { encodeRegistration, type HubRegistrationRecord, registrationKey } from '../state/client-records';
+import { journalPool, registrationKey, restorePool, type StateJournal } from '@dske/node-state';
+import { encodeRegistration, type HubRegistrationRecord } from '../state/client-records';
 import type { KeptRegistration } from '../state/client-state';
 
 export type PoolSide = 'local' | 'peer';

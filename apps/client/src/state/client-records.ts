@@ -1,9 +1,10 @@
-/**
- * How a client keeps its registration with each hub in its state store (PSRD
- * blocks are node-state's pool records, sides local and peer).
- */
-export const REGISTRATION_PREFIX = 'reg:';
+import { registrationKey } from '@dske/node-state';
 
+/**
+ * How a client keeps its registration with each hub in its state store,
+ * under node-state's registrationKey (PSRD blocks are node-state's pool
+ * records, sides local and peer).
+ */
 export interface HubRegistrationRecord {
   hub_name: string;
   /** What the client registered as: a registration for other encryptors is not resumed. */
@@ -13,8 +14,6 @@ export interface HubRegistrationRecord {
   /** Hub-owned blocks held here whose confirmation has not reached the hub yet. */
   unconfirmed: string[];
 }
-
-export const registrationKey = (hub: string): string => `${REGISTRATION_PREFIX}${hub}`;
 
 export function encodeRegistration(record: HubRegistrationRecord): Buffer {
   return Buffer.from(JSON.stringify(record), 'utf8');

@@ -1,5 +1,5 @@
-import { BLOCK_PREFIX, blockKey, type BlockRecord, decodeBlock, openStateDir, StateError, StateJournal, type SyncPolicy } from '@dske/node-state';
-import { decodeRegistration, REGISTRATION_PREFIX, registrationKey, type HubRegistrationRecord } from './client-records';
+import { blockKey, type BlockRecord, openStateDir, readPeerRecords, registrationKey, StateJournal, type SyncPolicy } from '@dske/node-state';
+import { decodeRegistration, type HubRegistrationRecord } from './client-records';
 
 export { STATE_FILE } from '@dske/node-state';
 
@@ -53,24 +53,7 @@ export class ClientState {
   }
 
   private static decode(where: string, records: Array<{ key: string; value: Buffer }>): Map<string, Kept> {
-    const registrations = new Map<string, HubRegistrationRecord>();
-    const blocks = new Map<string, BlockRecord[]>();
-    for (const { key, value } of records) {
-      try {
-        if (key.startsWith(REGISTRATION_PREFIX)) {
-          const record = decodeRegistration(key, value);
-          registrations.set(record.hub_name, record);
-        } else if (key.startsWith(BLOCK_PREFIX)) {
-          const block = decodeBlock(key, value);
-          if (block.side !== 'local' && block.side !== 'peer') throw new Error(`record ${key} is not a pool of a client`);
-          blocks.set(block.peer, [...(blocks.get(block.peer) ?? []), block]);
-        }
-      } catch (error) {
-        throw new StateError(where, `${(error as Error).message}; move the state away to start this client afresh`);
-      } finally {
-        value.fill(0);
-      }
-    }
+    const { registrations, blocks } = readPeerRecords(where, records, { decode: decodeRegistration, peerOf: (r) => r.hub_name }, ['local', 'peer'], 'client');
     const kept = new Map<string, Kept>();
     for (const [hub, record] of registrations) kept.set(hub, { record, blocks: blocks.get(hub) ?? [] });
     // Blocks without a registration (one that ended before its blocks' deletion was written) belong to none.

@@ -1,12 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { PsrdBlock, PsrdPool } from '@dske/core';
-import { BLOCK_PREFIX, blockKey, type BlockRecord, decodeBlock, journalPool, markBlock, restorePool, StateError, type StateJournal } from '@dske/node-state';
+import { blockKey, type BlockRecord, journalPool, markBlock, readPeerRecords, registrationKey, restorePool, type StateJournal } from '@dske/node-state';
 import { ApiError } from '@dske/service-runtime';
 import { HUB_CONFIG, HubConfig } from '../hub-config';
 import { HubState } from '../state/hub-state';
 import { storeUnavailable } from '../shares/share-store';
-import { decodeRegistration, encodeRegistration, REGISTRATION_PREFIX, registrationKey, type RegistrationRecord } from '../state/hub-records';
+import { decodeRegistration, encodeRegistration, type RegistrationRecord } from '../state/hub-records';
 
 /** What a hub knows about one registered client: its encryptors and the two PSRD pools. */
 export class PeerClient {
@@ -155,31 +155,16 @@ export class PeerClientRegistry {
 
   /** Registrations and their pools as the hub's state store kept them: the clients go on without registering again. */
   private restore(state: HubState): void {
-    const blocks = new Map<string, BlockRecord[]>();
-    const registrations: RegistrationRecord[] = [];
-    for (const { key, value } of state.records) {
-      try {
-        if (key.startsWith(BLOCK_PREFIX)) {
-          const record = decodeBlock(key, value);
-          blocks.set(record.peer, [...(blocks.get(record.peer) ?? []), record]);
-        } else if (key.startsWith(REGISTRATION_PREFIX)) {
-          registrations.push(decodeRegistration(key, value));
-        }
-      } catch (error) {
-        throw new StateError(state.journal.where ?? 'state', `${(error as Error).message}; move the state away to start this hub afresh`);
-      } finally {
-        value.fill(0);
-      }
-    }
+    const { registrations, blocks } = readPeerRecords(state.journal.where ?? 'state', state.records, { decode: decodeRegistration, peerOf: (r) => r.client_name }, ['local', 'peer', 'pending'], 'hub');
     state.records = [];
-    for (const r of registrations) {
+    for (const r of registrations.values()) {
       const client = new PeerClient(r.client_name, r.encryptor_names, r.psrd_confirmation, this.journal, r.registration_id);
       client.restore(blocks.get(r.client_name) ?? []);
       client.journalPools();
       this.clients.set(client.name, client);
     }
     const held = this.all().reduce((n, c) => n + c.localPool.blockCount + c.peerPool.blockCount, 0);
-    if (registrations.length > 0) new Logger('PeerClients').log(`Resumed ${registrations.length} client registrations with ${held} PSRD blocks from ${state.journal.where}`);
+    if (registrations.size > 0) new Logger('PeerClients').log(`Resumed ${registrations.size} client registrations with ${held} PSRD blocks from ${state.journal.where}`);
   }
 
   /**

@@ -1,17 +1,16 @@
-/**
- * How a hub keeps its registrations in its state store (PSRD blocks are
- * node-state's pool records, sides local, peer and pending).
- */
-export const REGISTRATION_PREFIX = 'reg:';
+import { registrationKey } from '@dske/node-state';
 
+/**
+ * How a hub keeps its registrations in its state store, under node-state's
+ * registrationKey (PSRD blocks are node-state's pool records, sides local,
+ * peer and pending).
+ */
 export interface RegistrationRecord {
   client_name: string;
   encryptor_names: string[];
   psrd_confirmation: boolean;
   registration_id: string;
 }
-
-export const registrationKey = (client: string): string => `${REGISTRATION_PREFIX}${client}`;
 
 export function encodeRegistration(record: RegistrationRecord): Buffer {
   return Buffer.from(JSON.stringify(record), 'utf8');
