@@ -65,18 +65,21 @@ export class KeyShareService implements OnApplicationBootstrap {
       await this.flush();
       return done;
     } catch (error) {
-      const refusal = error instanceof ApiError ? error : isDskeError(error) ? new ApiError(statusForDskeError(error.code), error.code, error.message) : undefined;
-      const code = (refusal?.getResponse() as { code?: string } | undefined)?.code;
-      if (refusal === undefined || code === 'psrd.exhausted' || code === 'store.unavailable' || client.localPool.unusedBytes < SIGNING_KEY_BYTES) {
-        // Even an unsigned refusal answers a message whose bytes were used: those are written first.
-        await this.flush();
-        throw error;
-      }
-      const key = client.localPool.allocate(SIGNING_KEY_BYTES);
-      const status = refusal.getStatus();
+      const answer = this.signedRefusal(client, request, error);
+      // Signed or not, the refusal answers a message whose bytes were used: those (and its signing key) are written first.
       await this.flush();
-      throw new SignedApiError(refusal, (body) => signWithKey(key, request.version, { kind: 'response', status, request: request.allocation }, body));
+      throw answer;
     }
+  }
+
+  /** The refusal as the client gets it: signed with a fresh key when the hub can (see signRefusals), else as it was. */
+  private signedRefusal(client: PeerClient, request: SignedRequest, error: unknown): unknown {
+    const refusal = error instanceof ApiError ? error : isDskeError(error) ? new ApiError(statusForDskeError(error.code), error.code, error.message) : undefined;
+    const code = (refusal?.getResponse() as { code?: string } | undefined)?.code;
+    if (refusal === undefined || code === 'psrd.exhausted' || code === 'store.unavailable' || client.localPool.unusedBytes < SIGNING_KEY_BYTES) return error;
+    const key = client.localPool.allocate(SIGNING_KEY_BYTES);
+    const status = refusal.getStatus();
+    return new SignedApiError(refusal, (body) => signWithKey(key, request.version, { kind: 'response', status, request: request.allocation }, body));
   }
 
   private async flush(): Promise<void> {

@@ -58,10 +58,13 @@ export class PeerClient {
     }
   }
 
-  private markPending(block: PsrdBlock, seq: number, gone = false): void {
-    if (!this.journal) return;
-    if (gone) this.journal.mark(blockKey(this.name, 'pending', block.uuid), () => ({ value: undefined }));
-    else markBlock(this.journal, this.name, 'pending', block, seq);
+  private markPending(block: PsrdBlock, seq: number): void {
+    if (this.journal) markBlock(this.journal, this.name, 'pending', block, seq);
+  }
+
+  /** A block no longer waiting (confirmed, wiped or discarded) leaves the pending records. */
+  private unmarkPending(block: PsrdBlock): void {
+    this.journal?.mark(blockKey(this.name, 'pending', block.uuid), () => ({ value: undefined }));
   }
 
   /** A fresh hub-owned block: usable at once, or waiting for the client's confirmation. */
@@ -78,7 +81,7 @@ export class PeerClient {
   discardHubBlock(block: PsrdBlock): void {
     if (this.pending.delete(block.uuid)) {
       block.wipe();
-      this.markPending(block, 0, true);
+      this.unmarkPending(block);
     } else {
       this.localPool.discard(block.uuid);
     }
@@ -105,7 +108,7 @@ export class PeerClient {
       if (i > last) break;
       const block = this.pending.get(uuid)!;
       this.pending.delete(uuid);
-      this.markPending(block, 0, true);
+      this.unmarkPending(block);
       if (named.has(uuid)) {
         this.localPool.addBlock(block);
         confirmed.push(uuid);
@@ -122,7 +125,7 @@ export class PeerClient {
     this.peerPool.clear();
     for (const block of this.pending.values()) {
       block.wipe();
-      this.markPending(block, 0, true);
+      this.unmarkPending(block);
     }
     this.pending.clear();
     this.journal?.mark(registrationKey(this.name), () => ({ value: undefined }));
