@@ -81,8 +81,8 @@ export class HubState {
     const { journal, file, seal, created, keyFile } = openStateDir(config.stateDir, config.stateSync ?? 'full');
     if (created) logger.log(`Created the storage key ${keyFile}`);
     try {
-      const records = await journal.load('');
-      return new HubState(journal, new EmbeddedShareStore(file, seal), records.filter((r) => !r.key.startsWith('share:')), () => journal.close());
+      // The journal's records only: shares live beside them in the same file, under names of their own.
+      return new HubState(journal, new EmbeddedShareStore(file, seal), await journal.load(''), () => journal.close());
     } catch (error) {
       await file.close();
       throw error;
