@@ -50,8 +50,9 @@ export function nodeEnvironment(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
 export const logFileName = (node: Pick<NodePlan, 'kind' | 'name'>): string => `${node.kind}-${node.name}.out`;
 
 export const STATE_DIR = '.dske-manager';
-/** Where each node keeps what outlives its process (registrations, PSRD pools, shares, storage key), relative to the working directory. */
-export const nodeStateDir = (node: Pick<NodePlan, 'kind' | 'name'>): string => join(STATE_DIR, 'state', `${node.kind}-${node.name}`);
+/** Where the nodes keep what outlives their processes (registrations, PSRD pools, shares, storage keys), relative to the working directory. */
+export const NODE_STATE_ROOT = join(STATE_DIR, 'state');
+export const nodeStateDir = (node: Pick<NodePlan, 'kind' | 'name'>): string => join(NODE_STATE_ROOT, `${node.kind}-${node.name}`);
 const pidFile = (cwd: string, node: Pick<NodePlan, 'kind' | 'name'>) => join(cwd, STATE_DIR, `${node.kind}-${node.name}.pid`);
 
 /** What a pid file holds (JSON). */

@@ -7,7 +7,7 @@ import { existsSync, rmdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ManagerContext } from '../context';
 import { ManagerError } from '../errors';
-import { isRecordedProcessRunning, nodeStateDir, readPidRecord, removeStateDirIfEmpty, STATE_DIR } from '../node-processes';
+import { isRecordedProcessRunning, NODE_STATE_ROOT, nodeStateDir, readPidRecord, removeStateDirIfEmpty } from '../node-processes';
 import { busyNodes } from '../port-wait';
 import { describeNode, describeNodes } from '../selection';
 
@@ -31,7 +31,7 @@ export async function resetCommand(ctx: ManagerContext): Promise<void> {
     io.out(`Reset ${describeNode(node)}: removed ${dir}`);
   }
   try {
-    rmdirSync(join(io.cwd, STATE_DIR, 'state'));
+    rmdirSync(join(io.cwd, NODE_STATE_ROOT));
   } catch {
     // Other nodes' state remains, or there was none.
   }
