@@ -6,20 +6,25 @@ import { hubStatus, unusedBytes } from './signed-peer';
 // Small limits so the tests reach them: 3 clients, 6,000 unused bytes or 8 blocks per pool, 4 undelivered shares per client.
 const LIMITS = ['--max-clients', '3', '--max-pool-bytes', '6000', '--max-pool-blocks', '8', '--max-shares-per-client', '4'];
 
+/** Two hubs with those limits, k = 2, and the two clients a key needs (`stateDirs`: each node on a state of its own). */
+const limitedTopology = (stateDirs = false) =>
+  TopologyHarness.start({
+    hubs: ['ha', 'hb'],
+    clients: [
+      { name: 'ca', encryptors: ['sa'] },
+      { name: 'cb', encryptors: ['sb'] },
+    ],
+    minNrShares: 2,
+    stateDirs,
+    hubArgsFor: () => LIMITS,
+  });
+
 describe('a hub bounds what anyone can make it hold: 429 beyond a limit, and nothing changes', () => {
   let topology: TopologyHarness;
   let etsi: EtsiCaller;
 
   beforeAll(async () => {
-    topology = await TopologyHarness.start({
-      hubs: ['ha', 'hb'],
-      clients: [
-        { name: 'ca', encryptors: ['sa'] },
-        { name: 'cb', encryptors: ['sb'] },
-      ],
-      minNrShares: 2,
-      hubArgsFor: () => LIMITS,
-    });
+    topology = await limitedTopology();
     etsi = new EtsiCaller(topology);
   });
   afterAll(async () => {
@@ -76,16 +81,7 @@ describe('the share limit holds across a hub restart (the hub counts what its st
   let etsi: EtsiCaller;
 
   beforeAll(async () => {
-    topology = await TopologyHarness.start({
-      hubs: ['ha', 'hb'],
-      clients: [
-        { name: 'ca', encryptors: ['sa'] },
-        { name: 'cb', encryptors: ['sb'] },
-      ],
-      minNrShares: 2,
-      stateDirs: true,
-      hubArgsFor: () => LIMITS,
-    });
+    topology = await limitedTopology(true);
     etsi = new EtsiCaller(topology);
   });
   afterAll(async () => {
