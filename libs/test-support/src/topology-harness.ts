@@ -162,24 +162,23 @@ export class TopologyHarness {
   }
 
   /** Kill a hub (SIGKILL) and start it again on the same port, with the same arguments: its state is what its store kept. */
-  async restartHub(name: string): Promise<NodeProcess> {
-    const old = this.hub(name);
-    await old.kill();
-    const { args, env } = this.hubCommand.get(name)!;
-    const node = spawnNode('hub', name, old.port, args, env);
-    this.hubs.set(name, node);
-    await (this.hubScheme === 'https' ? waitForReady(`https://127.0.0.1:${node.port}/readyz`, node, 30_000, httpsStatus) : waitForReady(`http://127.0.0.1:${node.port}/readyz`, node));
-    return node;
+  restartHub(name: string): Promise<NodeProcess> {
+    return this.restart('hub', name);
   }
 
   /** Kill a client (SIGKILL) and start it again on the same port, with the same arguments (and state directory). */
-  async restartClient(name: string, waitReady = true): Promise<NodeProcess> {
-    const old = this.client(name);
+  restartClient(name: string): Promise<NodeProcess> {
+    return this.restart('client', name);
+  }
+
+  private async restart(kind: 'hub' | 'client', name: string): Promise<NodeProcess> {
+    const old = kind === 'hub' ? this.hub(name) : this.client(name);
     await old.kill();
-    const { args, env } = this.clientCommand.get(name)!;
-    const node = spawnNode('client', name, old.port, args, env);
-    this.clients.set(name, node);
-    if (waitReady) await (this.clientScheme === 'https' ? waitForReady(`https://127.0.0.1:${node.port}/readyz`, node, 30_000, httpsStatus) : waitForReady(`http://127.0.0.1:${node.port}/readyz`, node));
+    const { args, env } = (kind === 'hub' ? this.hubCommand : this.clientCommand).get(name)!;
+    const node = spawnNode(kind, name, old.port, args, env);
+    (kind === 'hub' ? this.hubs : this.clients).set(name, node);
+    const scheme = kind === 'hub' ? this.hubScheme : this.clientScheme;
+    await (scheme === 'https' ? waitForReady(`https://127.0.0.1:${node.port}/readyz`, node, 30_000, httpsStatus) : waitForReady(`http://127.0.0.1:${node.port}/readyz`, node));
     return node;
   }
 
