@@ -131,8 +131,18 @@ describe('a fetch that gets too few shares keeps them for the retry', () => {
     const store = topology.stores.get('hb')!;
     store.pause();
     try {
+      let started = Date.now();
       const first = await etsi.getKeyWithIds('cb', 'sa', 'sb', id);
       expect(first.status, JSON.stringify(first.body)).toBe(503);
+      expect(Date.now() - started).toBeLessThan(1_500);
+      // The hub itself: within a second while its Redis hangs, with a JSON reason, and no timeout per request after the first.
+      for (const limit of [1_000, 200]) {
+        started = Date.now();
+        const status = await httpJson<{ statusCode: number; code: string }>('GET', `${topology.hubUrl('hb')}/mgmt/v1/status`);
+        expect(Date.now() - started).toBeLessThan(limit);
+        expect(status.status).toBe(503);
+        expect(status.body).toMatchObject({ statusCode: 503, code: 'store.unavailable' });
+      }
     } finally {
       store.resume();
     }

@@ -23,12 +23,15 @@ export interface NodeProcess {
   log(): string;
 }
 
+/** Extra Node flags for every node the tests start, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof` to profile a benchmark. */
+const EXTRA_NODE_FLAGS = (process.env.DSKE_TEST_NODE_FLAGS ?? '').split(/\s+/).filter(Boolean);
+
 /** Start `node <flags> apps/<kind>/dist/main.js <args>` as the manager does, with its output in tmp/test-logs. */
 export function spawnNode(kind: 'hub' | 'client', name: string, port: number, args: string[], env: NodeJS.ProcessEnv = {}): NodeProcess {
   mkdirSync(LOG_DIR, { recursive: true });
   const logFile = join(LOG_DIR, `${kind}-${name}-${port}.out`);
   const out = createWriteStream(logFile);
-  const child = spawn(process.execPath, [...NODE_RUNTIME_FLAGS, join(REPO_ROOT, 'apps', kind, 'dist', 'main.js'), ...args], {
+  const child = spawn(process.execPath, [...NODE_RUNTIME_FLAGS, ...EXTRA_NODE_FLAGS, join(REPO_ROOT, 'apps', kind, 'dist', 'main.js'), ...args], {
     cwd: REPO_ROOT,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -165,8 +165,9 @@ describe('RedisShareStore', () => {
     expect(await store.put(share(id), 60)).toBe(true);
   });
 
-  it('answers store.unavailable within a second when Redis hangs', async () => {
-    const { store } = await open('hank');
+  it('answers store.unavailable within a second when Redis hangs, and the requests behind it at once; recovers by itself', async () => {
+    const log = new RecordingLog();
+    const { store } = await open('hank', log);
     const id = uuid();
     await store.put(share(id), 60);
     server.pause();
@@ -175,6 +176,11 @@ describe('RedisShareStore', () => {
       expectUnavailable(error);
       expect(ms).toBeGreaterThanOrEqual(STORE_COMMAND_TIMEOUT_MS - 50);
       expect(ms).toBeLessThan(1_000);
+      // The commands behind it (a request's write-ahead flush, the next request) do not wait out a timeout each.
+      const next = await failure(() => store.put(share(uuid()), 60));
+      expectUnavailable(next.error);
+      expect(next.ms).toBeLessThan(100);
+      expect(log.lines.filter((l) => l.startsWith('warn'))).toHaveLength(1);
     } finally {
       server.resume();
     }
@@ -185,6 +191,7 @@ describe('RedisShareStore', () => {
         return false;
       }
     });
+    expect(log.lines.filter((l) => l.startsWith('log'))).toEqual([`log Share store ${server.url} is back`]);
   });
 
   it('starts when Redis is not up yet, answering 503 until it is', async () => {

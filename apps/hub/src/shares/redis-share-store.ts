@@ -16,6 +16,10 @@ export const STORE_OWNER_KEY = 'dske:store-owner';
 const OWNER_TTL_SECS = 15;
 const OWNER_REFRESH_MS = 5_000;
 const STARTUP_WAIT_MS = 1_500;
+/** ioredis's error for a command past commandTimeout. */
+const COMMAND_TIMED_OUT = 'Command timed out';
+/** While a Redis that stopped answering still holds its connection, ask again this often. */
+const PROBE_MS = 250;
 /** Set the owner when the key is absent or ours; answer the owner either way. */
 const CLAIM_SCRIPT = `local v = redis.call('GET', KEYS[1])
 if v == false or v == ARGV[1] then redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2]) return ARGV[1] end
@@ -38,6 +42,8 @@ export class RedisShareStore implements ShareStore {
   private conflict: string | undefined;
   private closing = false;
   private readonly refresh: NodeJS.Timeout;
+  private probe: NodeJS.Timeout | undefined;
+  private claiming = false;
 
   constructor(
     url: string,
@@ -89,11 +95,17 @@ export class RedisShareStore implements ShareStore {
       this.wentAway = true;
     }
     this.reason = reason;
+    // A connection that closed comes back through 'ready'; one that hangs stays open, so ask until it answers.
+    if (this.probe === undefined) {
+      this.probe = setInterval(() => void this.claim(), PROBE_MS);
+      this.probe.unref();
+    }
   }
 
   /** Claim (or keep) this Redis for this hub; the store is usable only while the claim holds. */
   private async claim(): Promise<void> {
-    if (this.redis.status !== 'ready') return;
+    if (this.redis.status !== 'ready' || this.claiming) return;
+    this.claiming = true;
     try {
       const owner = String(await this.redis.eval(CLAIM_SCRIPT, 1, STORE_OWNER_KEY, this.hubName, OWNER_TTL_SECS));
       if (owner !== this.hubName) {
@@ -104,19 +116,30 @@ export class RedisShareStore implements ShareStore {
       this.conflict = undefined;
       if (this.reason !== undefined && this.wentAway) this.logger.log(`Share store ${this.where} is back`);
       this.reason = undefined;
+      clearInterval(this.probe);
+      this.probe = undefined;
     } catch (error) {
       this.markAway((error as Error).message);
+    } finally {
+      this.claiming = false;
     }
   }
 
-  /** Run one store operation; any failure of Redis becomes store.unavailable (503). */
+  /**
+   * Run one store operation; any failure of Redis becomes store.unavailable (503).
+   * A command that timed out marks the store away, so the requests behind it
+   * (and the same request's write-ahead flush) fail at once instead of each
+   * waiting out its own timeout.
+   */
   private async run<T>(op: () => Promise<T>): Promise<T> {
     const reason = this.unavailableReason();
     if (reason !== undefined) throw storeUnavailable(reason);
     try {
       return await op();
     } catch (error) {
-      throw storeUnavailable((error as Error).message);
+      const message = (error as Error).message;
+      if (message === COMMAND_TIMED_OUT) this.markAway(message);
+      throw storeUnavailable(message);
     }
   }
 
@@ -189,6 +212,7 @@ export class RedisShareStore implements ShareStore {
   async close(): Promise<void> {
     this.closing = true;
     clearInterval(this.refresh);
+    clearInterval(this.probe);
     this.redis.removeAllListeners('ready');
     // Give the database free for the next hub at once rather than after the claim's expiry.
     if (this.redis.status === 'ready' && this.conflict === undefined) {
