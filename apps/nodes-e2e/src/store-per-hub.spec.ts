@@ -99,7 +99,7 @@ describe('hubs on stores of their own', () => {
     const intruder = spawnNode('hub', 'hx', port, ['hx', '--port', String(port), '--redis-url', stores[1].url]);
     await new Promise((r) => intruder.child.once('exit', r));
     expect(intruder.child.exitCode).toBe(1);
-    expect(intruder.log()).toContain(`hub: error: ${stores[1].url}: this Redis database is the share store of hub hb; each hub needs a store of its own`);
+    expect(intruder.log()).toContain(`hub: error: ${stores[1].url}: this Redis server is the share store of hub hb; each hub needs a store of its own`);
   });
 });
 

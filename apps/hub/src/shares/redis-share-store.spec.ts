@@ -60,8 +60,9 @@ describe('RedisShareStore', () => {
   let raw: Redis;
   const key = randomBytes(32);
   const stores: RedisShareStore[] = [];
-  const open = async (hub: string, log = new RecordingLog(), storageKey = key) => {
-    const store = new RedisShareStore(server.url, hub, new RecordSeal(storageKey), log);
+  const open = (hub: string, log = new RecordingLog(), storageKey = key) => openAt(server.url, hub, log, storageKey);
+  const openAt = async (url: string, hub: string, log = new RecordingLog(), storageKey = key) => {
+    const store = new RedisShareStore(url, hub, new RecordSeal(storageKey), log);
     stores.push(store);
     await store.start();
     return { store, log };
@@ -132,9 +133,12 @@ describe('RedisShareStore', () => {
     expect(await other.peek(b)).toBeUndefined();
   });
 
-  it('refuses to start on a Redis database that another hub uses, and frees its claim when it closes', async () => {
+  it('refuses to start on a Redis server that another hub uses, also on another database, and frees its claim when it closes', async () => {
     const { store } = await open('hank');
-    await expect(open('helen')).rejects.toThrow(`${server.url}: this Redis database is the share store of hub hank; each hub needs a store of its own`);
+    await expect(open('helen')).rejects.toThrow(`${server.url}: this Redis server is the share store of hub hank; each hub needs a store of its own`);
+    const otherDatabase = server.url.replace(/\/0$/, '/1');
+    expect(otherDatabase).not.toBe(server.url);
+    await expect(openAt(otherDatabase, 'helen')).rejects.toThrow(`${otherDatabase}: this Redis server is the share store of hub hank; each hub needs a store of its own`);
     // The same hub again (a restart) may use it.
     const again = await open('hank');
     await again.store.close();

@@ -11,7 +11,12 @@ export interface StoreLog {
 
 /** A command that takes longer fails, so the hub answers within a second even when Redis hangs. */
 export const STORE_COMMAND_TIMEOUT_MS = 800;
-/** Which hub a Redis database belongs to; a second hub pointed at it refuses to use it. */
+/**
+ * Which hub a Redis server belongs to; a second hub pointed at it refuses to
+ * use it. The claim lives in database 0 whichever database the hub uses, so
+ * two hubs on /0 and /1 of one server are refused too (SELECT inside a script
+ * does not change the connection's database).
+ */
 export const STORE_OWNER_KEY = 'dske:store-owner';
 const OWNER_TTL_SECS = 15;
 const OWNER_REFRESH_MS = 5_000;
@@ -21,9 +26,12 @@ const COMMAND_TIMED_OUT = 'Command timed out';
 /** While a Redis that stopped answering still holds its connection, ask again this often. */
 const PROBE_MS = 250;
 /** Set the owner when the key is absent or ours; answer the owner either way. */
-const CLAIM_SCRIPT = `local v = redis.call('GET', KEYS[1])
+const CLAIM_SCRIPT = `redis.call('SELECT', 0)
+local v = redis.call('GET', KEYS[1])
 if v == false or v == ARGV[1] then redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2]) return ARGV[1] end
 return v`;
+const RELEASE_SCRIPT = `redis.call('SELECT', 0)
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0`;
 
 /**
  * Shares in this hub's own Redis, each record sealed (AES-256-GCM, the Redis
@@ -109,7 +117,7 @@ export class RedisShareStore implements ShareStore {
     try {
       const owner = String(await this.redis.eval(CLAIM_SCRIPT, 1, STORE_OWNER_KEY, this.hubName, OWNER_TTL_SECS));
       if (owner !== this.hubName) {
-        this.conflict = `this Redis database is the share store of hub ${owner}; each hub needs a store of its own`;
+        this.conflict = `this Redis server is the share store of hub ${owner}; each hub needs a store of its own`;
         this.logger.warn(`Share store ${this.where}: ${this.conflict}; not using it`);
         return;
       }
@@ -216,7 +224,7 @@ export class RedisShareStore implements ShareStore {
     this.redis.removeAllListeners('ready');
     // Give the database free for the next hub at once rather than after the claim's expiry.
     if (this.redis.status === 'ready' && this.conflict === undefined) {
-      await this.redis.eval(`if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0`, 1, STORE_OWNER_KEY, this.hubName).catch(() => undefined);
+      await this.redis.eval(RELEASE_SCRIPT, 1, STORE_OWNER_KEY, this.hubName).catch(() => undefined);
     }
     await this.redis.quit().catch(() => this.redis.disconnect());
   }
