@@ -101,6 +101,7 @@ export class KeyShareService implements OnApplicationBootstrap {
     if (new Set(ids).size !== ids.length) throw new ApiError(400, 'share.duplicate', 'a key ID appears twice in one message');
     // One round trip for all (a store that is away answers 503 within a second, before any PSRD is taken).
     const existing = await Promise.all(ids.map((id) => this.store.peek(id)));
+    for (const share of existing) share?.share.fill(0);
     const taken = existing.findIndex((share) => share !== undefined);
     if (taken !== -1) throw new ApiError(400, 'share.exists', `a share for key ${ids[taken]} is already stored`);
     // One take over every pad: overlapping or reused bytes anywhere in the message fail it whole.
@@ -119,12 +120,13 @@ export class KeyShareService implements OnApplicationBootstrap {
     const records: StoredShare[] = shares.map((s, i) => {
       const pad = pads.subarray(offset, offset + encrypted[i].length);
       offset += encrypted[i].length;
+      const plain = otpXor(encrypted[i], pad);
       return {
         user_key_id: ids[i],
         master_client_name: client.name,
         ...route,
         share_index: s.share_index,
-        share: Buffer.from(otpXor(encrypted[i], pad)),
+        share: Buffer.from(plain.buffer, plain.byteOffset, plain.byteLength),
       };
     });
     pads.fill(0);
@@ -132,11 +134,14 @@ export class KeyShareService implements OnApplicationBootstrap {
     const storedIds = records.map((r) => r.user_key_id);
     this.quota.add(client.name, storedIds);
     // The reply's signing key never left the hub when storing fails: it goes back to the pool.
-    const stored = await Promise.all(records.map((record) => this.store.put(record, this.config.shareTimeoutSecs))).catch((error: unknown) => {
-      this.quota.remove(client.name, storedIds);
-      client.localPool.giveBack(signingKey);
-      throw error;
-    });
+    const stored = await Promise.all(records.map((record) => this.store.put(record, this.config.shareTimeoutSecs)))
+      .catch((error: unknown) => {
+        this.quota.remove(client.name, storedIds);
+        client.localPool.giveBack(signingKey);
+        throw error;
+      })
+      // The stores keep their own sealed or copied form; the decrypted shares here are wiped either way.
+      .finally(() => records.forEach((record) => record.share.fill(0)));
     this.quota.remove(client.name, storedIds.filter((_, i) => !stored[i]));
     const clash = stored.indexOf(false);
     if (clash !== -1) {

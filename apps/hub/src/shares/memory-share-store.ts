@@ -4,8 +4,10 @@ import { ShareStore, ShareSummary, StoredShare, summarize } from './share-store'
 export class MemoryShareStore implements ShareStore {
   private readonly shares = new Map<string, { share: StoredShare; timer: NodeJS.Timeout }>();
 
-  async put(share: StoredShare, ttlSecs: number): Promise<boolean> {
-    if (this.shares.has(share.user_key_id)) return false;
+  /** Keeps a copy, as the stores outside the process do: the caller wipes its own. */
+  async put(given: StoredShare, ttlSecs: number): Promise<boolean> {
+    if (this.shares.has(given.user_key_id)) return false;
+    const share = { ...given, share: Buffer.from(given.share) };
     const timer = setTimeout(() => {
       share.share.fill(0);
       this.shares.delete(share.user_key_id);

@@ -209,7 +209,9 @@ export class RedisShareStore implements ShareStore {
           const values = await this.redis.mgetBuffer(...keys);
           values.forEach((value, i) => {
             const share = value === null ? undefined : this.open(keys[i], value);
-            if (share !== undefined) out.push(summarize(share));
+            if (share === undefined) return;
+            out.push(summarize(share));
+            share.share.fill(0);
           });
         }
       } while (cursor !== '0');

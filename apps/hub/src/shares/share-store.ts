@@ -19,6 +19,7 @@ export type ShareSummary = Omit<StoredShare, 'share'> & { size: number };
  * A store that cannot answer throws storeUnavailable (503), never a bare error.
  */
 export interface ShareStore {
+  /** Keeps its own (sealed or copied) form: the caller's buffer is the caller's to wipe. */
   put(share: StoredShare, ttlSecs: number): Promise<boolean>;
   peek(userKeyId: string): Promise<StoredShare | undefined>;
   remove(userKeyId: string): Promise<boolean>;
