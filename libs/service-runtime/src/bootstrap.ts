@@ -1,5 +1,5 @@
 import 'reflect-metadata';
-import { ConsoleLogger, DynamicModule, INestApplication, Logger, Type, ValidationPipe } from '@nestjs/common';
+import { ArgumentMetadata, ConsoleLogger, DynamicModule, INestApplication, Logger, Type, ValidationPipe } from '@nestjs/common';
 import { HttpAdapterHost, NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
@@ -11,6 +11,7 @@ import { startHealthListener } from './health-listener';
 import { findRedocBundle, REDOC_SCRIPT_PATH, redocPage } from './redoc-page';
 import { DocumentedMethods } from './documented-methods';
 import { FORBIDDEN_NAMES, jsonShapeProblem } from './json-shape';
+import { compileDtoCheck, DtoClass } from './dto-check';
 
 export interface NodeAppOptions {
   module: Type<unknown> | DynamicModule;
@@ -32,9 +33,22 @@ export interface NodeAppOptions {
 
 export const API_VERSION = '1.0.0';
 
+/**
+ * A value that passes its DTO's compiled check (see compileDtoCheck) goes on
+ * as it is; anything else gets class-validator's full treatment, and so its
+ * messages.
+ */
+class StrictValidationPipe extends ValidationPipe {
+  override async transform(value: unknown, metadata: ArgumentMetadata): Promise<unknown> {
+    const check = metadata.metatype !== undefined && metadata.type !== 'custom' ? compileDtoCheck(metadata.metatype as DtoClass) : undefined;
+    if (check?.(value)) return value;
+    return super.transform(value, metadata);
+  }
+}
+
 /** Reject unknown fields and query parameters; every 400 names what was wrong. */
 export function strictValidationPipe(): ValidationPipe {
-  return new ValidationPipe({
+  return new StrictValidationPipe({
     whitelist: true,
     forbidNonWhitelisted: true,
     transform: true,

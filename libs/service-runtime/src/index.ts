@@ -11,3 +11,4 @@ export * from './mgmt-controller';
 export * from './mgmt-token.guard';
 export * from './health-listener';
 export * from './peer-certificate';
+export * from './dto-check';
