@@ -49,6 +49,9 @@ export class RegistrationResponseDto implements RegistrationResponse {
 
   @ApiProperty({ format: 'uuid', description: 'New at every registration; the directory lists it, so the client can tell whether its name was registered afresh' })
   registration_id!: string;
+
+  @ApiProperty({ description: 'true: acknowledgements may ride on the next key-share message (acknowledged_key_ids) instead of POST key-share-acks' })
+  acks_in_requests!: boolean;
 }
 
 export class PsrdQueryDto {
@@ -153,11 +156,18 @@ export class SaePairDto {
   slave_sae_id!: string;
 }
 
+const ACKS_DESCRIPTION = `Keys this client recovered since its last message to this hub (at most ${MAX_BATCH}): their shares here go, as with key-share-acks, without a message of their own (the registration answer says acks_in_requests)`;
+const UUID_LIST = /^[0-9a-fA-F-]{36}(,[0-9a-fA-F-]{36}){0,127}$/;
+
 /** A message from the initiating client. */
 export class ShareSenderDto extends SaePairDto {
   @ApiProperty({ example: 'carol' })
   @IsString() @Matches(NAME, { message: NAME_MESSAGE })
   master_client_name!: string;
+
+  @ApiProperty({ required: false, type: [String], format: 'uuid', maxItems: MAX_BATCH, description: ACKS_DESCRIPTION })
+  @IsOptional() @IsArray() @ArrayMaxSize(MAX_BATCH) @IsUUID('all', { each: true })
+  acknowledged_key_ids?: string[];
 }
 
 /** A request from the responder's client. */
@@ -165,6 +175,10 @@ export class ShareFetcherDto extends SaePairDto {
   @ApiProperty({ example: 'curtis', description: 'The client asking (it must serve slave_sae_id)' })
   @IsString() @Matches(NAME, { message: NAME_MESSAGE })
   client_name!: string;
+
+  @ApiProperty({ required: false, example: UUID_EXAMPLE, description: `Comma-separated. ${ACKS_DESCRIPTION}` })
+  @IsOptional() @Matches(UUID_LIST, { message: 'acknowledged_key_ids must be comma-separated UUIDs' })
+  acknowledged_key_ids?: string;
 }
 
 export class PostKeyShareDto extends IntersectionType(ShareSenderDto, BatchShareDto) implements PostKeyShareRequest {}
@@ -188,7 +202,7 @@ export class GetKeyShareQueryDto extends ShareFetcherDto implements GetKeyShareQ
 
 export class GetKeySharesQueryDto extends ShareFetcherDto {
   @ApiProperty({ example: `${UUID_EXAMPLE},0f0e3a4c-1b7e-4c55-9a55-8f5e3a7b2c11`, description: `Comma-separated key IDs (at most ${MAX_BATCH})` })
-  @Matches(/^[0-9a-fA-F-]{36}(,[0-9a-fA-F-]{36}){0,127}$/, { message: 'key_ids must be comma-separated UUIDs' })
+  @Matches(UUID_LIST, { message: 'key_ids must be comma-separated UUIDs' })
   key_ids!: string;
 }
 

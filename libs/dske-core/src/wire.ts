@@ -33,6 +33,12 @@ export interface RegistrationResponse {
    * check before it throws its PSRD away.
    */
   registration_id?: string;
+  /**
+   * This hub reads acknowledgements that ride on the client's next key-share
+   * message (acknowledged_key_ids), so they need no message of their own.
+   * Absent: send POST key-share-acks.
+   */
+  acks_in_requests?: boolean;
 }
 
 export interface DirectoryEntry {
@@ -57,6 +63,8 @@ export interface PostKeyShareRequest {
   share_index: number;
   encryption_key_allocation: AllocationWire;
   encrypted_share_value: string;
+  /** Keys the client recovered since its last message to this hub (see RegistrationResponse.acks_in_requests). */
+  acknowledged_key_ids?: string[];
 }
 export interface PostKeyShareResponse {
   hub_name: string;
@@ -69,6 +77,8 @@ export interface GetKeyShareQuery {
   master_sae_id: string;
   slave_sae_id: string;
   key_id: string;
+  /** Comma-separated: keys the client recovered since its last message to this hub. */
+  acknowledged_key_ids?: string;
 }
 export interface GetKeyShareResponse {
   share_index: number;

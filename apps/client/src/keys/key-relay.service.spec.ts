@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { ClientConfig } from '../client-config';
+import { ACK_LINGER_MS } from '../peers/ack-queue';
 import { HubConnection } from '../peers/hub-connection';
 import type { PeerHubs } from '../peers/peer-hubs';
 import { ScriptedHub } from '../peers/testing/scripted-hub';
@@ -13,8 +14,8 @@ const ROUTE = { master_sae_id: 'sa', slave_sae_id: 'sa' };
 const quiet = { log: () => undefined, warn: () => undefined, error: () => undefined } as never;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-async function relayOver(count: number) {
-  const scripted = Array.from({ length: count }, () => new ScriptedHub());
+async function relayOver(count: number, acksInRequests = false) {
+  const scripted = Array.from({ length: count }, () => Object.assign(new ScriptedHub(), { acksInRequests }));
   const hubs = scripted.map((hub, i) => new HubConnection(i, `http://hub.test/hub/h${i}`, CONFIG, quiet, hub));
   await Promise.all(hubs.map((h) => h.startRegistration()));
   while (!hubs.every((h) => h.localPool.unusedBytes >= 2000)) await sleep(5);
@@ -37,6 +38,41 @@ describe('KeyRelayService', () => {
     relay.handedOut(ROUTE, [made.keyId]);
     await sleep(30);
     for (const hub of scripted) expect(hub.count('POST', '/key-share-acks')).toBe(1);
+    await Promise.all(hubs.map((h) => h.close()));
+  });
+
+  it('to hubs that read them there, acknowledgements ride on the next key-share message; with no message, they go on their own after the linger', async () => {
+    const { scripted, hubs, relay } = await relayOver(3, true);
+    const [a] = await relay.makeKeys(ROUTE, 16, 1);
+    await relay.fetchKeys(ROUTE, [a.keyId]);
+    relay.handedOut(ROUTE, [a.keyId]);
+    // The next pair: its get key carries a's acknowledgement to every hub, and no acknowledgement goes on its own.
+    const [b] = await relay.makeKeys(ROUTE, 16, 1);
+    for (const hub of scripted) expect(hub.acknowledged).toEqual([{ keyId: a.keyId, via: 'key-share' }]);
+    expect(scripted[0].shares.has(a.keyId)).toBe(false);
+    await relay.fetchKeys(ROUTE, [b.keyId]);
+    relay.handedOut(ROUTE, [b.keyId]);
+    await sleep(ACK_LINGER_MS + 50);
+    for (const hub of scripted) {
+      expect(hub.acknowledged).toEqual([{ keyId: a.keyId, via: 'key-share' }, { keyId: b.keyId, via: 'key-share-acks' }]);
+      expect(hub.count('POST', '/key-share-acks')).toBe(1);
+      expect(hub.shares.size).toBe(0);
+    }
+    await Promise.all(hubs.map((h) => h.close()));
+  });
+
+  it('acknowledgements on a key-share message that was refused are not lost: they go again', async () => {
+    const { scripted, hubs, relay } = await relayOver(2, true);
+    const [a, b] = await relay.makeKeys(ROUTE, 16, 2);
+    await relay.fetchKeys(ROUTE, [a.keyId]);
+    relay.handedOut(ROUTE, [a.keyId]);
+    // Hub 0 refuses the get that carries a's acknowledgement (and does not read it).
+    scripted[0].override((call) => (call.method === 'GET' ? Promise.resolve({ status: 400, headers: {}, body: Buffer.from('{"code":"share.not-found"}') }) : undefined));
+    await expect(relay.fetchKeys(ROUTE, [b.keyId])).rejects.toThrow();
+    expect(scripted[1].acknowledged).toEqual([{ keyId: a.keyId, via: 'key-share' }]);
+    expect(scripted[0].acknowledged).toEqual([]);
+    await sleep(ACK_LINGER_MS + 50);
+    expect(scripted[0].acknowledged).toEqual([{ keyId: a.keyId, via: 'key-share-acks' }]);
     await Promise.all(hubs.map((h) => h.close()));
   });
 

@@ -33,18 +33,6 @@ export interface RelayedKey {
 }
 
 
-/** Tell a hub the keys are recovered, trying a few times: a hub that never hears it keeps the shares until they expire. */
-async function acknowledge(hub: HubConnection, keyIds: string[]): Promise<void> {
-  for (let attempt = 0; attempt < 4; attempt++) {
-    try {
-      await hub.ackShares(keyIds);
-      return;
-    } catch {
-      await new Promise((resolve) => setTimeout(resolve, 500 * 2 ** attempt).unref());
-    }
-  }
-}
-
 const ackKey = (route: ShareRoute, keyId: string) => `${route.master_sae_id}\u0000${route.slave_sae_id}\u0000${keyId.toLowerCase()}`;
 
 const describe = (hub: HubConnection, error: unknown): HubFailure => ({
@@ -202,7 +190,7 @@ export class KeyRelayService {
       this.unacknowledged.delete(ackKey(route, keyId));
       for (const hub of entry?.hubs ?? []) byHub.set(hub, [...(byHub.get(hub) ?? []), keyId]);
     }
-    for (const [hub, ids] of byHub) void acknowledge(hub, ids);
+    for (const [hub, ids] of byHub) hub.acknowledge(ids);
   }
 
   /** The answer with these keys never went out (the SAE hung up): they may be fetched again; the hubs keep their shares. */

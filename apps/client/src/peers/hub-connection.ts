@@ -8,6 +8,7 @@ import { HubRegistration, type RegistrationStore } from './hub-registration';
 import { ClientState } from '../state/client-state';
 import { StateUnavailableError } from '@dske/node-state';
 import { PSRD_RETRIES, PsrdRefiller } from './psrd-refiller';
+import { ACK_LINGER_MS, AckQueue } from './ack-queue';
 import { BadSignature, SignedAnswer, SignedHubClient, type ShareRoute } from './signed-hub-client';
 
 export { HubCallError } from './hub-errors';
@@ -22,6 +23,11 @@ const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve,
 function registrationIdOf(response: HubResponse): string | undefined {
   const id = (errorBody(response) as { registration_id?: unknown } | undefined)?.registration_id;
   return typeof id === 'string' ? id : undefined;
+}
+
+/** Whether a hub's registration answer says acknowledgements may ride on key-share messages. */
+function acksInRequestsOf(response: HubResponse): boolean {
+  return (errorBody(response) as { acks_in_requests?: unknown } | undefined)?.acks_in_requests === true;
 }
 
 /**
@@ -46,6 +52,11 @@ export class HubConnection {
   private readonly signed: SignedHubClient;
   /** Where registrations are journaled (undefined: memory only). */
   private readonly store: RegistrationStore | undefined;
+  /** Recovered keys this hub has not been told of yet: they ride on the next key-share message, or go on their own. */
+  private readonly acks = new AckQueue(
+    (keyIds) => this.sendAcks(keyIds),
+    () => (this.registration.acksInRequests ? ACK_LINGER_MS : 0),
+  );
 
   /**
    * `transport`: how to reach the hub (default: HTTP(S) to `url`; unit tests
@@ -144,6 +155,7 @@ export class HubConnection {
           const response = await this.http.request('PUT', `${OOB}/registration`, { body, logFailure: false });
           if (response.status === 200) {
             registration.registrationId = registrationIdOf(response);
+            registration.acksInRequests = acksInRequestsOf(response);
             break;
           }
         } catch (error) {
@@ -346,32 +358,53 @@ export class HubConnection {
   async postShares(route: ShareRoute, shares: Array<{ keyId: string; data: Uint8Array }>): Promise<void> {
     await this.requireRegistered();
     const total = shares.reduce((n, s) => n + s.data.length, 0);
-    const send = () =>
-      this.signedCall(total + SIGNING_KEY_BYTES, (registration) => this.signed.postShares(registration, this.index, this.config.name, route, shares));
-    let response = await send();
-    if (await this.rejoined(response)) response = await send();
-    // The hub had no PSRD left to sign its reply and stored nothing: top up the pool it allocates from, send again.
-    for (let attempt = 0; attempt < PSRD_RETRIES && hubShortOfPsrd(response); attempt++) {
-      await this.refiller.fillFor('peer', SIGNING_KEY_BYTES);
-      response = await send();
+    await this.carryingAcks(async (acks) => {
+      const send = () =>
+        this.signedCall(total + SIGNING_KEY_BYTES, (registration) => this.signed.postShares(registration, this.index, this.config.name, route, shares, acks));
+      let response = await send();
+      if (await this.rejoined(response)) response = await send();
+      // The hub had no PSRD left to sign its reply and stored nothing: top up the pool it allocates from, send again.
+      for (let attempt = 0; attempt < PSRD_RETRIES && hubShortOfPsrd(response); attempt++) {
+        await this.refiller.fillFor('peer', SIGNING_KEY_BYTES);
+        response = await send();
+      }
+      if (response.status !== 200) throw refusal(this.hubName, response);
+      return response;
+    });
+  }
+
+  /**
+   * Run a key-share exchange with the acknowledgements waiting for this hub
+   * on board (when the hub reads them there); unless it ends in a 200, they
+   * wait for the next message.
+   */
+  private async carryingAcks<T>(exchange: (acks: string[]) => Promise<T>): Promise<T> {
+    const acks = this.registration.acksInRequests ? this.acks.take() : [];
+    try {
+      return await exchange(acks);
+    } catch (error) {
+      this.acks.giveBack(acks);
+      throw error;
     }
-    if (response.status !== 200) throw refusal(this.hubName, response);
   }
 
   /** Fetch and decrypt this hub's shares of the named keys (once; the hub deletes them). */
   async getShares(route: ShareRoute, keyIds: string[]): Promise<Array<{ x: number; data: Uint8Array }>> {
     await this.requireRegistered();
-    const fetchOnce = () =>
-      this.signedCall(SIGNING_KEY_BYTES, (registration) => this.signed.getShares(registration, this.config.name, route, keyIds));
-    let response = await fetchOnce();
-    if (await this.rejoined(response)) response = await fetchOnce();
-    // The hub needs more of the pool it allocates from (large keys, or many fetches at once): fill it and ask
-    // again, a bounded number of times. The hub keeps the shares until it can deliver them.
-    for (let attempt = 0; attempt < PSRD_RETRIES && hubShortOfPsrd(response); attempt++) {
-      await this.refiller.fillFor('peer', this.boundedNeed(response, keyIds.length));
-      response = await fetchOnce();
-    }
-    if (response.status !== 200) throw refusal(this.hubName, response);
+    const response = await this.carryingAcks(async (acks) => {
+      const fetchOnce = () =>
+        this.signedCall(SIGNING_KEY_BYTES, (registration) => this.signed.getShares(registration, this.config.name, route, keyIds, acks));
+      let answer = await fetchOnce();
+      if (await this.rejoined(answer)) answer = await fetchOnce();
+      // The hub needs more of the pool it allocates from (large keys, or many fetches at once): fill it and ask
+      // again, a bounded number of times. The hub keeps the shares until it can deliver them.
+      for (let attempt = 0; attempt < PSRD_RETRIES && hubShortOfPsrd(answer); attempt++) {
+        await this.refiller.fillFor('peer', this.boundedNeed(answer, keyIds.length));
+        answer = await fetchOnce();
+      }
+      if (answer.status !== 200) throw refusal(this.hubName, answer);
+      return answer;
+    });
     try {
       // The pads are used: written before the key is handed to anyone (KeyRelayService, once for all hubs).
       return this.signed.openShares(response, keyIds);
@@ -384,10 +417,16 @@ export class HubConnection {
   }
 
   /**
-   * The keys are recovered: the hub may delete its shares of them. Best
-   * effort: a hub that does not hear it keeps them until they expire.
+   * The keys are recovered: the hub may delete its shares of them. They ride
+   * on the next key-share message to this hub, or go in one of their own
+   * (at once to a hub that reads them only there). Best effort: a hub that
+   * does not hear it keeps the shares until they expire.
    */
-  async ackShares(keyIds: string[]): Promise<void> {
+  acknowledge(keyIds: readonly string[]): void {
+    if (this.isRegistered) this.acks.add(keyIds);
+  }
+
+  private async sendAcks(keyIds: string[]): Promise<void> {
     if (!this.isRegistered) return;
     const response = await this.signedCall(SIGNING_KEY_BYTES, (registration) => this.signed.ackShares(registration, this.config.name, keyIds));
     if (response.status !== 200) throw refusal(this.hubName, response);
@@ -418,6 +457,7 @@ export class HubConnection {
 
   async close(): Promise<void> {
     this.closed = true;
+    this.acks.close();
     // What is marked goes to the store first: the wipe below must not reach it as "used up".
     await this.state.journal.flush().catch(() => undefined);
     this.registration.release();

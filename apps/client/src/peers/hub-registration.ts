@@ -30,6 +30,8 @@ export class HubRegistration {
   registrationId?: string;
   /** Hub-owned blocks this client holds whose confirmation has not reached the hub yet. */
   readonly unconfirmed: string[] = [];
+  /** The hub reads acknowledgements carried in key-share messages (its registration answer said so). */
+  acksInRequests = false;
 
   /** `kept`: the registration as the store gave it back at start (registered, its pools as they were). */
   constructor(
@@ -42,6 +44,7 @@ export class HubRegistration {
       restorePool(this.peerPool, kept.blocks.filter((b) => b.side === 'peer'));
       this.registrationId = kept.record.registration_id;
       this.unconfirmed.push(...kept.record.unconfirmed);
+      this.acksInRequests = kept.record.acks_in_requests === true;
       this.state = 'registered';
     }
     // Journaled from here on: a restore writes nothing.
@@ -84,6 +87,7 @@ export class HubRegistration {
         ...(this.registrationId === undefined ? {} : { registration_id: this.registrationId }),
         generation: this.generation,
         unconfirmed: [...this.unconfirmed],
+        ...(this.acksInRequests ? { acks_in_requests: true } : {}),
       };
       return { value: encodeRegistration(record) };
     });

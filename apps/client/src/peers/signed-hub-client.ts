@@ -87,10 +87,11 @@ export class SignedHubClient {
 
   /**
    * This hub's share of each key, each under fresh local PSRD, in one
-   * message (key-share for one key, key-shares for many). Allocates: call it
-   * where the pool was checked, in the same synchronous step.
+   * message (key-share for one key, key-shares for many), with `acks` (keys
+   * recovered since the last message) on board. Allocates: call it where the
+   * pool was checked, in the same synchronous step.
    */
-  postShares(registration: HubRegistration, index: number, clientName: string, route: ShareRoute, shares: Array<{ keyId: string; data: Uint8Array }>): Promise<SignedAnswer> {
+  postShares(registration: HubRegistration, index: number, clientName: string, route: ShareRoute, shares: Array<{ keyId: string; data: Uint8Array }>, acks: readonly string[] = []): Promise<SignedAnswer> {
     const encrypted = shares.map((share) => {
       const pad = registration.localPool.allocate(share.data.length);
       const sealed = {
@@ -102,7 +103,7 @@ export class SignedHubClient {
       pad.bytes.fill(0);
       return sealed;
     });
-    const common = { master_client_name: clientName, master_sae_id: route.master_sae_id, slave_sae_id: route.slave_sae_id };
+    const common = { master_client_name: clientName, master_sae_id: route.master_sae_id, slave_sae_id: route.slave_sae_id, ...(acks.length > 0 ? { acknowledged_key_ids: [...acks] } : {}) };
     if (encrypted.length === 1) {
       const single: PostKeyShareRequest = { ...common, ...encrypted[0] };
       return this.call(registration, 'POST', `${API}/key-share`, '', JSON.stringify(single));
@@ -110,14 +111,15 @@ export class SignedHubClient {
     return this.call(registration, 'POST', `${API}/key-shares`, '', JSON.stringify({ ...common, shares: encrypted }));
   }
 
-  /** Ask for this hub's shares of the named keys (key-share for one, key-shares for many). */
-  getShares(registration: HubRegistration, clientName: string, route: ShareRoute, keyIds: string[]): Promise<SignedAnswer> {
+  /** Ask for this hub's shares of the named keys (key-share for one, key-shares for many), with `acks` on board. */
+  getShares(registration: HubRegistration, clientName: string, route: ShareRoute, keyIds: string[], acks: readonly string[] = []): Promise<SignedAnswer> {
     const single = keyIds.length === 1;
     const query = new URLSearchParams({
       client_name: clientName,
       master_sae_id: route.master_sae_id,
       slave_sae_id: route.slave_sae_id,
       ...(single ? { key_id: keyIds[0] } : { key_ids: keyIds.join(',') }),
+      ...(acks.length > 0 ? { acknowledged_key_ids: acks.join(',') } : {}),
     }).toString();
     return this.call(registration, 'GET', single ? `${API}/key-share` : `${API}/key-shares`, query, '');
   }

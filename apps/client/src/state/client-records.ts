@@ -13,6 +13,8 @@ export interface HubRegistrationRecord {
   generation: number;
   /** Hub-owned blocks held here whose confirmation has not reached the hub yet. */
   unconfirmed: string[];
+  /** The hub reads acknowledgements carried in key-share messages. */
+  acks_in_requests?: boolean;
 }
 
 export function encodeRegistration(record: HubRegistrationRecord): Buffer {
@@ -28,7 +30,8 @@ export function decodeRegistration(key: string, bytes: Buffer): HubRegistrationR
     names(r.encryptor_names) &&
     (r.registration_id === undefined || typeof r.registration_id === 'string') &&
     Number.isSafeInteger(r.generation) &&
-    names(r.unconfirmed);
+    names(r.unconfirmed) &&
+    (r.acks_in_requests === undefined || typeof r.acks_in_requests === 'boolean');
   if (!ok) throw new Error(`record ${key} is not a hub registration`);
   return r as HubRegistrationRecord;
 }

@@ -11,6 +11,9 @@ import { KeyShareService } from './key-share.service';
 import { SignedReply } from './signed-reply';
 import { Inject } from '@nestjs/common';
 
+/** A comma-separated query value as a list (absent: none). */
+const listed = (value: string | undefined): string[] => (value === undefined ? [] : value.split(','));
+
 const signatureHeader = {
   name: SIGNATURE_HEADER,
   required: true,
@@ -34,8 +37,8 @@ export class KeyShareController {
   @ApiBadRequestResponse({ type: ErrorDto, description: 'Bad body, unknown client, malformed signature, bad allocation, SAE not served, key ID already stored' })
   @ApiForbiddenResponse({ type: ErrorDto, description: 'Signature does not match' })
   async post(@Body() body: PostKeyShareDto, @Raw() raw: RawMessage, @Res({ passthrough: true }) response: unknown): Promise<string> {
-    const { master_client_name, master_sae_id, slave_sae_id, ...share } = body;
-    const { signingKey, request } = await this.shares.accept(master_client_name, { master_sae_id, slave_sae_id }, [share], raw);
+    const { master_client_name, master_sae_id, slave_sae_id, acknowledged_key_ids, ...share } = body;
+    const { signingKey, request } = await this.shares.accept(master_client_name, { master_sae_id, slave_sae_id }, [share], raw, acknowledged_key_ids);
     return this.signed.send(response, signingKey, { hub_name: this.config.name, user_key_id: body.user_key_id }, request);
   }
 
@@ -49,7 +52,7 @@ export class KeyShareController {
   @ApiServiceUnavailableResponse({ type: ErrorDto, description: 'The hub holds too little PSRD for this client (code psrd.exhausted); the client refills and retries' })
   async get(@Query() query: GetKeyShareQueryDto, @Raw() raw: RawMessage, @Res({ passthrough: true }) response: unknown): Promise<string> {
     const route = { master_sae_id: query.master_sae_id, slave_sae_id: query.slave_sae_id };
-    const { shares, signingKey, request } = await this.shares.deliver(query.client_name, route, [query.key_id], raw);
+    const { shares, signingKey, request } = await this.shares.deliver(query.client_name, route, [query.key_id], raw, listed(query.acknowledged_key_ids));
     const { share_index, encryption_key_allocation, encrypted_share_value } = shares[0];
     return this.signed.send(response, signingKey, { share_index, encryption_key_allocation, encrypted_share_value }, request);
   }
@@ -63,7 +66,7 @@ export class KeyShareController {
   @ApiForbiddenResponse({ type: ErrorDto, description: 'Signature does not match' })
   async postBatch(@Body() body: PostKeySharesDto, @Raw() raw: RawMessage, @Res({ passthrough: true }) response: unknown): Promise<string> {
     const route = { master_sae_id: body.master_sae_id, slave_sae_id: body.slave_sae_id };
-    const { signingKey, request } = await this.shares.accept(body.master_client_name, route, body.shares, raw);
+    const { signingKey, request } = await this.shares.accept(body.master_client_name, route, body.shares, raw, body.acknowledged_key_ids);
     return this.signed.send(response, signingKey, { hub_name: this.config.name, user_key_ids: body.shares.map((s) => s.user_key_id) }, request);
   }
 
@@ -77,7 +80,7 @@ export class KeyShareController {
   @ApiServiceUnavailableResponse({ type: ErrorDto, description: 'psrd.exhausted: the client refills and retries' })
   async getBatch(@Query() query: GetKeySharesQueryDto, @Raw() raw: RawMessage, @Res({ passthrough: true }) response: unknown): Promise<string> {
     const route = { master_sae_id: query.master_sae_id, slave_sae_id: query.slave_sae_id };
-    const { shares, signingKey, request } = await this.shares.deliver(query.client_name, route, query.key_ids.split(','), raw);
+    const { shares, signingKey, request } = await this.shares.deliver(query.client_name, route, query.key_ids.split(','), raw, listed(query.acknowledged_key_ids));
     return this.signed.send(response, signingKey, { shares }, request);
   }
 

@@ -27,19 +27,32 @@ class RecordingStore extends MemoryShareStore {
   }
 }
 
-/** Hub hank with client carol registered; `carolPool` is carol's copy of the block she owns. */
+/** Register `name` with hank; returns the client's copy of the block it owns (what it signs and pads with). */
+function join(registry: PeerClientRegistry, name: string, encryptors: string[]): PsrdPool {
+  const client = registry.register(name, encryptors);
+  const block = PsrdBlock.random(1000);
+  const own = new PsrdPool('local');
+  own.addBlock(PsrdBlock.fromSnapshot(block.snapshot()));
+  client.peerPool.addBlock(block);
+  client.addHubBlock(PsrdBlock.random(1000));
+  return own;
+}
+
+/** Hub hank with client carol (SAE sam) registered; `carolPool` is carol's copy of the block she owns. */
 function setUp() {
   const config = { name: 'hank', shareTimeoutSecs: 60, limits: { ...HUB_LIMIT_DEFAULTS } } as HubConfig;
   const registry = new PeerClientRegistry(config);
   const store = new RecordingStore();
   const service = new KeyShareService(registry, store, config);
-  const carol = registry.register('carol', ['sam']);
-  const block = PsrdBlock.random(1000);
-  const carolPool = new PsrdPool('local');
-  carolPool.addBlock(PsrdBlock.fromSnapshot(block.snapshot()));
-  carol.peerPool.addBlock(block);
-  carol.addHubBlock(PsrdBlock.random(1000));
-  return { service, store, carolPool };
+  const carolPool = join(registry, 'carol', ['sam']);
+  return { service, store, carolPool, registry };
+}
+
+/** Curtis's signed GET key-shares for `ids`, with `acks` on board. */
+function fetchMessage(curtisPool: PsrdPool, ids: string[], acks: string[]): RawMessage {
+  const path = '/hub/hank/dske/api/v1/key-shares';
+  const query = new URLSearchParams({ client_name: 'curtis', ...ROUTE, key_ids: ids.join(','), acknowledged_key_ids: acks.join(',') }).toString();
+  return { method: 'GET', path, query, body: Buffer.alloc(0), signature: signMessage(curtisPool, query, '', { kind: 'request', method: 'GET', path }) };
 }
 
 /** Carol's signed batch of one share for `id`, as it goes on the wire. */
@@ -52,6 +65,25 @@ function message(carolPool: PsrdPool, id: string, share: Buffer): { shares: Para
 }
 
 describe('KeyShareService over the memory store', () => {
+  it('acknowledgements on a key-share message delete the shares of the asking client only', async () => {
+    const { service, store, carolPool, registry } = setUp();
+    const curtisPool = join(registry, 'curtis', ['sunny']);
+    const [a, b] = [randomUUID(), randomUUID()];
+    for (const id of [a, b]) {
+      const { shares, raw } = message(carolPool, id, randomBytes(16));
+      await service.accept('carol', ROUTE, shares, raw);
+    }
+    // Carol does not serve sunny: her acknowledgement of a (on her next message) deletes nothing.
+    const next = message(carolPool, randomUUID(), randomBytes(16));
+    await service.accept('carol', ROUTE, next.shares, next.raw, [a]);
+    expect(await store.peek(a)).toBeDefined();
+    // Curtis fetches b with a acknowledged: a goes, b stays until it is acknowledged in turn.
+    const { shares } = await service.deliver('curtis', ROUTE, [b], fetchMessage(curtisPool, [b], [a]), [a.toUpperCase()]);
+    expect(shares.map((s) => s.user_key_id)).toEqual([b]);
+    expect(await store.peek(a)).toBeUndefined();
+    expect(await store.peek(b)).toBeDefined();
+  });
+
   it('stores the decrypted share and wipes its own copy: the store keeps a copy of its own', async () => {
     const { service, store, carolPool } = setUp();
     const id = randomUUID();

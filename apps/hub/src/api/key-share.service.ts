@@ -87,10 +87,13 @@ export class KeyShareService implements OnApplicationBootstrap {
   }
 
   /** Checks in PROTOCOL.md order; shares are stored only when every check passes for all of them. */
-  async accept(masterClientName: string, route: ShareRoute, shares: BatchShareDto[], raw: RawMessage): Promise<{ client: PeerClient; signingKey: Allocation; request: SignedRequest }> {
+  async accept(masterClientName: string, route: ShareRoute, shares: BatchShareDto[], raw: RawMessage, acknowledged: readonly string[] = []): Promise<{ client: PeerClient; signingKey: Allocation; request: SignedRequest }> {
     const client = this.registry.get(masterClientName);
     const request = verified(client, raw);
-    return this.signRefusals(client, request, async () => ({ ...(await this.storeShares(client, route, shares)), request }));
+    return this.signRefusals(client, request, async () => {
+      await this.removeAcknowledged(client, acknowledged);
+      return { ...(await this.storeShares(client, route, shares)), request };
+    });
   }
 
   private async storeShares(client: PeerClient, route: ShareRoute, shares: BatchShareDto[]): Promise<{ client: PeerClient; signingKey: Allocation }> {
@@ -152,10 +155,13 @@ export class KeyShareService implements OnApplicationBootstrap {
   }
 
   /** All the named shares or none: a missing one is a 400 and nothing is delivered. */
-  async deliver(clientName: string, route: ShareRoute, keyIds: string[], raw: RawMessage): Promise<{ client: PeerClient; shares: BatchShareDto[]; signingKey: Allocation; request: SignedRequest }> {
+  async deliver(clientName: string, route: ShareRoute, keyIds: string[], raw: RawMessage, acknowledged: readonly string[] = []): Promise<{ client: PeerClient; shares: BatchShareDto[]; signingKey: Allocation; request: SignedRequest }> {
     const client = this.registry.get(clientName);
     const request = verified(client, raw);
-    return this.signRefusals(client, request, async () => ({ ...(await this.handOut(client, route, keyIds)), request }));
+    return this.signRefusals(client, request, async () => {
+      await this.removeAcknowledged(client, acknowledged);
+      return { ...(await this.handOut(client, route, keyIds)), request };
+    });
   }
 
   private async handOut(client: PeerClient, route: ShareRoute, keyIds: string[]): Promise<{ client: PeerClient; shares: BatchShareDto[]; signingKey: Allocation }> {
@@ -205,14 +211,27 @@ export class KeyShareService implements OnApplicationBootstrap {
     const client = this.registry.get(clientName);
     const request = verified(client, raw);
     return this.signRefusals(client, request, async () => {
-      const ids = [...new Set(keyIds.map((id) => id.toLowerCase()))];
-      const found = await Promise.all(ids.map((id) => this.store.peek(id)));
-      const mine = found.filter((share): share is StoredShare => share !== undefined && client.serves(share.slave_sae_id));
-      for (const share of found) share?.share.fill(0);
-      const removed = await Promise.all(mine.map((share) => this.store.remove(share.user_key_id)));
-      for (const share of mine) this.quota.remove(share.master_client_name, [share.user_key_id]);
+      const removed = await this.removeAcknowledged(client, keyIds);
       if (client.localPool.unusedBytes < SIGNING_KEY_BYTES) throw shortOfPsrd(client, SIGNING_KEY_BYTES);
-      return { client, signingKey: client.localPool.allocate(SIGNING_KEY_BYTES), request, removed: removed.filter(Boolean).length };
+      return { client, signingKey: client.localPool.allocate(SIGNING_KEY_BYTES), request, removed };
     });
+  }
+
+  /**
+   * Delete the shares of keys the client recovered (key-share-acks, or the
+   * acknowledged_key_ids of its next message). Only shares for an SAE the
+   * client serves go: an acknowledgement cannot delete another client's.
+   * Acknowledging a key twice (a message that was refused and sent again)
+   * removes nothing more.
+   */
+  private async removeAcknowledged(client: PeerClient, keyIds: readonly string[]): Promise<number> {
+    if (keyIds.length === 0) return 0;
+    const ids = [...new Set(keyIds.map((id) => id.toLowerCase()))];
+    const found = await Promise.all(ids.map((id) => this.store.peek(id)));
+    const mine = found.filter((share): share is StoredShare => share !== undefined && client.serves(share.slave_sae_id));
+    for (const share of found) share?.share.fill(0);
+    const removed = await Promise.all(mine.map((share) => this.store.remove(share.user_key_id)));
+    for (const share of mine) this.quota.remove(share.master_client_name, [share.user_key_id]);
+    return removed.filter(Boolean).length;
   }
 }

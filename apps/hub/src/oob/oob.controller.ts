@@ -35,7 +35,7 @@ export class OobController {
     // The registration (and the wiping of the one before) is in the state store before the client hears of it.
     await this.state.flush();
     this.logger.log(`Registered client ${body.client_name} with encryptors [${body.encryptor_names.join(', ')}]`);
-    return { hub_name: this.config.name, registration_id: client.registrationId };
+    return { hub_name: this.config.name, registration_id: client.registrationId, acks_in_requests: true };
   }
 
   @Get('psrd')

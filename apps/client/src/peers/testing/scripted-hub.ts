@@ -35,7 +35,11 @@ export class ScriptedHub implements HubTransport {
   /** The current registration's ID, as the hub's answer and directory give it. */
   registrationId = '';
   down = false;
+  /** Says acks_in_requests when the client registers, and reads acknowledged_key_ids, as apps/hub does; false: like an older hub. */
+  acksInRequests = false;
   readonly shares = new Map<string, HeldShare>();
+  /** Every key ID acknowledged to this hub, in order, and how (in a message of its own, or on a key-share message). */
+  readonly acknowledged: Array<{ keyId: string; via: 'key-share-acks' | 'key-share' }> = [];
   private readonly overrides: Override[] = [];
   private answered = true;
 
@@ -83,7 +87,7 @@ export class ScriptedHub implements HubTransport {
       this.forget();
       this.known = true;
       this.registrationId = randomUUID();
-      return json(200, { hub_name: 'hx', registration_id: this.registrationId });
+      return json(200, { hub_name: 'hx', registration_id: this.registrationId, ...(this.acksInRequests ? { acks_in_requests: true } : {}) });
     }
     if (call.path.endsWith('/psrd-confirmation')) return json(200, { confirmed: (JSON.parse(options.body ?? '{}') as { block_uuids: string[] }).block_uuids });
     if (call.path.endsWith('/encryptors')) return json(200, { clients: this.known ? [{ client_name: 'ca', encryptor_names: ['sa'], registration_id: this.registrationId }] : [] });
@@ -103,10 +107,11 @@ export class ScriptedHub implements HubTransport {
     this.request_ = { version: header?.startsWith('v2;') ? 2 : 1, allocation: signatureAllocation(header ?? '') };
     if (call.method === 'POST' && call.path.endsWith('/key-share-acks')) {
       const ids = (JSON.parse(options.body ?? '{}') as { key_ids: string[] }).key_ids;
-      return this.signed({ removed: ids.filter((id) => this.shares.delete(id)).length });
+      return this.signed({ removed: this.acknowledge(ids, 'key-share-acks') });
     }
     if (call.method === 'POST') {
-      const body = JSON.parse(options.body ?? '{}') as { shares?: Array<Record<string, unknown>> } & Record<string, unknown>;
+      const body = JSON.parse(options.body ?? '{}') as { shares?: Array<Record<string, unknown>>; acknowledged_key_ids?: string[] } & Record<string, unknown>;
+      if (this.acksInRequests) this.acknowledge(body.acknowledged_key_ids ?? [], 'key-share');
       for (const share of body.shares ?? [body]) {
         const encrypted = Buffer.from(String(share.encrypted_share_value), 'base64');
         const pad = this.peerPool.take((share.encryption_key_allocation as { fragments: Fragment[] }).fragments, encrypted.length);
@@ -114,6 +119,7 @@ export class ScriptedHub implements HubTransport {
       }
       return this.signed({ hub_name: 'hx' });
     }
+    if (this.acksInRequests) this.acknowledge(query.get('acknowledged_key_ids')?.split(',') ?? [], 'key-share');
     const ids = query.get('key_id') !== null ? [query.get('key_id')!] : (query.get('key_ids') ?? '').split(',');
     const out = ids.map((id) => {
       // Kept until acknowledged, as the hub keeps it.
@@ -124,6 +130,11 @@ export class ScriptedHub implements HubTransport {
     });
     if (out.some((s) => s === undefined)) return hubError(400, 'share.not-found');
     return this.signed(ids.length === 1 ? { ...out[0], user_key_id: undefined } : { shares: out });
+  }
+
+  private acknowledge(keyIds: string[], via: 'key-share-acks' | 'key-share'): number {
+    for (const keyId of keyIds) this.acknowledged.push({ keyId, via });
+    return keyIds.filter((id) => this.shares.delete(id)).length;
   }
 
   /** The request being answered: a hub answers in its version and, in v2, binds the answer to it. */
