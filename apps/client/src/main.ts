@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import { CLIENT_SETTINGS, validateClientSettings } from '@dske/topology';
 // Only the command-line parser is loaded up front, so `--help` and bad flags answer without loading NestJS.
-import { parseNodeCommandLine, readMgmtToken, readTlsFiles } from '@dske/service-runtime/cli';
+import { deferDateTimeFormat, parseNodeCommandLine, readMgmtToken, readTlsFiles } from '@dske/service-runtime/cli';
 import type { ClientConfig } from './client-config';
 
 const DESCRIPTION = 'DSKE Client: a KME serving keys to its encryptors over ETSI GS QKD 014, relaying key shares through the hubs';
@@ -46,6 +46,8 @@ async function main(): Promise<void> {
     process.stderr.write(`client: error: ${(error as Error).message}\n`);
     process.exit(2);
   }
+  // Before NestJS loads: its formatters would pull ICU data into memory for timestamps this node writes itself.
+  deferDateTimeFormat();
   const { startClient } = await import('./start-client.js');
   await startClient(config, DESCRIPTION);
 }

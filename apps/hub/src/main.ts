@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import { HUB_SETTINGS } from '@dske/topology';
 // Only the command-line parser is loaded up front, so `--help` and bad flags answer without loading NestJS.
-import { parseNodeCommandLine, readMgmtToken, readTlsFiles } from '@dske/service-runtime/cli';
+import { deferDateTimeFormat, parseNodeCommandLine, readMgmtToken, readTlsFiles } from '@dske/service-runtime/cli';
 import type { HubConfig } from './hub-config';
 
 const DESCRIPTION = 'DSKE Hub: hands out pre-shared random data to clients and relays key shares between them';
@@ -27,6 +27,8 @@ async function main(): Promise<void> {
       maxSharesPerClient: settings.max_shares_per_client as number,
     },
   };
+  // Before NestJS loads: its formatters would pull ICU data into memory for timestamps this node writes itself.
+  deferDateTimeFormat();
   const { startHub } = await import('./start-hub.js');
   await startHub(config, DESCRIPTION);
 }

@@ -12,6 +12,8 @@ import { findRedocBundle, REDOC_SCRIPT_PATH, redocPage } from './redoc-page';
 import { DocumentedMethods } from './documented-methods';
 import { FORBIDDEN_NAMES, jsonShapeProblem } from './json-shape';
 import { compileDtoCheck, DtoClass } from './dto-check';
+import { batchOutput } from './batched-output';
+import { logTimestamp } from './log-time';
 
 export interface NodeAppOptions {
   module: Type<unknown> | DynamicModule;
@@ -105,9 +107,17 @@ function requestShapeError(req: ShapeRequest, documented: DocumentedMethods | un
   return undefined;
 }
 
+/** Nest's console format, with timestamps written without Intl (see logTimestamp). */
+class NodeLogger extends ConsoleLogger {
+  protected override getTimestamp(): string {
+    return logTimestamp(new Date());
+  }
+}
+
 /** Create, document and start one DSKE node (hub or client). */
 export async function startNodeApp(options: NodeAppOptions): Promise<INestApplication> {
-  const logger = new ConsoleLogger({ prefix: `${options.kind}-${options.name}`, colors: Boolean(process.stdout.isTTY) });
+  batchOutput();
+  const logger = new NodeLogger({ prefix: `${options.kind}-${options.name}`, colors: Boolean(process.stdout.isTTY) });
   const httpsOptions = options.tls ? { ...options.tls, requestCert: true, rejectUnauthorized: false } : undefined;
   const app = await NestFactory.create<NestExpressApplication>(options.module, { rawBody: true, logger, abortOnError: false, httpsOptions });
   // Filled in below from the OpenAPI document, before the node listens.

@@ -12,3 +12,4 @@ export * from './mgmt-token.guard';
 export * from './health-listener';
 export * from './peer-certificate';
 export * from './dto-check';
+export * from './batched-output';

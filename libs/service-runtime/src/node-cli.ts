@@ -1,6 +1,9 @@
 import { Command, Option } from 'commander';
 import { isValidName, NODE_NAME_ENV, SettingSpec, SettingError, parseSettingValue } from '@dske/topology';
 
+// What a node sets up before NestJS loads.
+export { deferDateTimeFormat } from './log-time';
+
 export type SettingValues = Record<string, number | string | string[] | undefined>;
 
 export interface NodeCommandLine {
