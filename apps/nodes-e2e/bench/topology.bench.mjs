@@ -1,6 +1,7 @@
 // Benchmark (issue #3): the user guide's topology (5 hubs, 5 clients, min_nr_shares 3) as real processes.
 // Prints: time from spawn to all nodes ready; key pairs per second with p50/p99 latency of
-// get key + get key with key IDs, sequential and with 8 concurrent SAE loops; resident memory per node.
+// get key + get key with key IDs, sequential and with 8 concurrent SAE loops; keys per second with number=32;
+// resident memory per node (and, with BENCH_SOAK_PAIRS, over a long run).
 // Once per node state mode (BENCH_STATE, default all three): memory only; every node with a state directory and
 // --state-sync full (fsync per commit, the default); and --state-sync normal (written to the OS, fsynced at checkpoints).
 // Uses the built programs (apps/*/dist) and libs/test-support/dist. No timed assertions.
@@ -14,9 +15,12 @@ const { TopologyHarness, httpJson } = testSupport;
 const SEQUENTIAL_PAIRS = Number(process.env.BENCH_SEQUENTIAL_PAIRS ?? 200);
 const CONCURRENT_LOOPS = 8;
 const CONCURRENT_PAIRS = Number(process.env.BENCH_CONCURRENT_PAIRS ?? 400);
+const BATCH_REQUESTS = Number(process.env.BENCH_BATCH_REQUESTS ?? 60);
+/** BENCH_SOAK_PAIRS=N: after the phases, N more pairs with the nodes' memory printed every N/10 (no time limit). */
+const SOAK_PAIRS = Number(process.env.BENCH_SOAK_PAIRS ?? 0);
 const PHASE_LIMIT_MS = 30_000; // each measured phase stops early past this
 const MODES = (process.env.BENCH_STATE ?? 'memory full normal').split(/[\s,]+/).filter(Boolean);
-const WATCHDOG_MS = 110_000 * MODES.length;
+const WATCHDOG_MS = 140_000 * MODES.length + SOAK_PAIRS * 100;
 
 // master SAE @ its client -> slave SAE @ its client (every SAE of the guide's topology takes part).
 const PAIRS = [
@@ -35,17 +39,57 @@ const watchdog = startWatchdog(WATCHDOG_MS);
 
 const ms = (v) => `${v.toFixed(1)} ms`;
 
-/** One key pair: get key at the master's client, get key with key IDs at the slave's client. */
-async function keyPair([masterClient, master, slaveClient, slave]) {
+/**
+ * `number` key pairs: get key at the master's client, get key with key IDs at the slave's client (one request
+ * each way, for all the keys).
+ */
+async function keyPair([masterClient, master, slaveClient, slave], number = 1) {
   const t0 = performance.now();
-  const made = await httpJson('GET', `${topology.clientUrl(masterClient)}/etsi/api/v1/keys/${slave}/enc_keys?size=256`, { headers: { authorization: `Bearer ${master}` } });
+  const made = await httpJson('GET', `${topology.clientUrl(masterClient)}/etsi/api/v1/keys/${slave}/enc_keys?size=256&number=${number}`, { headers: { authorization: `Bearer ${master}` } });
   if (made.status !== 200) throw new Error(`get key ${master} -> ${slave}: ${made.status} ${made.text}`);
   const t1 = performance.now();
-  const { key_ID, key } = made.body.keys[0];
-  const fetched = await httpJson('GET', `${topology.clientUrl(slaveClient)}/etsi/api/v1/keys/${master}/dec_keys?key_ID=${key_ID}`, { headers: { authorization: `Bearer ${slave}` } });
-  if (fetched.status !== 200 || fetched.body.keys[0].key !== key) throw new Error(`get key with key IDs ${master} -> ${slave}: ${fetched.status} ${fetched.text}`);
+  const keys = made.body.keys;
+  const url = `${topology.clientUrl(slaveClient)}/etsi/api/v1/keys/${master}/dec_keys`;
+  const headers = { authorization: `Bearer ${slave}` };
+  const fetched =
+    number === 1 ? await httpJson('GET', `${url}?key_ID=${keys[0].key_ID}`, { headers }) : await httpJson('POST', url, { headers, body: { key_IDs: keys.map((k) => ({ key_ID: k.key_ID })) } });
+  if (fetched.status !== 200 || JSON.stringify(fetched.body.keys) !== JSON.stringify(keys)) throw new Error(`get key with key IDs ${master} -> ${slave}: ${fetched.status} ${fetched.text}`);
   const t2 = performance.now();
   return { pair: t2 - t0, enc: t1 - t0, dec: t2 - t1 };
+}
+
+/** Keys per second in pairs of requests for `number` keys each (the same SAE pair, one loop). */
+async function batchPhase(number, requests) {
+  const start = performance.now();
+  const deadline = start + PHASE_LIMIT_MS;
+  let done = 0;
+  while (done < requests && performance.now() < deadline) {
+    await keyPair(PAIRS[0], number);
+    done++;
+  }
+  const seconds = (performance.now() - start) / 1000;
+  console.log(`number=${number}, 1 loop: ${done * number} keys in ${seconds.toFixed(2)} s = ${((done * number) / seconds).toFixed(0)} keys/s (get key, then get key with key IDs, both for all ${number})`);
+}
+
+/** A long run: resident memory of every node every `every` pairs, to see whether it grows and stays. */
+async function soak(pairs, every) {
+  const nodes = [...topology.hubs.values(), ...topology.clients.values()];
+  const line = (done) => {
+    const kib = nodes.map((node) => rssKiB(node.child.pid));
+    console.log(`  after ${String(done).padStart(6)} pairs: ${(kib.reduce((a, b) => a + b, 0) / 1024 / nodes.length).toFixed(1)} MiB per node (max ${(Math.max(...kib) / 1024).toFixed(1)})`);
+  };
+  console.log(`soak: ${pairs} pairs, 8 SAE loops, resident memory (VmRSS) every ${every}:`);
+  line(0);
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: CONCURRENT_LOOPS }, async (_, loop) => {
+      while (next < pairs) {
+        const i = ++next;
+        await keyPair(PAIRS[loop % PAIRS.length]);
+        if (i % every === 0) line(i);
+      }
+    }),
+  );
 }
 
 async function phase(label, loops, totalPairs) {
@@ -95,6 +139,8 @@ try {
     for (let i = 0; i < 16; i++) await keyPair(PAIRS[i % PAIRS.length]); // warm-up (JIT, connections)
     await phase(`sequential, 1 loop`, 1, SEQUENTIAL_PAIRS);
     await phase(`concurrent, ${CONCURRENT_LOOPS} SAE loops`, CONCURRENT_LOOPS, CONCURRENT_PAIRS);
+    await batchPhase(32, BATCH_REQUESTS);
+    if (SOAK_PAIRS > 0) await soak(SOAK_PAIRS, Math.max(1, Math.round(SOAK_PAIRS / 10)));
 
     console.log('resident memory after the run (VmRSS):');
     const nodes = [...topology.hubs.values(), ...topology.clients.values()];
