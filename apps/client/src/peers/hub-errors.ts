@@ -21,7 +21,9 @@ export function errorBody(response: HubResponse): Record<string, unknown> | unde
   }
 }
 
+/** The error code of a refusal (4xx/5xx); an answer that is not one has none (and its body, maybe 32 shares, is not parsed for it). */
 export function errorCode(response: HubResponse): string | undefined {
+  if (response.status < 400) return undefined;
   const code = errorBody(response)?.code;
   return typeof code === 'string' ? code : undefined;
 }
