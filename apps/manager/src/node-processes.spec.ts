@@ -16,7 +16,7 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('nodeCommand', () => {
   it("is `node --max-semi-space-size=4 <repo>/apps/<kind>/dist/main.js` with the topology library's arguments", () => {
-    expect(nodeProgram('hub')).toBe(join(REPO, 'apps', 'hub', 'dist', 'main.js'));
+    expect(nodeProgram('hub')).toBe(join(REPO, 'apps', 'hub', 'dist', 'node.js'));
     expect(nodeCommand(guide, guide.hubs[1])).toEqual([
       process.execPath, '--max-semi-space-size=4', nodeProgram('hub'), 'helen', '--port', '8101', '--share-timeout-secs', '60', '--state-dir', '.dske-manager/state/hub-helen',
     ]);

@@ -8,7 +8,7 @@
 import { spawn, type ChildProcess, execFileSync } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { CLIENT_SETTINGS, clientArgs, HUB_SETTINGS, hubArgs, MGMT_TOKEN_ENV, NODE_NAME_ENV, NODE_RUNTIME_FLAGS, type NodePlan, type Topology } from '@dske/topology';
+import { CLIENT_SETTINGS, clientArgs, HUB_SETTINGS, hubArgs, MGMT_TOKEN_ENV, NODE_NAME_ENV, NODE_PROGRAM_FILE, NODE_RUNTIME_FLAGS, type NodePlan, type Topology } from '@dske/topology';
 import type { NodeKind } from './selection';
 import { sleep } from './wait-loop';
 
@@ -17,9 +17,9 @@ export type { NodeKind };
 /** apps/, from apps/manager/dist (built) or apps/manager/src (tests). */
 const APPS_DIR = join(__dirname, '..', '..');
 
-/** The built node program, e.g. <repo>/apps/hub/dist/main.js. */
+/** The built node program, e.g. <repo>/apps/hub/dist/node.js (NODE_PROGRAM_FILE). */
 export function nodeProgram(kind: NodeKind): string {
-  return join(APPS_DIR, kind, 'dist', 'main.js');
+  return join(APPS_DIR, kind, NODE_PROGRAM_FILE);
 }
 
 /**

@@ -50,7 +50,7 @@ describe("the user guide's topology: start, ps, status, stop", () => {
       const record = JSON.parse(readFileSync(join(t.dir, '.dske-manager', `${kind}-${name}.pid`), 'utf8')) as { pid: number };
       return readFileSync(`/proc/${record.pid}/cmdline`, 'utf8').split('\0').filter(Boolean).slice(1);
     };
-    const program = (kind: string) => join(__dirname, '..', '..', kind, 'dist', 'main.js');
+    const program = (kind: string) => join(__dirname, '..', '..', kind, 'dist', 'node.js');
     expect(argv('hub', 'hank')).toEqual(['--max-semi-space-size=4', program('hub'), 'hank', '--port', String(p(0)), '--share-timeout-secs', '60', '--state-dir', '.dske-manager/state/hub-hank']);
     expect(argv('client', 'curtis')).toEqual([
       '--max-semi-space-size=4', program('client'), 'curtis', '--port', String(p(9)), '--state-dir', '.dske-manager/state/client-curtis', '--hubs', ...hubUrls(),

@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { CLIENT_SETTINGS, HUB_SETTINGS } from '@dske/topology';
+import { CLIENT_SETTINGS, HUB_SETTINGS, NODE_PROGRAM_FILE } from '@dske/topology';
 import { NodeProcess, REPO_ROOT, freePortRange, httpJson, spawnNode, waitForReady } from '@dske/test-support';
 
 // The node programs as an operator runs them: --help, bad flags, environment variables.
@@ -21,7 +21,7 @@ function cleanEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
 /** Run a node program to its exit; one that is still running after 20 s is killed by PID (and the test fails). */
 function run(kind: 'hub' | 'client', args: string[], env: NodeJS.ProcessEnv = {}): Promise<Run> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [join(REPO_ROOT, 'apps', kind, 'dist', 'main.js'), ...args], { cwd: REPO_ROOT, env: cleanEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [join(REPO_ROOT, 'apps', kind, NODE_PROGRAM_FILE), ...args], { cwd: REPO_ROOT, env: cleanEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));

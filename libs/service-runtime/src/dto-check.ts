@@ -1,11 +1,12 @@
-import { createRequire } from 'node:module';
 import { getMetadataStorage, ValidationTypes } from 'class-validator';
 import type { ValidationArguments } from 'class-validator';
 import { TransformationType } from 'class-transformer';
 import type { MetadataStorage as TransformerStorage } from 'class-transformer/types/MetadataStorage';
 
-// class-transformer keeps its @Type/@Transform metadata in a module it does not re-export.
-const { defaultMetadataStorage: transformerStorage } = createRequire(__filename)('class-transformer/cjs/storage') as { defaultMetadataStorage: TransformerStorage };
+// class-transformer keeps its @Type/@Transform metadata in a module it does not re-export. A plain require of
+// its file, so that a bundle shares the one instance class-transformer itself fills.
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const { defaultMetadataStorage: transformerStorage } = require('class-transformer/cjs/storage') as { defaultMetadataStorage: TransformerStorage };
 
 /** Whether a plain value passes a DTO's class-validator rules; compiled once per class. */
 export type DtoCheck = (value: unknown) => boolean;

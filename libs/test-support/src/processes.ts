@@ -1,7 +1,7 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import { createWriteStream, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { NODE_RUNTIME_FLAGS } from '@dske/topology';
+import { NODE_PROGRAM_FILE, NODE_RUNTIME_FLAGS } from '@dske/topology';
 
 /** Repository root, from libs/test-support/{src,dist}. */
 export const REPO_ROOT = join(__dirname, '..', '..', '..');
@@ -26,12 +26,12 @@ export interface NodeProcess {
 /** Extra Node flags for every node the tests start, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof` to profile a benchmark. */
 const EXTRA_NODE_FLAGS = (process.env.DSKE_TEST_NODE_FLAGS ?? '').split(/\s+/).filter(Boolean);
 
-/** Start `node <flags> apps/<kind>/dist/main.js <args>` as the manager does, with its output in tmp/test-logs. */
+/** Start `node <flags> apps/<kind>/dist/node.js <args>` as the manager does, with its output in tmp/test-logs. */
 export function spawnNode(kind: 'hub' | 'client', name: string, port: number, args: string[], env: NodeJS.ProcessEnv = {}): NodeProcess {
   mkdirSync(LOG_DIR, { recursive: true });
   const logFile = join(LOG_DIR, `${kind}-${name}-${port}.out`);
   const out = createWriteStream(logFile);
-  const child = spawn(process.execPath, [...NODE_RUNTIME_FLAGS, ...EXTRA_NODE_FLAGS, join(REPO_ROOT, 'apps', kind, 'dist', 'main.js'), ...args], {
+  const child = spawn(process.execPath, [...NODE_RUNTIME_FLAGS, ...EXTRA_NODE_FLAGS, join(REPO_ROOT, 'apps', kind, NODE_PROGRAM_FILE), ...args], {
     cwd: REPO_ROOT,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

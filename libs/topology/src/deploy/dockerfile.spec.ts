@@ -6,7 +6,7 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { NODE_RUNTIME_FLAGS } from '../node-command';
+import { NODE_PROGRAM_FILE, NODE_RUNTIME_FLAGS } from '../node-command';
 
 const REPO_ROOT = resolve(__dirname, '..', '..', '..', '..');
 const read = (path: string): string => readFileSync(join(REPO_ROOT, path), 'utf8');
@@ -71,7 +71,7 @@ describe('docker/Dockerfile', () => {
     for (const stage of stages) expect(stage.from).toBe('node:20-slim');
     const build = stages.find((s) => s.name === 'build')!;
     expect(runs(build)).toMatch(/npm ci\b(?!.*--omit)/);
-    expect(runs(build)).toContain('npx tsc -b tsconfig.build.json');
+    expect(runs(build)).toContain('npm run build');
     expect(runs(final)).toContain('npm ci --omit=dev');
     // The runtime stage takes compiled output, never the sources or the build stage's node_modules.
     const copies = final.steps.filter((s) => s.op === 'COPY').map((s) => s.args);
@@ -115,7 +115,8 @@ describe('docker/Dockerfile', () => {
     const script = read('docker/entrypoint.sh');
     expect(script).toMatch(/hub \| client \| manager\)/);
     // Containers run the nodes with the same Node.js flags as the manager does.
-    expect(script).toContain(`exec node ${NODE_RUNTIME_FLAGS.join(' ')} "$app_dir/apps/$program/dist/main.js" "$@"`);
+    expect(script).toContain(`exec node ${NODE_RUNTIME_FLAGS.join(' ')} "$app_dir/apps/$program/$file" "$@"`);
+    expect(script).toContain(`if [ "$program" = manager ]; then file=dist/main.js; else file=${NODE_PROGRAM_FILE}; fi`);
     for (const app of ['hub', 'client', 'manager']) {
       expect(JSON.parse(read(`apps/${app}/package.json`)).main).toBe('dist/main.js');
     }
@@ -142,8 +143,8 @@ describe('.dockerignore', () => {
     }
   });
 
-  it('keeps everything `npm ci` and `tsc -b tsconfig.build.json` need', () => {
-    const needed = ['package.json', 'package-lock.json', 'tsconfig.base.json', 'tsconfig.build.json', 'docker/entrypoint.sh', 'docker/healthcheck.js'];
+  it('keeps everything `npm ci` and `npm run build` (tsc, then the bundler) need', () => {
+    const needed = ['package.json', 'package-lock.json', 'tsconfig.base.json', 'tsconfig.build.json', 'tools/bundle-nodes.mjs', 'docker/entrypoint.sh', 'docker/healthcheck.js'];
     // npm ci needs every workspace's package.json, built or not.
     for (const dir of ['libs', 'apps']) for (const name of readdirSync(join(REPO_ROOT, dir))) needed.push(`${dir}/${name}/package.json`);
     const walk = (dir: string): string[] =>
