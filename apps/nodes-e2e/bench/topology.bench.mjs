@@ -136,6 +136,9 @@ try {
     topology = await TopologyHarness.start({ readyTimeoutMs: 60_000, ...stateOptions(mode) });
     console.log(`start: spawn to all 10 nodes ready (/readyz 200): ${((performance.now() - spawned) / 1000).toFixed(2)} s`);
 
+    await new Promise((resolve) => setTimeout(resolve, 2000)); // registrations and first refills settle
+    const idle = (nodes) => (nodes.reduce((sum, node) => sum + rssKiB(node.child.pid), 0) / 1024 / nodes.length).toFixed(1);
+    console.log(`resident memory idle (VmRSS): ${idle([...topology.hubs.values()])} MiB per hub, ${idle([...topology.clients.values()])} MiB per client`);
     for (let i = 0; i < 16; i++) await keyPair(PAIRS[i % PAIRS.length]); // warm-up (JIT, connections)
     await phase(`sequential, 1 loop`, 1, SEQUENTIAL_PAIRS);
     await phase(`concurrent, ${CONCURRENT_LOOPS} SAE loops`, CONCURRENT_LOOPS, CONCURRENT_PAIRS);
@@ -147,6 +150,8 @@ try {
     const rows = nodes.map((node) => [`${node.kind} ${node.name}`, rssKiB(node.child.pid)]);
     for (const [name, kib] of rows) console.log(`  ${name.padEnd(14)} ${(kib / 1024).toFixed(1)} MiB`);
     const total = rows.reduce((sum, [, kib]) => sum + kib, 0);
+    const perKind = (kind) => rows.filter(([name]) => name.startsWith(kind)).map(([, kib]) => kib / 1024);
+    for (const kind of ['hub', 'client']) console.log(`  per ${kind}: ${Math.min(...perKind(kind)).toFixed(1)}-${Math.max(...perKind(kind)).toFixed(1)} MiB`);
     console.log(`  ${'total'.padEnd(14)} ${(total / 1024).toFixed(1)} MiB (${(total / 1024 / rows.length).toFixed(1)} MiB per node)`);
     await topology.close();
     topology = undefined;
