@@ -16,6 +16,8 @@ const SEQUENTIAL_PAIRS = Number(process.env.BENCH_SEQUENTIAL_PAIRS ?? 200);
 const CONCURRENT_LOOPS = 8;
 const CONCURRENT_PAIRS = Number(process.env.BENCH_CONCURRENT_PAIRS ?? 400);
 const BATCH_REQUESTS = Number(process.env.BENCH_BATCH_REQUESTS ?? 60);
+/** BENCH_CLIENT_ARGS: more client flags, e.g. '--get-psrd-block-size 32000 --stop-request-psrd-threshold 64000'. */
+const CLIENT_ARGS = (process.env.BENCH_CLIENT_ARGS ?? '').split(/\s+/).filter(Boolean);
 /** BENCH_SOAK_PAIRS=N: after the phases, N more pairs with the nodes' memory printed every N/10 (no time limit). */
 const SOAK_PAIRS = Number(process.env.BENCH_SOAK_PAIRS ?? 0);
 const PHASE_LIMIT_MS = 30_000; // each measured phase stops early past this
@@ -131,9 +133,10 @@ function stateOptions(mode) {
 try {
   for (const mode of MODES) {
     const what = mode === 'memory' ? 'state in memory only' : `durable state, --state-sync ${mode}`;
-    console.log(`DSKE topology benchmark: 5 hubs, 5 clients, min_nr_shares 3, 256-bit keys, plain HTTP (lab mode), ${what}; node ${process.version}`);
+    console.log(`DSKE topology benchmark: 5 hubs, 5 clients, min_nr_shares 3, 256-bit keys, plain HTTP (lab mode), ${what}${CLIENT_ARGS.length > 0 ? `, clients with ${CLIENT_ARGS.join(' ')}` : ''}; node ${process.version}`);
     const spawned = performance.now();
-    topology = await TopologyHarness.start({ readyTimeoutMs: 60_000, ...stateOptions(mode) });
+    const options = stateOptions(mode);
+    topology = await TopologyHarness.start({ readyTimeoutMs: 60_000, ...options, clientArgs: [...(options.clientArgs ?? []), ...CLIENT_ARGS] });
     console.log(`start: spawn to all 10 nodes ready (/readyz 200): ${((performance.now() - spawned) / 1000).toFixed(2)} s`);
 
     await new Promise((resolve) => setTimeout(resolve, 2000)); // registrations and first refills settle
