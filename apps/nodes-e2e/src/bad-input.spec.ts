@@ -13,9 +13,9 @@ const CLIENTS = [
 
 interface Case {
   name: string;
-  node: 'hank' | 'carol';
+  node: 'hank' | 'carol' | 'curtis';
   method: 'GET' | 'PUT' | 'POST' | 'DELETE' | 'PATCH' | 'OPTIONS';
-  /** Below the node's prefix (/hub/hank or /client/carol). */
+  /** Below the node's prefix (/hub/hank, /client/carol or /client/curtis). */
   path: string;
   headers?: Record<string, string>;
   /** JSON-encoded unless rawBody is given. */
@@ -180,7 +180,8 @@ const hubCases: Case[] = [
 const etsi = (slave: string, tail: string) => `/etsi/api/v1/keys/${slave}/${tail}`;
 const clientCases: Case[] = [
   // status
-  { name: 'status: no Authorization', node: 'carol', method: 'GET', path: etsi('sunny', 'status'), status: 401, message: 'no SAE identity: send Authorization: Bearer <SAE ID>' },
+  // curtis has two encryptors: without the header, nobody (carol, with one, would take it as sam's).
+  { name: 'status: no Authorization', node: 'curtis', method: 'GET', path: etsi('sam', 'status'), status: 401, message: 'no SAE identity: send Authorization: Bearer <SAE ID>' },
   { name: 'status: an SAE of another KME', node: 'carol', method: 'GET', path: etsi('sunny', 'status'), headers: { authorization: 'Bearer sunny' }, status: 401, message: 'SAE sunny is not attached to KME carol' },
   { name: 'status: slave ID not an SAE ID', node: 'carol', method: 'GET', path: etsi('Sunny', 'status'), headers: SAM, status: 400, message: 'slave_SAE_ID is not a valid SAE ID' },
   { name: 'status: master == slave', node: 'carol', method: 'GET', path: etsi('sam', 'status'), headers: SAM, status: 400, message: 'master_SAE_ID and slave_SAE_ID shall differ' },
@@ -207,7 +208,8 @@ const clientCases: Case[] = [
     ['foo=1', 'property foo should not exist'],
   ] as Array<[string, string]>).map(([query, message]): Case => ({ name: `GET enc_keys: ${query}`, node: 'carol', method: 'GET', path: `${etsi('sunny', 'enc_keys')}?${query}`, headers: SAM, status: 400, message })),
   { name: 'GET enc_keys: master == slave', node: 'carol', method: 'GET', path: etsi('sam', 'enc_keys'), headers: SAM, status: 400, message: 'master_SAE_ID and slave_SAE_ID shall differ' },
-  { name: 'GET enc_keys: no Authorization', node: 'carol', method: 'GET', path: etsi('sunny', 'enc_keys'), status: 401, message: 'no SAE identity: send Authorization: Bearer <SAE ID>' },
+  { name: 'GET enc_keys: no Authorization', node: 'curtis', method: 'GET', path: etsi('sam', 'enc_keys'), status: 401, message: 'no SAE identity: send Authorization: Bearer <SAE ID>' },
+  { name: 'GET enc_keys: Authorization that names nobody', node: 'carol', method: 'GET', path: etsi('sunny', 'enc_keys'), headers: { authorization: 'Basic c2FtOnNhbQ==' }, status: 401, message: 'no SAE identity: send Authorization: Bearer <SAE ID>' },
 
   // POST enc_keys
   ...([
@@ -261,7 +263,7 @@ const clientCases: Case[] = [
   { name: 'POST dec_keys: malformed JSON', node: 'carol', method: 'POST', path: etsi('sunny', 'dec_keys'), headers: SAM, rawBody: '{"key_IDs":[{"key_ID":}]}', status: 400 },
   { name: 'POST dec_keys: text/plain', node: 'carol', method: 'POST', path: etsi('sunny', 'dec_keys'), headers: { ...SAM, ...TEXT }, rawBody: JSON.stringify({ key_IDs: [{ key_ID: UUID }] }), status: 415 },
   { name: 'POST dec_keys: over 2 MB', node: 'carol', method: 'POST', path: etsi('sunny', 'dec_keys'), headers: SAM, rawBody: OVERSIZED, status: 413 },
-  { name: 'POST dec_keys: no Authorization', node: 'carol', method: 'POST', path: etsi('sunny', 'dec_keys'), body: { key_IDs: [{ key_ID: UUID }] }, status: 401 },
+  { name: 'POST dec_keys: no Authorization', node: 'curtis', method: 'POST', path: etsi('sam', 'dec_keys'), body: { key_IDs: [{ key_ID: UUID }] }, status: 401 },
   { name: 'ETSI: unknown path', node: 'carol', method: 'GET', path: '/etsi/api/v1/keys/sunny', headers: SAM, status: 404 },
 
   // client mgmt
@@ -289,8 +291,8 @@ describe('bad input: 4xx with a JSON error, never 500, node stays up', () => {
     await topology?.close();
   });
 
-  const urlOf = (c: Case) => (c.node === 'hank' ? topology.hubUrl('hank') : topology.clientUrl('carol')) + c.path;
-  const portOf = (c: Case) => (c.node === 'hank' ? topology.hub('hank') : topology.client('carol')).port;
+  const urlOf = (c: Case) => (c.node === 'hank' ? topology.hubUrl('hank') : topology.clientUrl(c.node)) + c.path;
+  const portOf = (c: Case) => (c.node === 'hank' ? topology.hub('hank') : topology.client(c.node)).port;
 
   async function send(c: Case) {
     const rawBody = c.rawBody ?? (c.body === undefined ? undefined : JSON.stringify(c.body));

@@ -399,15 +399,28 @@ describe('ETSI 014 conformance, lab mode (plain HTTP, Authorization: Bearer <SAE
   conformanceRules(() => etsi);
 
   describe('lab-mode identity', () => {
-    it('no Authorization header, or not a bearer token: 401 on every call', async () => {
+    it('no Authorization header on a client with two encryptors, or a header that names nobody: 401 on every call', async () => {
       const message = 'no SAE identity: send Authorization: Bearer <SAE ID>';
-      expectEtsiError(await etsi.call('GET', 'carol', 'sunny/status', undefined), 401, message);
-      expectEtsiError(await etsi.call('GET', 'carol', 'sunny/enc_keys', undefined), 401, message);
-      expectEtsiError(await etsi.call('POST', 'carol', 'sunny/enc_keys', undefined, { body: {} }), 401, message);
+      expectEtsiError(await etsi.call('GET', 'curtis', 'sam/status', undefined), 401, message);
+      expectEtsiError(await etsi.call('GET', 'curtis', 'sam/enc_keys', undefined), 401, message);
+      expectEtsiError(await etsi.call('POST', 'curtis', 'sam/enc_keys', undefined, { body: {} }), 401, message);
       expectEtsiError(await etsi.call('GET', 'curtis', `sam/dec_keys?key_ID=${UNKNOWN_UUID}`, undefined), 401, message);
       expectEtsiError(await etsi.call('POST', 'curtis', 'sam/dec_keys', undefined, { body: { key_IDs: [{ key_ID: UNKNOWN_UUID }] } }), 401, message);
       expectEtsiError(await etsi.call('GET', 'carol', 'sunny/status', undefined, { headers: { authorization: 'Basic c2FtOnNhbQ==' } }), 401, message);
       expectEtsiError(await etsi.call('GET', 'carol', 'sunny/status', undefined, { headers: { authorization: 'Bearer' } }), 401, message);
+    });
+
+    it("the reference's lab rules: the bare SAE ID as Authorization, and no header on a one-encryptor client as its encryptor", async () => {
+      const noHeader = await etsi.call('GET', 'carol', 'sunny/status', undefined);
+      expect(noHeader.status, JSON.stringify(noHeader.body)).toBe(200);
+      expect(noHeader.body).toMatchObject({ master_SAE_ID: 'sam', slave_SAE_ID: 'sunny' });
+      const made = await etsi.call('GET', 'carol', 'sunny/enc_keys', undefined, { headers: { authorization: 'sam' } });
+      expect(made.status, JSON.stringify(made.body)).toBe(200);
+      const keyId = (made.body as { keys: Array<{ key_ID: string; key: string }> }).keys[0];
+      const fetched = await etsi.call('GET', 'curtis', `sam/dec_keys?key_ID=${keyId.key_ID}`, undefined, { headers: { authorization: 'sunny' } });
+      expect(fetched.status, JSON.stringify(fetched.body)).toBe(200);
+      expect(fetched.body).toEqual({ keys: [keyId] });
+      expectEtsiError(await etsi.call('GET', 'curtis', 'sam/status', undefined, { headers: { authorization: 'sam' } }), 401, 'SAE sam is not attached to KME curtis');
     });
   });
 });
