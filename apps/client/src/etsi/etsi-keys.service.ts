@@ -60,11 +60,14 @@ export class EtsiKeysService {
     return caller;
   }
 
-  /** The KME serving a peer SAE; an SAE no hub has heard of is a 400. */
+  /**
+   * The KME serving a peer SAE ('' when the hubs route it and no directory
+   * says where: see SaeDirectory); an SAE no hub has heard of is a 400.
+   */
   private async peerKme(sae: string, role: 'slave' | 'master'): Promise<string> {
-    const kme = await this.directory.clientFor(sae);
-    if (!kme) throw badRequest(`${role}_SAE_ID ${sae} is not known to any hub`);
-    return kme;
+    const found = await this.directory.lookup(sae);
+    if (found === undefined) throw badRequest(`${role}_SAE_ID ${sae} is not known to any hub`);
+    return 'kme' in found ? found.kme : '';
   }
 
   async status(master: string, slave: string): Promise<StatusDto> {

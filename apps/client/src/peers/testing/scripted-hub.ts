@@ -35,6 +35,8 @@ export class ScriptedHub implements HubTransport {
   /** The current registration's ID, as the hub's answer and directory give it. */
   registrationId = '';
   down = false;
+  /** false: no encryptor directory (404), as the reference's hubs. */
+  directory = true;
   /** Says acks_in_requests when the client registers, and reads acknowledged_key_ids, as apps/hub does; false: like an older hub. */
   acksInRequests = false;
   readonly shares = new Map<string, HeldShare>();
@@ -90,6 +92,7 @@ export class ScriptedHub implements HubTransport {
       return json(200, { hub_name: 'hx', registration_id: this.registrationId, ...(this.acksInRequests ? { acks_in_requests: true } : {}) });
     }
     if (call.path.endsWith('/psrd-confirmation')) return json(200, { confirmed: (JSON.parse(options.body ?? '{}') as { block_uuids: string[] }).block_uuids });
+    if (call.path.endsWith('/encryptors') && !this.directory) return json(404, { detail: 'Not Found' });
     if (call.path.endsWith('/encryptors')) return json(200, { clients: this.known ? [{ client_name: 'ca', encryptor_names: ['sa'], registration_id: this.registrationId }] : [] });
     if (!this.known) return hubError(400, 'client.unknown');
     if (call.path.endsWith('/psrd')) {
