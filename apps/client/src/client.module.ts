@@ -4,7 +4,7 @@ import { CLIENT_CONFIG, ClientConfig } from './client-config';
 import { PeerHubs } from './peers/peer-hubs';
 import { SaeDirectory } from './peers/sae-directory';
 import { KeyRelayService } from './keys/key-relay.service';
-import { EtsiKeysController } from './etsi/etsi-keys.controller';
+import { EtsiKeysController, EtsiRootKeysController } from './etsi/etsi-keys.controller';
 import { EtsiKeysService } from './etsi/etsi-keys.service';
 import { ClientMgmtController } from './mgmt/mgmt.controller';
 import { ClientState } from './state/client-state';
@@ -14,7 +14,7 @@ export class ClientModule {
   static forConfig(config: ClientConfig): DynamicModule {
     return {
       module: ClientModule,
-      controllers: [EtsiKeysController, ClientMgmtController, HealthController],
+      controllers: [EtsiKeysController, EtsiRootKeysController, ClientMgmtController, HealthController],
       providers: [
         { provide: CLIENT_CONFIG, useValue: config },
         { provide: MGMT_TOKEN, useFactory: () => config.mgmtToken },

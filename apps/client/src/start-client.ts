@@ -2,6 +2,7 @@ import { startNodeApp } from '@dske/service-runtime';
 import { ClientModule } from './client.module';
 import type { ClientConfig } from './client-config';
 import { ETSI_ERROR_RENDERER } from './etsi/etsi-error';
+import { ETSI_ROOT_PATH } from './etsi/etsi-keys.controller';
 
 /** Load NestJS and serve the client; main.ts imports this only once the command line is valid. */
 export async function startClient(config: ClientConfig, description: string): Promise<void> {
@@ -14,6 +15,8 @@ export async function startClient(config: ClientConfig, description: string): Pr
     description,
     saeBearerAuth: true,
     errorRenderers: [ETSI_ERROR_RENDERER],
+    // The standard's own paths, /api/v1/keys/..., besides /client/NAME/etsi/api/v1/keys/... (EtsiRootKeysController).
+    rootRoutes: [`${ETSI_ROOT_PATH}/*path`],
     tls: config.tls,
     healthPort: config.healthPort,
   });

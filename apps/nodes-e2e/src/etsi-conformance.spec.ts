@@ -63,13 +63,16 @@ type Sender = (method: 'GET' | 'POST', url: string, sae: string | undefined, opt
 
 /** The ETSI 014 calls of an encryptor; the KME is the SAE's own client unless `at` says otherwise. */
 class Etsi {
+  /** `atRoot`: the standard's own paths, https://{KME}/api/v1/keys/..., instead of /client/NAME/etsi/api/v1/keys/... */
   constructor(
     private readonly topology: TopologyHarness,
     readonly send: Sender,
+    private readonly atRoot = false,
   ) {}
 
   url(client: string, path: string): string {
-    return `${this.topology.clientUrl(client)}/etsi/api/v1/keys/${path}`;
+    const base = this.atRoot ? new URL(this.topology.clientUrl(client)).origin : `${this.topology.clientUrl(client)}/etsi`;
+    return `${base}/api/v1/keys/${path}`;
   }
 
   call(method: 'GET' | 'POST', client: string, path: string, sae: string | undefined, options: CallOptions = {}): Promise<Response> {
@@ -397,6 +400,26 @@ describe('ETSI 014 conformance, lab mode (plain HTTP, Authorization: Bearer <SAE
   });
 
   conformanceRules(() => etsi);
+
+  // One operation set at two mount points: every rule again at the root paths ETSI GS QKD 014 section 5 gives.
+  describe('at the standard root paths (/api/v1/keys/...)', () => {
+    let root: Etsi;
+    beforeAll(() => {
+      root = new Etsi(topology, etsi.send, true);
+    });
+    conformanceRules(() => root);
+
+    it('the OpenAPI document has every operation at both mount points', async () => {
+      const doc = await httpJson<{ paths: Record<string, Record<string, unknown>> }>('GET', `${new URL(topology.clientUrl('carol')).origin}/openapi.json`);
+      const operations = (prefix: string) =>
+        Object.entries(doc.body.paths)
+          .filter(([path]) => path.startsWith(prefix))
+          .flatMap(([path, ops]) => Object.keys(ops).map((method) => `${method} ${path.slice(prefix.length)}`))
+          .sort();
+      expect(operations('/api/v1/keys/')).toEqual(['get {master_SAE_ID}/dec_keys', 'get {slave_SAE_ID}/enc_keys', 'get {slave_SAE_ID}/status', 'post {master_SAE_ID}/dec_keys', 'post {slave_SAE_ID}/enc_keys']);
+      expect(operations('/client/carol/etsi/api/v1/keys/')).toEqual(operations('/api/v1/keys/'));
+    });
+  });
 
   describe('lab-mode identity', () => {
     it('no Authorization header on a client with two encryptors, or a header that names nobody: 401 on every call', async () => {

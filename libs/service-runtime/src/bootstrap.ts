@@ -25,8 +25,10 @@ export interface NodeAppOptions {
   /** Adds the lab-mode `Authorization: Bearer <SAE ID>` scheme to the OpenAPI document. */
   saeBearerAuth?: boolean;
   bodyLimit?: string;
-  /** Error shapes for path prefixes below the node's own prefix, e.g. 'etsi/'. */
+  /** Error shapes for path prefixes below the node's own prefix, e.g. 'etsi/' (and at the root: rootPathPrefix). */
   errorRenderers?: ErrorRenderer[];
+  /** Routes served at the root rather than below /KIND/NAME, as path patterns (e.g. 'api/v1/keys/*path'). */
+  rootRoutes?: string[];
   /** Serve HTTPS, asking for (not requiring) client certificates; the app decides what needs one. */
   tls?: { cert: Buffer; key: Buffer; ca: Buffer };
   /** Also answer /healthz and /readyz over plain HTTP on 127.0.0.1:healthPort. */
@@ -133,10 +135,13 @@ export async function startNodeApp(options: NodeAppOptions): Promise<INestApplic
   });
   app.disable('x-powered-by');
   app.set('etag', false);
-  app.setGlobalPrefix(`${options.kind}/${options.name}`, { exclude: ['healthz', 'readyz'] });
+  app.setGlobalPrefix(`${options.kind}/${options.name}`, { exclude: ['healthz', 'readyz', ...(options.rootRoutes ?? [])] });
   app.useGlobalPipes(strictValidationPipe());
   const prefix = `/${options.kind}/${options.name}/`;
-  const renderers = (options.errorRenderers ?? []).map((r) => ({ ...r, pathPrefix: prefix + r.pathPrefix }));
+  const renderers = (options.errorRenderers ?? []).flatMap((r) => [
+    { ...r, pathPrefix: prefix + r.pathPrefix },
+    ...(r.rootPathPrefix === undefined ? [] : [{ ...r, pathPrefix: `/${r.rootPathPrefix}` }]),
+  ]);
   app.useGlobalFilters(new ApiErrorFilter(app.get(HttpAdapterHost), renderers));
   app.enableShutdownHooks();
 

@@ -52,7 +52,10 @@ export function toErrorBody(exception: unknown): ApiErrorBody {
 
 /** An interface family with its own error shape (ETSI 014), chosen by path prefix. */
 export interface ErrorRenderer {
+  /** Below the node's prefix, e.g. 'etsi/'. */
   pathPrefix: string;
+  /** The same family served at the root too, e.g. 'api/v1/keys/'. */
+  rootPathPrefix?: string;
   render(body: ApiErrorBody): object;
 }
 

@@ -9,4 +9,4 @@ export function toEtsiError(body: ApiErrorBody): EtsiError {
   return { message, details };
 }
 
-export const ETSI_ERROR_RENDERER: ErrorRenderer = { pathPrefix: 'etsi/', render: toEtsiError };
+export const ETSI_ERROR_RENDERER: ErrorRenderer = { pathPrefix: 'etsi/', rootPathPrefix: 'api/v1/keys/', render: toEtsiError };

@@ -9,6 +9,9 @@ import {
   DecKeysQueryDto, EncKeysQueryDto, EtsiErrorDto, KeyContainerDto, KeyIdsDto, KeyRequestDto, MasterSaeParamDto, SlaveSaeParamDto, StatusDto,
 } from './etsi.dto';
 
+/** Where the standard puts the API: at the root, outside the node's /client/NAME prefix. */
+export const ETSI_ROOT_PATH = 'api/v1/keys';
+
 @ApiTags('etsi')
 @ApiBearerAuth('sae')
 @ApiUnauthorizedResponse({ type: EtsiErrorDto, description: 'No SAE identity, or an SAE this key or KME is not for' })
@@ -73,3 +76,12 @@ export class EtsiKeysController {
     return this.keys.getKeysWithIds(params.master_SAE_ID, this.keys.authorize(caller), body.key_IDs.map((k) => k.key_ID), answer);
   }
 }
+
+/**
+ * The same operations at the path ETSI GS QKD 014 (section 5) gives,
+ * `https://{KME_hostname}/api/v1/keys/{SAE_ID}/...`, which ETSI client
+ * libraries build from a host name and port: outside the node's prefix (see
+ * ETSI_ROOT_ROUTES), one operation set at two mount points.
+ */
+@Controller(ETSI_ROOT_PATH)
+export class EtsiRootKeysController extends EtsiKeysController {}

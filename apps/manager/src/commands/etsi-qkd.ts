@@ -83,7 +83,8 @@ async function call(ctx: ManagerContext, etsi: EtsiCall, path: string, caller: s
   // Read before the header: a missing certificate is the failure, not the call.
   const tls = endpoints.tlsFor(etsi.client, caller);
   ctx.io.out(etsiHeader(etsi));
-  const url = `${endpoints.of(etsi.client).api}/etsi/api/v1/keys/${path}`;
+  // The standard's path (ETSI GS QKD 014 section 5), at the client's own root.
+  const url = `${endpoints.of(etsi.client).root}/api/v1/keys/${path}`;
   const headers: Record<string, string> = tls === undefined ? { authorization: `Bearer ${caller}` } : {};
   let answer: HttpAnswer;
   try {
