@@ -2,7 +2,7 @@ import { startNodeApp } from '@dske/service-runtime';
 import { ClientModule } from './client.module';
 import type { ClientConfig } from './client-config';
 import { ETSI_ERROR_RENDERER } from './etsi/etsi-error';
-import { ETSI_ROOT_PATH } from './etsi/etsi-keys.controller';
+import { ETSI_ROOT_PATH } from './etsi/etsi-paths';
 
 /** Load NestJS and serve the client; main.ts imports this only once the command line is valid. */
 export async function startClient(config: ClientConfig, description: string): Promise<void> {

@@ -1,5 +1,6 @@
 import type { EtsiError } from '@dske/core';
 import type { ApiErrorBody, ErrorRenderer } from '@dske/service-runtime';
+import { ETSI_ROOT_PATH } from './etsi-paths';
 
 /** ETSI 014 errors are {message, details: [objects]}, whatever went wrong. */
 export function toEtsiError(body: ApiErrorBody): EtsiError {
@@ -9,4 +10,5 @@ export function toEtsiError(body: ApiErrorBody): EtsiError {
   return { message, details };
 }
 
-export const ETSI_ERROR_RENDERER: ErrorRenderer = { pathPrefix: 'etsi/', rootPathPrefix: 'api/v1/keys/', render: toEtsiError };
+// Everything below the node's etsi/, and the API's paths at the root.
+export const ETSI_ERROR_RENDERER: ErrorRenderer = { pathPrefix: 'etsi/', rootPathPrefix: `${ETSI_ROOT_PATH}/`, render: toEtsiError };

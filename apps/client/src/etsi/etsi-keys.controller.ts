@@ -4,19 +4,17 @@ import {
 } from '@nestjs/swagger';
 import { NoQueryParams } from '@dske/service-runtime';
 import { CallerSae, SaeCredentials } from './caller-sae';
+import { ETSI_PREFIXED_PATH, ETSI_ROOT_PATH } from './etsi-paths';
 import { EtsiKeysService, type AnswerEvents } from './etsi-keys.service';
 import {
   DecKeysQueryDto, EncKeysQueryDto, EtsiErrorDto, KeyContainerDto, KeyIdsDto, KeyRequestDto, MasterSaeParamDto, SlaveSaeParamDto, StatusDto,
 } from './etsi.dto';
 
-/** Where the standard puts the API: at the root, outside the node's /client/NAME prefix. */
-export const ETSI_ROOT_PATH = 'api/v1/keys';
-
 @ApiTags('etsi')
 @ApiBearerAuth('sae')
 @ApiUnauthorizedResponse({ type: EtsiErrorDto, description: 'No SAE identity, or an SAE this key or KME is not for' })
 @ApiBadRequestResponse({ type: EtsiErrorDto })
-@Controller('etsi/api/v1/keys')
+@Controller(ETSI_PREFIXED_PATH)
 export class EtsiKeysController {
   constructor(private readonly keys: EtsiKeysService) {}
 
@@ -80,8 +78,8 @@ export class EtsiKeysController {
 /**
  * The same operations at the path ETSI GS QKD 014 (section 5) gives,
  * `https://{KME_hostname}/api/v1/keys/{SAE_ID}/...`, which ETSI client
- * libraries build from a host name and port: outside the node's prefix (see
- * ETSI_ROOT_ROUTES), one operation set at two mount points.
+ * libraries build from a host name and port: outside the node's prefix (the
+ * client's rootRoutes, see startClient), one operation set at two mount points.
  */
 @Controller(ETSI_ROOT_PATH)
 export class EtsiRootKeysController extends EtsiKeysController {}
