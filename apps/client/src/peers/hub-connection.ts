@@ -19,15 +19,13 @@ const OOB = '/dske/oob/v1';
 const MAX_SHARE_BYTES = ETSI_LIMITS.maxKeySizeBits / 8;
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms).unref());
 
-/** The registration ID a hub's registration answer gives, if it gives one. */
-function registrationIdOf(response: HubResponse): string | undefined {
-  const id = (errorBody(response) as { registration_id?: unknown } | undefined)?.registration_id;
-  return typeof id === 'string' ? id : undefined;
-}
-
-/** Whether a hub's registration answer says acknowledgements may ride on key-share messages. */
-function acksInRequestsOf(response: HubResponse): boolean {
-  return (errorBody(response) as { acks_in_requests?: unknown } | undefined)?.acks_in_requests === true;
+/**
+ * What a hub's registration answer says: the registration's ID, if it gives
+ * one, and whether acknowledgements may ride on key-share messages.
+ */
+function registrationAnswerOf(response: HubResponse): { registrationId?: string; acksInRequests: boolean } {
+  const body = errorBody(response) as { registration_id?: unknown; acks_in_requests?: unknown } | undefined;
+  return { registrationId: typeof body?.registration_id === 'string' ? body.registration_id : undefined, acksInRequests: body?.acks_in_requests === true };
 }
 
 /**
@@ -154,8 +152,9 @@ export class HubConnection {
           const body = JSON.stringify({ client_name: this.config.name, encryptor_names: this.config.encryptors, psrd_confirmation: true });
           const response = await this.http.request('PUT', `${OOB}/registration`, { body, logFailure: false });
           if (response.status === 200) {
-            registration.registrationId = registrationIdOf(response);
-            registration.acksInRequests = acksInRequestsOf(response);
+            const answer = registrationAnswerOf(response);
+            registration.registrationId = answer.registrationId;
+            registration.acksInRequests = answer.acksInRequests;
             break;
           }
         } catch (error) {
@@ -419,8 +418,8 @@ export class HubConnection {
   /**
    * The keys are recovered: the hub may delete its shares of them. They ride
    * on the next key-share message to this hub, or go in one of their own
-   * (at once to a hub that reads them only there). Best effort: a hub that
-   * does not hear it keeps the shares until they expire.
+   * (at once to a hub that reads them only in key-share-acks). Best effort: a
+   * hub that does not hear it keeps the shares until they expire.
    */
   acknowledge(keyIds: readonly string[]): void {
     if (this.isRegistered) this.acks.add(keyIds);
