@@ -116,6 +116,9 @@ export class RedisShareStore implements ShareStore {
     this.claiming = true;
     try {
       const owner = String(await this.redis.eval(CLAIM_SCRIPT, 1, STORE_OWNER_KEY, this.hubName, OWNER_TTL_SECS));
+      // Redis answered: the quick probe for a hanging one is done either way (the 5 s refresh keeps checking the claim).
+      clearInterval(this.probe);
+      this.probe = undefined;
       if (owner !== this.hubName) {
         this.conflict = `this Redis server is the share store of hub ${owner}; each hub needs a store of its own`;
         this.logger.warn(`Share store ${this.where}: ${this.conflict}; not using it`);
@@ -124,8 +127,6 @@ export class RedisShareStore implements ShareStore {
       this.conflict = undefined;
       if (this.reason !== undefined && this.wentAway) this.logger.log(`Share store ${this.where} is back`);
       this.reason = undefined;
-      clearInterval(this.probe);
-      this.probe = undefined;
     } catch (error) {
       this.markAway((error as Error).message);
     } finally {
