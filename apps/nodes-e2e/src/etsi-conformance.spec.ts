@@ -1,11 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { Agent } from 'node:https';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLabPki } from '@dske/lab-pki';
 import { httpJson, httpsAgent, httpsJson, JsonResponse, TopologyHarness } from '@dske/test-support';
+import { type LabPkiDir, pkiFiles, writeLabPki } from './lab-tls';
 
 /**
  * ETSI GS QKD 014 conformance (issue #5), driven from outside with an
@@ -32,15 +30,6 @@ const NOT_FOUND = 'one or more keys specified are not found on KME';
 const WRONG_PAIR = 'one or more keys specified were not made for this SAE pair';
 const UUID_V4 = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 const UNKNOWN_UUID = '4b700076-9691-4935-9e9b-707c1425fd29';
-
-// The lab PKI's file names (createLabPki's map keys).
-const pkiFiles = {
-  caCert: 'ca.crt',
-  kmeCert: (client: string) => `kme-${client}.crt`,
-  kmeKey: (client: string) => `kme-${client}.key`,
-  saeCert: (sae: string) => `sae-${sae}.crt`,
-  saeKey: (sae: string) => `sae-${sae}.key`,
-};
 
 interface Key {
   key_ID: string;
@@ -453,23 +442,16 @@ describe('ETSI 014 conformance, mutual TLS (HTTPS, SAE ID from the client certif
   let etsi: Etsi;
   let pki: Map<string, string>;
   let foreignPki: Map<string, string>;
-  let dir: string;
+  let lab: LabPkiDir;
   const agents = new Map<string, Agent>();
 
   /** An encryptor's TLS identity: its certificate and key, trusting the lab CA. */
   const identity = (sae: string, from = pki) => ({ cert: from.get(pkiFiles.saeCert(sae)), key: from.get(pkiFiles.saeKey(sae)), ca: pki.get(pkiFiles.caCert) });
 
   beforeAll(async () => {
-    [pki, foreignPki] = await Promise.all([createLabPki({ clients: CLIENTS }), createLabPki({ clients: CLIENTS })]);
-    dir = mkdtempSync(join(tmpdir(), 'dske-etsi-pki-'));
-    for (const [file, pem] of pki) writeFileSync(join(dir, file), pem, { mode: 0o600 });
-    topology = await TopologyHarness.start({
-      hubs: HUBS,
-      clients: CLIENTS,
-      minNrShares: 2,
-      https: true,
-      clientArgsFor: (name) => ['--tls-cert', join(dir, pkiFiles.kmeCert(name)), '--tls-key', join(dir, pkiFiles.kmeKey(name)), '--tls-ca', join(dir, pkiFiles.caCert)],
-    });
+    [lab, foreignPki] = await Promise.all([writeLabPki(CLIENTS), createLabPki({ clients: CLIENTS })]);
+    pki = lab.pki;
+    topology = await TopologyHarness.start({ hubs: HUBS, clients: CLIENTS, minNrShares: 2, https: true, clientArgsFor: (name) => lab.clientTlsArgs(name) });
     for (const sae of Object.keys(HOME)) agents.set(sae, httpsAgent(identity(sae), 4));
     etsi = new Etsi(topology, (method, url, sae, options) =>
       sae ? httpsJson<EtsiBody>(method, url, { ...options, agent: agents.get(sae) }) : httpsJson<EtsiBody>(method, url, { ...options, tls: { ca: pki.get(pkiFiles.caCert) } }),
@@ -478,7 +460,7 @@ describe('ETSI 014 conformance, mutual TLS (HTTPS, SAE ID from the client certif
   afterAll(async () => {
     for (const agent of agents.values()) agent.destroy();
     await topology?.close();
-    if (dir) rmSync(dir, { recursive: true, force: true });
+    lab?.remove();
   });
 
   conformanceRules(() => etsi);

@@ -1,10 +1,8 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createLabPki } from '@dske/lab-pki';
 import { TopologyHarness } from '@dske/test-support';
+import { type LabPkiDir, pkiFiles, writeLabPki } from './lab-tls';
 
 const HUBS = ['hank', 'helen', 'hilary'];
 const CLIENTS = [
@@ -22,29 +20,21 @@ interface EtsiKey {
 // port only, the SAE named by its client certificate) against clients serving mutual TLS with the lab PKI.
 describe('a third-party ETSI 014 client over mutual TLS, at the standard root paths', () => {
   let topology: TopologyHarness;
-  let dir: string;
+  let lab: LabPkiDir;
 
   beforeAll(async () => {
-    const pki = await createLabPki({ clients: CLIENTS });
-    dir = mkdtempSync(join(tmpdir(), 'dske-etsi-third-party-'));
-    for (const [file, pem] of pki) writeFileSync(join(dir, file), pem, { mode: 0o600 });
-    topology = await TopologyHarness.start({
-      hubs: HUBS,
-      clients: CLIENTS,
-      minNrShares: 2,
-      https: true,
-      clientArgsFor: (name) => ['--tls-cert', join(dir, `kme-${name}.crt`), '--tls-key', join(dir, `kme-${name}.key`), '--tls-ca', join(dir, 'ca.crt')],
-    });
+    lab = await writeLabPki(CLIENTS);
+    topology = await TopologyHarness.start({ hubs: HUBS, clients: CLIENTS, minNrShares: 2, https: true, clientArgsFor: (name) => lab.clientTlsArgs(name) });
   });
   afterAll(async () => {
     await topology?.close();
-    if (dir) rmSync(dir, { recursive: true, force: true });
+    lab?.remove();
   });
 
   /** Run the client as `sae` against `kme`; its JSON answer (the call must answer 200). */
   function etsi(kme: string, sae: string, ...args: string[]): { keys?: EtsiKey[] } & Record<string, unknown> {
     const port = String(topology.client(kme).port);
-    const run = spawnSync('python3', [CLIENT_PROGRAM, '127.0.0.1', port, '--ca', join(dir, 'ca.crt'), '--cert', join(dir, `sae-${sae}.crt`), '--key', join(dir, `sae-${sae}.key`), ...args], {
+    const run = spawnSync('python3', [CLIENT_PROGRAM, '127.0.0.1', port, '--ca', lab.path(pkiFiles.caCert), '--cert', lab.path(pkiFiles.saeCert(sae)), '--key', lab.path(pkiFiles.saeKey(sae)), ...args], {
       encoding: 'utf8',
       timeout: 30_000,
     });
