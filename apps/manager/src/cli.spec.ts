@@ -202,6 +202,21 @@ describe('topology errors: the loader message with the file name as given, exit 
     rmSync(dir, { recursive: true });
   });
 
+  it('reports every problem of the file at once, one line each, sorted by line', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'dske-manager-cli-'));
+    writeFileSync(join(dir, 'bad.yaml'), 'hubs:\n  - name: Hank\n  - name: helen\n    port: 1\nclients:\n  - name: helen\nbase_port: http\n');
+    const { code, out, err } = await run(['--config', 'bad.yaml', 'status'], dir);
+    expect(err).toEqual([
+      expect.stringMatching(/^bad\.yaml:2: hubs\[0\]\.name: invalid name 'Hank' /),
+      'bad.yaml:4: hubs[1].port: unknown key (allowed: name)',
+      "bad.yaml:6: clients[0].name: duplicate node name 'helen' (already a hub on line 3)",
+      "bad.yaml:7: base_port: expected an integer from 1 to 65535, got the string 'http'",
+    ]);
+    expect(out).toEqual([]);
+    expect(code).toBe(1);
+    rmSync(dir, { recursive: true });
+  });
+
   it('reports a missing file', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'dske-manager-cli-'));
     const { code, err } = await run(['status'], dir);

@@ -28,10 +28,9 @@ export interface ManagerContext {
   configName: string;
 }
 
-/** A topology error reworded with the file name the user typed rather than the absolute path. */
+/** A topology error (each of its problems on a line) reworded with the file name the user typed rather than the absolute path. */
 export function asConfigError(error: TopologyError, configName: string): ConfigError {
-  const { line, field, code, reason } = error;
-  return new ConfigError(new TopologyError({ file: configName, line, field, code, reason }).message);
+  return new ConfigError(error.inFile(configName).message);
 }
 
 export function loadContext(options: GlobalOptions, io: ManagerIo): ManagerContext {

@@ -12,7 +12,8 @@ export async function runManager(argv: readonly string[], io: ManagerIo, options
     // commander has already printed its message (or the help).
     if (error instanceof CommanderError) return error.exitCode === 0 ? EXIT_OK : EXIT_USAGE;
     if (error instanceof ManagerError) {
-      io.err(error.line);
+      // A topology file with several problems: one line each.
+      for (const line of error.line.split('\n')) io.err(line);
       return error.exitCode;
     }
     io.err(`manager: error: ${reasonOf(error)}`);

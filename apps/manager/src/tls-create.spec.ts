@@ -119,7 +119,7 @@ describe('tls create', () => {
   });
 
   it('an invalid topology writes nothing', async () => {
-    const dir = tempDir({ 'dske-config.yaml': 'hubs: 3\n' });
+    const dir = tempDir({ 'dske-config.yaml': 'hubs: 3\nclients: []\n' });
     const { code, out, err } = await run(['tls', 'create'], dir);
     expect(code).toBe(1);
     expect(out).toEqual([]);

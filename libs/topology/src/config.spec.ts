@@ -144,7 +144,7 @@ describe('parseTopology reports, with file, line and field', () => {
   });
 
   it('a key that is not a plain name', () => {
-    expectError(doc('? [a, b]', ': 1', ...THREE_HUBS), 'dske-config.yaml:1: keys must be plain names, got a list', 'unknown-key');
+    expectError(doc('? [a, b]', ': 1', ...THREE_HUBS, 'clients: []'), 'dske-config.yaml:1: keys must be plain names, got a list', 'unknown-key');
   });
 
   it('a missing hubs or clients key', () => {
@@ -350,8 +350,57 @@ describe('parseTopology reports, with file, line and field', () => {
     expectError(doc('hubs: &h [{name: a}, {name: b}, {name: c}]', 'clients: *h'), 'dske-config.yaml:2: clients: YAML aliases (*name) are not supported in the topology file', 'yaml-alias');
   });
 
-  it('the first problem in file order', () => {
-    expectError(doc('base_port: 0', 'hubs:', '  - name: Hank', 'clients: x'), 'dske-config.yaml:1: base_port: expected an integer from 1 to 65535, got 0', 'invalid-value');
+  it('every problem at once, sorted by line; code and line are the first one', () => {
+    const error = expectError(
+      doc('base_port: 0', 'hubs:', '  - name: Hank', 'clients: x'),
+      [
+        'dske-config.yaml:1: base_port: expected an integer from 1 to 65535, got 0',
+        "dske-config.yaml:3: hubs[0].name: invalid name 'Hank' (names are lower-case DNS labels: a-z, 0-9 and '-', starting with a letter, not ending with '-', at most 63 characters)",
+        "dske-config.yaml:4: clients: expected a list of clients, got the string 'x'",
+      ].join('\n'),
+      'invalid-value',
+    );
+    expect(error.line).toBe(1);
+    expect(error.problems.map((p) => [p.line, p.code])).toEqual([
+      [1, 'invalid-value'],
+      [3, 'invalid-name'],
+      [4, 'wrong-type'],
+    ]);
+  });
+
+  it('a bad hub, client or encryptor does not hide the next one', () => {
+    const error = failure(
+      doc(
+        'hubs:',
+        '  - name: hank',
+        '    colour: red',
+        '  - name: hank',
+        '  - nam: helen',
+        '  - name: hilary',
+        'clients:',
+        '  - name: carol',
+        '    encryptors: [{name: sam}, {name: Sam}, {name: sam}]',
+        '  - name: curtis',
+        '    colour: blue',
+        'min_nr_shares: many',
+      ),
+    );
+    expect(error.message.split('\n')).toEqual([
+      'dske-config.yaml:3: hubs[0].colour: unknown key (allowed: name)',
+      "dske-config.yaml:4: hubs[1].name: duplicate node name 'hank' (already a hub on line 2)",
+      'dske-config.yaml:5: hubs[2].nam: unknown key (allowed: name)',
+      'dske-config.yaml:5: hubs[2].name: required key missing',
+      expect.stringMatching(/^dske-config\.yaml:9: clients\[0\]\.encryptors\[1\]\.name: invalid name 'Sam'/),
+      "dske-config.yaml:9: clients[0].encryptors[2].name: duplicate encryptor name 'sam' (already on client carol)",
+      'dske-config.yaml:11: clients[1].colour: unknown key (allowed: name, encryptors)',
+      expect.stringMatching(/^dske-config\.yaml:12: min_nr_shares: expected an integer/),
+    ]);
+  });
+
+  it('settings that relate are checked only once each is valid', () => {
+    // min_nr_shares 'x' is one problem; the default that stands in for it must not then clash with the two hubs as a second.
+    const error = failure(doc('hubs: [{name: hank}, {name: helen}]', 'clients: []', 'min_nr_shares: x'));
+    expect(error.message).toBe("dske-config.yaml:3: min_nr_shares: expected an integer from 1 to 16, got the string 'x'");
   });
 });
 

@@ -44,10 +44,11 @@ export function parseTopology(text: string, file: string): Topology {
   const lines = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false });
   const reader: YamlReader = new YamlReader(file, lines);
-  const syntax = doc.errors[0];
-  if (syntax !== undefined) {
-    reader.fail(reader.lineAt(syntax.pos[0]), undefined, 'yaml-syntax', `invalid YAML: ${syntax.message.split('\n')[0]}`);
+  // Past a syntax error the document is a guess: report every syntax error, and nothing else.
+  for (const syntax of doc.errors) {
+    reader.record(reader.lineAt(syntax.pos[0]), undefined, 'yaml-syntax', `invalid YAML: ${syntax.message.split('\n')[0]}`);
   }
+  reader.throwIfAny();
   const root: unknown = doc.contents;
   if (root === null) {
     throw new TopologyError({ file, code: 'empty-file', reason: 'the file is empty; expected a mapping with hubs and clients' });
@@ -71,7 +72,13 @@ interface NameUse {
   line: number;
 }
 
-/** One pass over the document in file order, so the first problem in the file is the one reported. */
+/**
+ * One pass over the document in file order. Each setting, hub, client and
+ * encryptor is read on its own, so one bad entry does not hide the next: every
+ * problem of the file is reported at once, sorted by line. The rules that
+ * relate several settings are checked only once each setting is valid, so a
+ * bad value is not reported a second time as a clash.
+ */
 class TopologyReader {
   private readonly given = new Map<IntegerSettingKey, { value: number; line: number }>();
   private redisUrl: { template: string; line: number } | undefined;
@@ -85,22 +92,30 @@ class TopologyReader {
   constructor(private readonly r: YamlReader) {}
 
   read(root: YAMLMap, rootLine: number): Topology {
+    const present = new Set<string>();
     for (const entry of this.r.entries(root, '', ROOT_KEYS)) {
-      if (entry.key === 'hubs') this.hubs = { names: this.readHubs(entry), line: entry.line };
-      else if (entry.key === 'clients') this.clients = { list: this.readClients(entry), line: entry.line };
-      else if (entry.key === 'redis_url') this.redisUrl = { template: this.readRedisUrl(entry), line: entry.line };
-      else if (entry.key === 'tls_dir') this.tlsDir = this.readTlsDir(entry);
-      else if (entry.key === 'allow_single_share') this.allowSingleShare = this.readBoolean(entry);
-      else if (isIntegerSettingKey(entry.key)) this.given.set(entry.key, { value: this.readInteger(entry, entry.key), line: entry.line });
+      present.add(entry.key);
+      this.r.collect(() => {
+        if (entry.key === 'hubs') this.hubs = { names: this.readHubs(entry), line: entry.line };
+        else if (entry.key === 'clients') this.clients = { list: this.readClients(entry), line: entry.line };
+        else if (entry.key === 'redis_url') this.redisUrl = { template: this.readRedisUrl(entry), line: entry.line };
+        else if (entry.key === 'tls_dir') this.tlsDir = this.readTlsDir(entry);
+        else if (entry.key === 'allow_single_share') this.allowSingleShare = this.readBoolean(entry);
+        else if (isIntegerSettingKey(entry.key)) this.given.set(entry.key, { value: this.readInteger(entry, entry.key), line: entry.line });
+      });
     }
-    if (this.hubs === undefined) this.r.fail(rootLine, 'hubs', 'missing-key', 'required key missing (a list of hubs)');
-    if (this.clients === undefined) {
-      this.r.fail(rootLine, 'clients', 'missing-key', "required key missing (a list of clients, possibly empty: 'clients: []')");
+    if (!present.has('hubs')) this.r.record(rootLine, 'hubs', 'missing-key', 'required key missing (a list of hubs)');
+    if (!present.has('clients')) {
+      this.r.record(rootLine, 'clients', 'missing-key', "required key missing (a list of clients, possibly empty: 'clients: []')");
     }
+    this.r.throwIfAny();
+    const hubs = this.hubs as { names: string[]; line: number };
+    const clients = this.clients as { list: ClientSource[]; line: number };
     const settings = this.settings();
-    this.checkRules(settings, this.hubs, rootLine);
-    this.checkPorts(settings.base_port, this.hubs.names.length + this.clients.list.length, this.clients.line);
-    const topology = planTopology(this.r.file, settings, this.hubs.names, this.clients.list);
+    this.r.collect(() => this.checkRules(settings, hubs, rootLine));
+    this.r.collect(() => this.checkPorts(settings.base_port, hubs.names.length + clients.list.length, clients.line));
+    this.r.throwIfAny();
+    const topology = planTopology(this.r.file, settings, hubs.names, clients.list);
     this.checkStores(topology);
     return topology;
   }
@@ -188,29 +203,39 @@ class TopologyReader {
   private readHubs(entry: Entry): string[] {
     const items = this.list(entry, 'hubs', false);
     if (items.length === 0) this.r.fail(entry.line, entry.field, 'no-hubs', 'at least one hub is required');
-    return items.map((item, i) => {
-      const hub = this.readNamed(item, `hubs[${i}]`, HUB_KEYS, 'hank', entry.line);
-      this.claimNodeName(hub.name, hub.nameEntry, 'hub');
-      return hub.name;
+    return items.flatMap((item, i) => {
+      const hub = this.r.collect(() => {
+        const named = this.readNamed(item, `hubs[${i}]`, HUB_KEYS, 'hank', entry.line);
+        this.claimNodeName(named.name, named.nameEntry, 'hub');
+        return named.name;
+      });
+      return hub === undefined ? [] : [hub];
     });
   }
 
   private readClients(entry: Entry): ClientSource[] {
-    return this.list(entry, 'clients', false).map((item, i) => {
-      const client = this.readNamed(item, `clients[${i}]`, CLIENT_KEYS, 'carol', entry.line);
-      this.claimNodeName(client.name, client.nameEntry, 'client');
+    return this.list(entry, 'clients', false).flatMap((item, i) => {
+      const client = this.r.collect(() => {
+        const named = this.readNamed(item, `clients[${i}]`, CLIENT_KEYS, 'carol', entry.line);
+        this.claimNodeName(named.name, named.nameEntry, 'client');
+        return named;
+      });
+      if (client === undefined) return [];
       const encryptorsEntry = client.entries.find((e) => e.key === 'encryptors');
-      const encryptors = encryptorsEntry === undefined ? [] : this.readEncryptors(encryptorsEntry, client.name);
-      return { name: client.name, encryptors };
+      const encryptors = encryptorsEntry === undefined ? [] : (this.r.collect(() => this.readEncryptors(encryptorsEntry, client.name)) ?? []);
+      return [{ name: client.name, encryptors }];
     });
   }
 
   /** An empty or null list (as well as no list) means a client that serves no SAE. */
   private readEncryptors(entry: Entry, client: string): string[] {
-    return this.list(entry, 'encryptors', true).map((item, j) => {
-      const encryptor = this.readNamed(item, `${entry.field}[${j}]`, ENCRYPTOR_KEYS, 'sam', entry.line);
-      this.claimEncryptorName(encryptor.name, encryptor.nameEntry, client);
-      return encryptor.name;
+    return this.list(entry, 'encryptors', true).flatMap((item, j) => {
+      const encryptor = this.r.collect(() => {
+        const named = this.readNamed(item, `${entry.field}[${j}]`, ENCRYPTOR_KEYS, 'sam', entry.line);
+        this.claimEncryptorName(named.name, named.nameEntry, client);
+        return named.name;
+      });
+      return encryptor === undefined ? [] : [encryptor];
     });
   }
 
