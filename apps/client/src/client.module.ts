@@ -1,5 +1,6 @@
 import { DynamicModule, Logger, Module } from '@nestjs/common';
-import { HealthController, MGMT_TOKEN, NodeLifecycle, READINESS } from '@dske/service-runtime';
+import { HealthController, MetricsController, MGMT_TOKEN, NodeLifecycle, NodeMetrics, READINESS, REQUEST_OBSERVER } from '@dske/service-runtime';
+import { ClientMetrics } from './metrics/client-metrics';
 import { CLIENT_CONFIG, ClientConfig } from './client-config';
 import { PeerHubs } from './peers/peer-hubs';
 import { SaeDirectory } from './peers/sae-directory';
@@ -14,12 +15,15 @@ export class ClientModule {
   static forConfig(config: ClientConfig): DynamicModule {
     return {
       module: ClientModule,
-      controllers: [EtsiKeysController, EtsiRootKeysController, ClientMgmtController, HealthController],
+      controllers: [EtsiKeysController, EtsiRootKeysController, ClientMgmtController, HealthController, MetricsController],
       providers: [
         { provide: CLIENT_CONFIG, useValue: config },
         { provide: MGMT_TOKEN, useFactory: () => config.mgmtToken },
         // Registrations and PSRD pools from before a restart; a state that cannot be used stops the start.
         { provide: ClientState, useFactory: () => ClientState.open(config.stateDir, config.stateSync ?? 'full', new Logger('ClientState')) },
+        ClientMetrics,
+        { provide: NodeMetrics, inject: [ClientMetrics], useFactory: (metrics: ClientMetrics) => metrics.node },
+        { provide: REQUEST_OBSERVER, useExisting: ClientMetrics },
         PeerHubs,
         { provide: READINESS, useExisting: PeerHubs },
         SaeDirectory,

@@ -1,5 +1,6 @@
 import { DynamicModule, Inject, Logger, Module, OnApplicationShutdown } from '@nestjs/common';
-import { HealthController, MGMT_TOKEN, NodeLifecycle, READINESS } from '@dske/service-runtime';
+import { HealthController, MetricsController, MGMT_TOKEN, NodeLifecycle, NodeMetrics, READINESS, REQUEST_OBSERVER } from '@dske/service-runtime';
+import { HubMetrics } from './metrics/hub-metrics';
 import { HUB_CONFIG, HubConfig } from './hub-config';
 import { PeerClientRegistry } from './peers/peer-client-registry';
 import { OobController } from './oob/oob.controller';
@@ -22,7 +23,7 @@ export class HubModule {
   static forConfig(config: HubConfig): DynamicModule {
     return {
       module: HubModule,
-      controllers: [OobController, KeyShareController, HubMgmtController, HealthController],
+      controllers: [OobController, KeyShareController, HubMgmtController, HealthController, MetricsController],
       providers: [
         { provide: HUB_CONFIG, useValue: config },
         { provide: MGMT_TOKEN, useFactory: () => config.mgmtToken },
@@ -31,6 +32,9 @@ export class HubModule {
         { provide: SHARE_STORE, inject: [HubState], useFactory: (state: HubState): ShareStore => state.shares },
         // A hub is ready once it serves HTTP and its share store answers: it waits for no other node.
         { provide: READINESS, inject: [HubState], useFactory: (state: HubState) => ({ notReadyReason: () => state.shares.unavailableReason() ?? state.notLoadedReason() }) },
+        HubMetrics,
+        { provide: NodeMetrics, inject: [HubMetrics], useFactory: (metrics: HubMetrics) => metrics.node },
+        { provide: REQUEST_OBSERVER, useExisting: HubMetrics },
         PeerClientRegistry,
         KeyShareService,
         SignedReply,

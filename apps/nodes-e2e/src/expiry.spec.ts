@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import Redis from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { TopologyHarness } from '@dske/test-support';
+import { scrapeMetrics, TopologyHarness } from '@dske/test-support';
 import { EtsiCaller } from './etsi-client';
 
 // Long enough that a busy 2-core machine fetches "in time" keys in time.
@@ -54,11 +54,18 @@ for (const store of ['redis', 'embedded'] as const) {
       }
       const status = await fetch(`${topology.hubUrl(hubs[0])}/mgmt/v1/status`).then((r) => r.json());
       expect(status.shares.map((s: { user_key_id: string }) => s.user_key_id)).toContain(id);
+      const hubRoot = `http://127.0.0.1:${topology.hub(hubs[0]).port}`;
+      const expiredBefore = (await scrapeMetrics(hubRoot)).value('dske_shares_expired_total');
 
       await sleep(TIMEOUT_SECS * 1000 + 700);
       if (redis) for (const hub of hubs) expect(await redis.get(hub)!.exists(`dske:${hub}:share:${id}`)).toBe(0);
       const after = await fetch(`${topology.hubUrl(hubs[0])}/mgmt/v1/status`).then((r) => r.json());
       expect(after.shares).toEqual([]);
+      // Counted once, on the metric and in mgmt status alike.
+      const scrape = await scrapeMetrics(hubRoot);
+      expect(scrape.value('dske_shares_expired_total') - expiredBefore).toBe(1);
+      expect(scrape.value('dske_shares_held')).toBe(0);
+      expect(after.activity.shares_expired).toBe(scrape.value('dske_shares_expired_total'));
       const late = await etsi.getKeyWithIds('cb', 'sa', 'sb', id);
       expect(late.status).toBe(400);
       expect(late.body.message).toBe('one or more keys specified are not found on KME');

@@ -31,6 +31,16 @@ describe('mgmt API with --mgmt-token (DSKE_MGMT_TOKEN)', () => {
       const ok = await httpJson<{ name: string }>('GET', `${base()}/mgmt/v1/status`, { headers: { authorization: `Bearer ${TOKEN}` } });
       expect(ok.status).toBe(200);
       expect(ok.body.name).toBe(name);
+      // Prometheus metrics are mgmt too: the same token rules.
+      const metrics = `http://127.0.0.1:${(kind === 'hub' ? topology.hub(name) : topology.client(name)).port}/metrics`;
+      for (const headers of [{}, { authorization: 'Bearer wrong' }]) {
+        const refused = await httpJson<{ code: string }>('GET', metrics, { headers });
+        expect([refused.status, refused.body.code]).toEqual([401, 'mgmt.unauthorized']);
+      }
+      const scraped = await fetch(metrics, { headers: { authorization: `Bearer ${TOKEN}` } });
+      expect(scraped.status).toBe(200);
+      expect(scraped.headers.get('content-type')).toMatch(/^text\/plain; .*version=0\.0\.4/);
+      expect(await scraped.text()).toContain(`dske_node_info{kind="${kind}",name="${name}"`);
       // Health stays open for probes; the refused stops changed nothing.
       expect((await httpJson('GET', `http://127.0.0.1:${(kind === 'hub' ? topology.hub(name) : topology.client(name)).port}/readyz`)).status).toBe(200);
     });

@@ -14,6 +14,8 @@ import { FORBIDDEN_NAMES, jsonShapeProblem } from './json-shape';
 import { compileDtoCheck, DtoClass } from './dto-check';
 import { batchOutput } from './batched-output';
 import { logTimestamp } from './log-time';
+import { REQUEST_OBSERVER, routeBelowPrefix, type RequestObserver } from './request-metrics';
+import { errorBodyOf } from './error-filter';
 
 export interface NodeAppOptions {
   module: Type<unknown> | DynamicModule;
@@ -109,6 +111,43 @@ function requestShapeError(req: ShapeRequest, documented: DocumentedMethods | un
   return undefined;
 }
 
+/** The module's RequestObserver (its metrics), if it provides one. */
+function requestObserverOf(app: INestApplication): RequestObserver | undefined {
+  try {
+    return app.get<RequestObserver>(REQUEST_OBSERVER, { strict: false });
+  } catch {
+    return undefined;
+  }
+}
+
+interface TimedRequest {
+  method: string;
+  route?: { path?: unknown };
+}
+interface TimedResponse {
+  statusCode: number;
+  writableFinished: boolean;
+  once(event: 'close', listener: () => void): unknown;
+}
+
+/** Every request's time until its answer went out (or the caller hung up), with its route pattern and outcome. */
+function timeRequests(observer: RequestObserver, nodePrefix: string) {
+  return (req: TimedRequest, res: TimedResponse, next: () => void): void => {
+    const started = performance.now();
+    res.once('close', () => {
+      observer.observeRequest({
+        method: req.method,
+        route: routeBelowPrefix(req.route?.path, nodePrefix),
+        status: res.statusCode,
+        error: errorBodyOf(res),
+        seconds: (performance.now() - started) / 1000,
+        aborted: !res.writableFinished,
+      });
+    });
+    next();
+  };
+}
+
 /** Nest's console format, with timestamps written without Intl (see logTimestamp). */
 class NodeLogger extends ConsoleLogger {
   protected override getTimestamp(): string {
@@ -122,6 +161,8 @@ export async function startNodeApp(options: NodeAppOptions): Promise<INestApplic
   const logger = new NodeLogger({ prefix: `${options.kind}-${options.name}`, colors: Boolean(process.stdout.isTTY) });
   const httpsOptions = options.tls ? { ...options.tls, requestCert: true, rejectUnauthorized: false } : undefined;
   const app = await NestFactory.create<NestExpressApplication>(options.module, { rawBody: true, logger, abortOnError: false, httpsOptions });
+  const observer = requestObserverOf(app);
+  if (observer !== undefined) app.use(timeRequests(observer, `/${options.kind}/${options.name}`));
   // Filled in below from the OpenAPI document, before the node listens.
   const routes: { documented?: DocumentedMethods } = {};
   app.use((req: ShapeRequest, res: { setHeader(name: string, value: string): void }, next: (error?: unknown) => void) => next(requestShapeError(req, routes.documented, res)));
@@ -135,7 +176,7 @@ export async function startNodeApp(options: NodeAppOptions): Promise<INestApplic
   });
   app.disable('x-powered-by');
   app.set('etag', false);
-  app.setGlobalPrefix(`${options.kind}/${options.name}`, { exclude: ['healthz', 'readyz', ...(options.rootRoutes ?? [])] });
+  app.setGlobalPrefix(`${options.kind}/${options.name}`, { exclude: ['healthz', 'readyz', 'metrics', ...(options.rootRoutes ?? [])] });
   app.useGlobalPipes(strictValidationPipe());
   const prefix = `/${options.kind}/${options.name}/`;
   const renderers = (options.errorRenderers ?? []).flatMap((r) => [

@@ -50,6 +50,14 @@ export function toErrorBody(exception: unknown): ApiErrorBody {
   return { statusCode: 500, error: 'Internal Server Error', code: 'internal', message: 'internal error' };
 }
 
+/** The error body each refused request got, for the node's metrics (see errorBodyOf). */
+const SENT_ERRORS = new WeakMap<object, ApiErrorBody>();
+
+/** The JSON error body the filter sent on this response, if it sent one. */
+export function errorBodyOf(response: object): ApiErrorBody | undefined {
+  return SENT_ERRORS.get(response);
+}
+
 /** An interface family with its own error shape (ETSI 014), chosen by path prefix. */
 export interface ErrorRenderer {
   /** Below the node's prefix, e.g. 'etsi/'. */
@@ -82,6 +90,7 @@ export class ApiErrorFilter implements ExceptionFilter {
     const path = String(this.adapterHost.httpAdapter.getRequestUrl(ctx.getRequest()) ?? '');
     const renderer = this.renderers.find((r) => path.startsWith(r.pathPrefix));
     const adapter = this.adapterHost.httpAdapter;
+    SENT_ERRORS.set(ctx.getResponse(), body);
     if (exception instanceof SignedApiError && !renderer) {
       // The MAC covers exactly the bytes sent.
       const json = JSON.stringify(body);

@@ -13,3 +13,6 @@ export * from './health-listener';
 export * from './peer-certificate';
 export * from './dto-check';
 export * from './batched-output';
+export * from './node-metrics';
+export * from './request-metrics';
+export * from './metrics.controller';

@@ -5,3 +5,4 @@ export * from './http';
 export * from './https';
 export * from './redis-server';
 export * from './hub-proxy';
+export * from './prometheus';

@@ -30,12 +30,15 @@ export class EtsiKeysController {
   @ApiOperation({ summary: 'ETSI 014 Get key (caller: master SAE)' })
   @ApiOkResponse({ type: KeyContainerDto })
   @ApiServiceUnavailableResponse({ type: EtsiErrorDto, description: 'Fewer than min_nr_shares hubs took a share; details per hub' })
-  getKey(@Param() params: SlaveSaeParamDto, @Query() query: EncKeysQueryDto, @CallerSae() caller: SaeCredentials): Promise<KeyContainerDto> {
+  getKey(
+    @Param() params: SlaveSaeParamDto,
+    @Query() query: EncKeysQueryDto,
+    @CallerSae() caller: SaeCredentials,
+    @Res({ passthrough: true }) answer: AnswerEvents,
+  ): Promise<KeyContainerDto> {
     const master = this.keys.authorize(caller);
-    return this.keys.getKeys(master, params.slave_SAE_ID, {
-      number: query.number === undefined ? undefined : Number(query.number),
-      size: query.size === undefined ? undefined : Number(query.size),
-    });
+    const request = { number: query.number === undefined ? undefined : Number(query.number), size: query.size === undefined ? undefined : Number(query.size) };
+    return this.keys.getKeys(master, params.slave_SAE_ID, request, answer);
   }
 
   @Post(':slave_SAE_ID/enc_keys')
@@ -43,8 +46,13 @@ export class EtsiKeysController {
   @ApiOperation({ summary: 'ETSI 014 Get key, POST form (caller: master SAE)' })
   @ApiOkResponse({ type: KeyContainerDto })
   @ApiServiceUnavailableResponse({ type: EtsiErrorDto })
-  postKey(@Param() params: SlaveSaeParamDto, @Body() body: KeyRequestDto, @CallerSae() caller: SaeCredentials): Promise<KeyContainerDto> {
-    return this.keys.getKeys(this.keys.authorize(caller), params.slave_SAE_ID, body);
+  postKey(
+    @Param() params: SlaveSaeParamDto,
+    @Body() body: KeyRequestDto,
+    @CallerSae() caller: SaeCredentials,
+    @Res({ passthrough: true }) answer: AnswerEvents,
+  ): Promise<KeyContainerDto> {
+    return this.keys.getKeys(this.keys.authorize(caller), params.slave_SAE_ID, body, answer);
   }
 
   @Get(':master_SAE_ID/dec_keys')

@@ -1,4 +1,5 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Optional } from '@nestjs/common';
+import { ClientMetrics } from '../metrics/client-metrics';
 import { SIGNING_KEY_BYTES } from '@dske/core';
 import { ApiError } from '@dske/service-runtime';
 import { CLIENT_CONFIG, ClientConfig } from '../client-config';
@@ -33,6 +34,7 @@ export class EtsiKeysService {
     private readonly peers: PeerHubs,
     private readonly directory: SaeDirectory,
     @Inject(CLIENT_CONFIG) private readonly config: ClientConfig,
+    @Optional() private readonly metrics?: ClientMetrics,
   ) {}
 
   /**
@@ -97,7 +99,8 @@ export class EtsiKeysService {
     };
   }
 
-  async getKeys(master: string, slave: string, request: KeyRequest): Promise<KeyContainerDto> {
+  /** `answer`: the HTTP response the keys go out in; they count as delivered once it is sent. */
+  async getKeys(master: string, slave: string, request: KeyRequest, answer?: AnswerEvents): Promise<KeyContainerDto> {
     const number = request.number ?? 1;
     const size = request.size ?? ETSI_LIMITS.defaultKeySizeBits;
     if (master === slave) throw badRequest('master_SAE_ID and slave_SAE_ID shall differ');
@@ -113,6 +116,8 @@ export class EtsiKeysService {
     await this.peerKme(slave, 'slave');
     try {
       const keys = await this.relay.makeKeys({ master_sae_id: master, slave_sae_id: slave }, size / 8, number);
+      this.metrics?.keysMade.inc(keys.length);
+      this.whenSent(answer, () => this.metrics?.keysDelivered.inc({ role: 'master' }, keys.length));
       return { keys: keys.map((k) => ({ key_ID: k.keyId, key: Buffer.from(k.key).toString('base64') })) };
     } catch (error) {
       throw this.relayFailure(error);
@@ -132,17 +137,23 @@ export class EtsiKeysService {
     try {
       const route = { master_sae_id: master, slave_sae_id: slave };
       const keys = await this.relay.fetchKeys(route, keyIds);
-      if (answer === undefined) this.relay.handedOut(route, keyIds);
-      else {
-        answer.once('finish', () => this.relay.handedOut(route, keyIds));
-        answer.once('close', () => {
-          if (!answer.writableFinished) this.relay.notHandedOut(route, keyIds);
-        });
-      }
+      this.whenSent(answer, () => {
+        this.relay.handedOut(route, keyIds);
+        this.metrics?.keysDelivered.inc({ role: 'slave' }, keyIds.length);
+      });
+      answer?.once('close', () => {
+        if (!answer.writableFinished) this.relay.notHandedOut(route, keyIds);
+      });
       return { keys: keys.map((k) => ({ key_ID: k.keyId, key: Buffer.from(k.key).toString('base64') })) };
     } catch (error) {
       throw this.relayFailure(error);
     }
+  }
+
+  /** Once the answer went out (at once without one). */
+  private whenSent(answer: AnswerEvents | undefined, sent: () => void): void {
+    if (answer === undefined) sent();
+    else answer.once('finish', sent);
   }
 
   private relayFailure(error: unknown): unknown {

@@ -1,7 +1,8 @@
 import { Controller, Get, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiProperty, ApiTags } from '@nestjs/swagger';
 import type { ClientStatus } from '@dske/core';
-import { MgmtControllerBase, MgmtTokenGuard, NodeLifecycle, NoQueryParams, PoolStatusDto } from '@dske/service-runtime';
+import { counterTotal, MgmtControllerBase, MgmtTokenGuard, NodeLifecycle, NoQueryParams, PoolStatusDto } from '@dske/service-runtime';
+import { ClientMetrics, RECENT_ETSI_ERRORS } from '../metrics/client-metrics';
 import { PeerHubs } from '../peers/peer-hubs';
 
 export class PeerHubStatusDto {
@@ -14,9 +15,26 @@ export class PeerHubStatusDto {
   @ApiProperty({ type: PoolStatusDto, description: 'Pool the hub allocates from' }) peer_pool!: PoolStatusDto;
 }
 
+export class EtsiErrorRecordDto {
+  @ApiProperty({ format: 'date-time' }) time!: string;
+  @ApiProperty({ example: 'GET' }) method!: string;
+  @ApiProperty({ example: '/etsi/api/v1/keys/:master_SAE_ID/dec_keys' }) route!: string;
+  @ApiProperty({ example: 400 }) status!: number;
+  @ApiProperty({ example: 'etsi.keys-not-found' }) code!: string;
+  @ApiProperty({ example: 'one or more keys specified are not found on KME' }) message!: string;
+}
+
+export class ClientActivityDto {
+  @ApiProperty({ example: 12, description: 'Keys made for this client\'s master SAEs since it started' }) keys_made!: number;
+  @ApiProperty({ example: 20, description: 'Keys handed to SAEs (as master and as slave) since this client started' }) keys_delivered!: number;
+  @ApiProperty({ example: 1, description: 'Get Key and Get Key with Key IDs requests refused or failed since this client started' }) key_requests_failed!: number;
+  @ApiProperty({ type: [EtsiErrorRecordDto], description: `The latest ETSI errors, newest first (at most ${RECENT_ETSI_ERRORS})` }) recent_etsi_errors!: EtsiErrorRecordDto[];
+}
+
 export class ClientStatusDto implements ClientStatus {
   @ApiProperty({ example: 'carol' }) name!: string;
   @ApiProperty({ type: [String], example: ['sam'] }) encryptor_names!: string[];
+  @ApiProperty({ type: ClientActivityDto, description: 'Counters since this client started (also at /metrics)' }) activity!: ClientActivityDto;
   @ApiProperty({ type: [PeerHubStatusDto] }) peer_hubs!: PeerHubStatusDto[];
 }
 
@@ -27,6 +45,7 @@ export class ClientStatusDto implements ClientStatus {
 export class ClientMgmtController extends MgmtControllerBase {
   constructor(
     private readonly peers: PeerHubs,
+    private readonly metrics: ClientMetrics,
     lifecycle: NodeLifecycle,
   ) {
     super(lifecycle);
@@ -36,7 +55,15 @@ export class ClientMgmtController extends MgmtControllerBase {
   @NoQueryParams()
   @ApiOperation({ summary: 'Operational status for debugging (lab use: it shows pool contents)' })
   @ApiOkResponse({ type: ClientStatusDto })
-  status(): ClientStatusDto {
-    return this.peers.status();
+  async status(): Promise<ClientStatusDto> {
+    const { name, encryptor_names, peer_hubs } = this.peers.status();
+    const m = this.metrics;
+    const activity = {
+      keys_made: await counterTotal(m.keysMade),
+      keys_delivered: await counterTotal(m.keysDelivered),
+      key_requests_failed: await counterTotal(m.keyRequestsFailed),
+      recent_etsi_errors: m.recentEtsiErrors(),
+    };
+    return { name, encryptor_names, activity, peer_hubs };
   }
 }

@@ -2,8 +2,9 @@ import { Logger } from '@nestjs/common';
 import { DirectoryEntry, isDskeError, PsrdBlock, PsrdResponse, SIGNING_KEY_BYTES, UUID_PATTERN } from '@dske/core';
 import { ClientConfig } from '../client-config';
 import { ETSI_LIMITS } from '../etsi/etsi-limits';
-import { errorBody, HubCallError, hubShortOfPsrd, refusal, staleRegistration } from './hub-errors';
-import { HubHttp, HubResponse, HubTransport } from './hub-http';
+import { errorBody, errorCode, HubCallError, hubShortOfPsrd, refusal, staleRegistration } from './hub-errors';
+import { HubHttp, HubResponse, HubTransport, type HubCallObserver } from './hub-http';
+import type { ClientMetrics } from '../metrics/client-metrics';
 import { HubRegistration, type RegistrationStore } from './hub-registration';
 import { ClientState } from '../state/client-state';
 import { StateUnavailableError } from '@dske/node-state';
@@ -68,10 +69,12 @@ export class HubConnection {
     private readonly logger: Logger,
     transport?: HubTransport,
     private readonly state: ClientState = ClientState.memoryOnly(),
+    private readonly metrics?: ClientMetrics,
   ) {
     const parsed = new URL(url);
     this.hubName = decodeURIComponent(parsed.pathname.split('/').filter(Boolean).pop() ?? parsed.host);
-    this.http = transport ?? new HubHttp(parsed, config.requestTimeoutMs, logger, config.tls);
+    const observe: HubCallObserver | undefined = metrics && ((route, status, response, seconds) => metrics.observeHubCall(this.hubName, route, status, response && errorCode(response), seconds));
+    this.http = transport ?? new HubHttp(parsed, config.requestTimeoutMs, logger, config.tls, observe);
     this.signed = new SignedHubClient(this.http, this.hubName, config.signatureVersion ?? 2, () => this.flush());
     this.store = state.journal.durable ? { journal: state.journal, hubName: this.hubName, encryptors: config.encryptors } : undefined;
     const kept = state.take(this.hubName);
@@ -129,6 +132,11 @@ export class HubConnection {
     return this.registration.localPool;
   }
 
+  /** The pool the hub allocates from for this client (this client's copy). */
+  get peerPool() {
+    return this.registration.peerPool;
+  }
+
   /** Registered and holding PSRD in both pools. */
   get isUsable(): boolean {
     return this.isRegistered && this.registration.localPool.unusedBytes > 0 && this.registration.peerPool.unusedBytes > 0;
@@ -163,7 +171,10 @@ export class HubConnection {
         }
         await sleep(1000);
       }
-      if (!this.closed) registration.markRegistered();
+      if (!this.closed) {
+        registration.markRegistered();
+        this.metrics?.registrations.inc({ peer: this.hubName });
+      }
       this.registering = undefined;
       this.logger.log(`Finish register task for peer hub ${this.hubName}`);
       if (registration.isRegistered) {
@@ -299,6 +310,7 @@ export class HubConnection {
       data?.fill(0);
       throw new HubCallError(this.hubName, 'bad-response', `hub ${this.hubName} sent a PSRD block that is not the ${size} bytes asked for`);
     }
+    this.metrics?.psrdBlocks.inc({ peer: this.hubName, owner });
     return new PsrdBlock(block.block_uuid, data);
   }
 

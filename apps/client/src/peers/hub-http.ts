@@ -47,6 +47,9 @@ async function readCapped(stream: AsyncIterable<Buffer | Uint8Array> & { destroy
   return Buffer.concat(chunks);
 }
 
+/** Told of every call's end: its route (method and path below the hub's prefix), the status (undefined: no answer), the time. */
+export type HubCallObserver = (route: string, status: number | undefined, response: HubResponse | undefined, seconds: number) => void;
+
 /** One keep-alive connection pool per hub; every call is logged as method, URL, status. */
 export class HubHttp implements HubTransport {
   private readonly pool: Pool;
@@ -65,6 +68,7 @@ export class HubHttp implements HubTransport {
     private readonly timeoutMs: number,
     private readonly logger: Logger,
     tls?: { cert: Buffer; key: Buffer; ca: Buffer },
+    private readonly observe: HubCallObserver = () => undefined,
   ) {
     const secure = baseUrl.protocol === 'https:' && tls !== undefined ? { ca: tls.ca, cert: tls.cert, key: tls.key } : {};
     this.pool = new Pool(baseUrl.origin, { connections: 16, pipelining: 1, keepAliveTimeout: 30_000, connect: { timeout: timeoutMs, ...secure } });
@@ -84,6 +88,8 @@ export class HubHttp implements HubTransport {
     const fullPath = `${this.fullPath(path)}${options.query ? `?${options.query}` : ''}`;
     const url = `${this.baseUrl.origin}${fullPath}`;
     const call = ++this.calls;
+    const started = performance.now();
+    const seconds = () => (performance.now() - started) / 1000;
     const note = (failed: boolean) => {
       if (call > this.outcomeOf) [this.outcomeOf, this.lastCallFailed] = [call, failed];
     };
@@ -100,9 +106,12 @@ export class HubHttp implements HubTransport {
       const body = await readCapped(response.body, MAX_HUB_RESPONSE_BYTES);
       note(false);
       this.logger.log(`Call ${method} ${url} ${response.statusCode}`);
-      return { status: response.statusCode, headers: response.headers, body };
+      const answer = { status: response.statusCode, headers: response.headers, body };
+      this.observe(`${method} ${path}`, answer.status, answer, seconds());
+      return answer;
     } catch (error) {
       note(true);
+      this.observe(`${method} ${path}`, undefined, undefined, seconds());
       if (options.logFailure !== false) this.logger.warn(`Call ${method} ${url} failed: ${(error as Error).message}`);
       throw error;
     }

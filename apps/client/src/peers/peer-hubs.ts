@@ -1,4 +1,5 @@
-import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown, Optional } from '@nestjs/common';
+import { ClientMetrics } from '../metrics/client-metrics';
 import type { ClientStatus } from '@dske/core';
 import { Readiness } from '@dske/service-runtime';
 import { CLIENT_CONFIG, ClientConfig } from '../client-config';
@@ -19,8 +20,10 @@ export class PeerHubs implements OnApplicationBootstrap, OnApplicationShutdown, 
   constructor(
     @Inject(CLIENT_CONFIG) private readonly config: ClientConfig,
     @Inject(ClientState) private readonly state: ClientState,
+    @Optional() metrics?: ClientMetrics,
   ) {
-    this.hubs = config.hubUrls.map((url, i) => new HubConnection(i, url, config, this.logger, undefined, state));
+    this.hubs = config.hubUrls.map((url, i) => new HubConnection(i, url, config, this.logger, undefined, state, metrics));
+    metrics?.watchHubs(() => this.hubs);
   }
 
   private startedAt = Date.now();

@@ -1,4 +1,4 @@
-import { Inject, Injectable, OnApplicationBootstrap } from '@nestjs/common';
+import { Inject, Injectable, OnApplicationBootstrap, Optional } from '@nestjs/common';
 import { Allocation, Fragment, fragmentsToText, isDskeError, SIGNING_KEY_BYTES, UUID_PATTERN, otpXor, signWithKey, verifyRequest } from '@dske/core';
 import { ApiError, RawMessage, SignedApiError, statusForDskeError } from '@dske/service-runtime';
 import { HUB_CONFIG, HubConfig } from '../hub-config';
@@ -6,6 +6,7 @@ import { PeerClient, PeerClientRegistry } from '../peers/peer-client-registry';
 import { SHARE_STORE, ShareStore, StoredShare } from '../shares/share-store';
 import { ShareQuota } from '../shares/share-quota';
 import { HubState } from '../state/hub-state';
+import { HubMetrics } from '../metrics/hub-metrics';
 import { BatchShareDto } from '../dto';
 import type { SignedRequest } from './signed-reply';
 
@@ -37,9 +38,14 @@ export class KeyShareService implements OnApplicationBootstrap {
     private readonly registry: PeerClientRegistry,
     @Inject(SHARE_STORE) private readonly store: ShareStore,
     @Inject(HUB_CONFIG) private readonly config: HubConfig,
-    private readonly state?: HubState,
+    @Optional() private readonly state?: HubState,
+    @Optional() private readonly metrics?: HubMetrics,
   ) {
     this.quota = new ShareQuota(config.limits.maxSharesPerClient, config.shareTimeoutSecs * 1000);
+    if (metrics) {
+      this.quota.onExpired = (count) => metrics.sharesExpired.inc(count);
+      metrics.watchShares(() => this.quota.total());
+    }
   }
 
   /**
@@ -151,6 +157,7 @@ export class KeyShareService implements OnApplicationBootstrap {
       client.localPool.giveBack(signingKey);
       throw new ApiError(400, 'share.exists', `a share for key ${records[clash].user_key_id} is already stored`);
     }
+    this.metrics?.sharesStored.inc(records.length);
     return { client, signingKey };
   }
 
@@ -199,6 +206,7 @@ export class KeyShareService implements OnApplicationBootstrap {
     // Used: the shares (our copies) and their pads are wiped.
     for (const value of values) value.fill(0);
     for (const allocation of allocations) allocation.bytes.fill(0);
+    this.metrics?.sharesDelivered.inc(shares.length);
     return { client, signingKey, shares };
   }
 

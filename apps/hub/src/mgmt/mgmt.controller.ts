@@ -2,6 +2,7 @@ import { Controller, Get, Inject, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiProperty, ApiTags } from '@nestjs/swagger';
 import type { HubStatus } from '@dske/core';
 import { MgmtControllerBase, MgmtTokenGuard, NodeLifecycle, NoQueryParams, PoolStatusDto } from '@dske/service-runtime';
+import { HubMetrics } from '../metrics/hub-metrics';
 import { HUB_CONFIG, HubConfig } from '../hub-config';
 import { PeerClientRegistry } from '../peers/peer-client-registry';
 import { SHARE_STORE, ShareStore } from '../shares/share-store';
@@ -20,8 +21,14 @@ export class ShareSummaryDto {
   @ApiProperty() share_index!: number;
   @ApiProperty({ description: 'Share length in bytes' }) size!: number;
 }
+export class HubActivityDto {
+  @ApiProperty({ example: 12, description: 'Key shares accepted from initiating clients since this hub started' }) shares_stored!: number;
+  @ApiProperty({ example: 11, description: 'Key shares handed to responding clients since this hub started' }) shares_delivered!: number;
+  @ApiProperty({ example: 1, description: 'Key shares that reached the share timeout before their key was acknowledged' }) shares_expired!: number;
+}
 export class HubStatusDto implements HubStatus {
   @ApiProperty({ example: 'hank' }) name!: string;
+  @ApiProperty({ type: HubActivityDto, description: 'Counters since this hub started (also at /metrics)' }) activity!: HubActivityDto;
   @ApiProperty({ type: [PeerClientStatusDto] }) peer_clients!: PeerClientStatusDto[];
   @ApiProperty({ type: [ShareSummaryDto], description: 'Shares waiting for their responder (no share bytes)' }) shares!: ShareSummaryDto[];
 }
@@ -34,6 +41,7 @@ export class HubMgmtController extends MgmtControllerBase {
     private readonly registry: PeerClientRegistry,
     @Inject(SHARE_STORE) private readonly store: ShareStore,
     @Inject(HUB_CONFIG) private readonly config: HubConfig,
+    private readonly metrics: HubMetrics,
     lifecycle: NodeLifecycle,
   ) {
     super(lifecycle);
@@ -47,6 +55,7 @@ export class HubMgmtController extends MgmtControllerBase {
     const preview = this.config.showPsrdPreview;
     return {
       name: this.config.name,
+      activity: await this.metrics.activity(),
       peer_clients: this.registry.all().map((c) => ({
         client_name: c.name,
         encryptor_names: [...c.encryptorNames],

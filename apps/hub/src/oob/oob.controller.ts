@@ -5,6 +5,7 @@ import { ApiError, NoQueryParams } from '@dske/service-runtime';
 import { HUB_CONFIG, HubConfig } from '../hub-config';
 import { PeerClientRegistry } from '../peers/peer-client-registry';
 import { HubState } from '../state/hub-state';
+import { HubMetrics } from '../metrics/hub-metrics';
 import { OobClientGuard } from './oob-client.guard';
 import { DirectoryDto, ErrorDto, PsrdConfirmationDto, PsrdConfirmationResponseDto, PsrdQueryDto, PsrdResponseDto, RegistrationDto, RegistrationResponseDto } from '../dto';
 
@@ -21,6 +22,7 @@ export class OobController {
     private readonly registry: PeerClientRegistry,
     @Inject(HUB_CONFIG) private readonly config: HubConfig,
     private readonly state: HubState,
+    private readonly metrics: HubMetrics,
   ) {}
 
   @Put('registration')
@@ -35,6 +37,7 @@ export class OobController {
     // The registration (and the wiping of the one before) is in the state store before the client hears of it.
     await this.state.flush();
     this.logger.log(`Registered client ${body.client_name} with encryptors [${body.encryptor_names.join(', ')}]`);
+    this.metrics.registrations.inc({ peer: client.name });
     return { hub_name: this.config.name, registration_id: client.registrationId, acks_in_requests: true };
   }
 
@@ -64,6 +67,7 @@ export class OobController {
       else client.discardHubBlock(block);
       throw error;
     }
+    this.metrics.psrdBlocks.inc({ peer: client.name, owner: query.pool_owner });
     return { block_uuid: block.uuid, data };
   }
 

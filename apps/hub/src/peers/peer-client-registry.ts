@@ -1,10 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
 import { PsrdBlock, PsrdPool } from '@dske/core';
 import { blockKey, type BlockRecord, journalPool, markBlock, readPeerRecords, registrationKey, restorePool, type StateJournal } from '@dske/node-state';
 import { ApiError } from '@dske/service-runtime';
 import { HUB_CONFIG, HubConfig } from '../hub-config';
 import { HubState } from '../state/hub-state';
+import { HubMetrics } from '../metrics/hub-metrics';
 import { storeUnavailable } from '../shares/share-store';
 import { decodeRegistration, encodeRegistration, type RegistrationRecord } from '../state/hub-records';
 
@@ -144,8 +145,10 @@ export class PeerClientRegistry {
   /** `state`: what the hub kept from before a restart comes back here; without it, memory only (unit tests). */
   constructor(
     @Inject(HUB_CONFIG) private readonly config: Pick<HubConfig, 'limits'>,
-    private readonly state?: HubState,
+    @Optional() private readonly state?: HubState,
+    @Optional() metrics?: HubMetrics,
   ) {
+    metrics?.watchClients(() => this.all());
     this.journal = state?.journal;
     state?.whenLoaded((loaded) => this.restore(loaded));
   }

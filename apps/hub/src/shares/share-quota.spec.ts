@@ -23,4 +23,21 @@ describe('ShareQuota', () => {
     expect(quota.count('ca')).toBe(0);
     expect(quota.wouldExceed('ca', 3)).toBe(false);
   });
+
+  it('counts the shares that expired, once each, and not those delivered', () => {
+    let now = 0;
+    const quota = new ShareQuota(10, 1_000, () => now);
+    const expired: number[] = [];
+    quota.onExpired = (n) => expired.push(n);
+    quota.add('ca', ['k1', 'k2', 'k3']);
+    quota.add('cb', ['k4']);
+    quota.remove('ca', ['k2']);
+    expect(quota.total()).toBe(3);
+    now = 1_000;
+    expect(quota.total()).toBe(0);
+    expect(expired.reduce((a, b) => a + b, 0)).toBe(3);
+    expect(quota.total()).toBe(0);
+    expect(quota.count('ca')).toBe(0);
+    expect(expired.reduce((a, b) => a + b, 0)).toBe(3);
+  });
 });

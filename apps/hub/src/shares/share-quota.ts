@@ -10,6 +10,9 @@ export class ShareQuota {
   /** client -> key ID -> expiry (ms), in insertion = expiry order. */
   private readonly held = new Map<string, Map<string, number>>();
 
+  /** Told how many shares reached their expiry undelivered or unacknowledged (the hub's metrics count them). */
+  onExpired: (count: number) => void = () => undefined;
+
   constructor(
     readonly maxPerClient: number,
     private readonly ttlMs: number,
@@ -20,12 +23,22 @@ export class ShareQuota {
     const shares = this.held.get(client);
     if (!shares) return 0;
     const now = this.now();
+    let expired = 0;
     for (const [id, expiry] of shares) {
       if (expiry > now) break;
       shares.delete(id);
+      expired++;
     }
     if (shares.size === 0) this.held.delete(client);
+    if (expired > 0) this.onExpired(expired);
     return shares.size;
+  }
+
+  /** Shares held now for every client (the expired ones dropped and counted first). */
+  total(): number {
+    let total = 0;
+    for (const client of [...this.held.keys()]) total += this.count(client);
+    return total;
   }
 
   /** True when `adding` more shares would take `client` past the limit. */

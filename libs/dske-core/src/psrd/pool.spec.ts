@@ -466,3 +466,29 @@ describe('PsrdPool.discard', () => {
     expect(seen).toEqual([[X, 0], [Y, 0]]);
   });
 });
+
+describe('PsrdPool.bytesUsed', () => {
+  const specs = [spec(X, 10, 1), spec(Y, 5, 2)];
+
+  it('counts what was allocated or taken, also from blocks that were used up and dropped', () => {
+    const local = poolOf('local', specs);
+    expect(local.bytesUsed).toBe(0);
+    local.allocate(12);
+    expect(local.bytesUsed).toBe(12);
+    const peer = poolOf('peer', specs);
+    peer.take([frag(X, 0, 10), frag(Y, 0, 1)], 11);
+    expect(peer.bytesUsed).toBe(11);
+    expect(peer.blockCount).toBe(1);
+  });
+
+  it('never goes down: a given-back allocation, a discarded block and a refused take leave it as it is', () => {
+    const pool = poolOf('local', specs);
+    pool.giveBack(pool.allocate(3));
+    expect(pool.bytesUsed).toBe(3);
+    pool.discard(Y);
+    expect(pool.bytesUsed).toBe(3);
+    const peer = poolOf('peer', specs);
+    expectCode(() => peer.take([frag(X, 8, 4)], 4), 'psrd.out-of-range');
+    expect(peer.bytesUsed).toBe(0);
+  });
+});

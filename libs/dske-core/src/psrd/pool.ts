@@ -30,6 +30,7 @@ export class PsrdPool {
   private readonly blocks = new Map<string, { block: PsrdBlock; seq: number }>();
   private nextSeq = 0;
   private unused = 0;
+  private used = 0;
   private observer: BlockObserver | undefined;
 
   constructor(readonly owner: PoolOwner) {}
@@ -45,6 +46,11 @@ export class PsrdPool {
 
   get unusedBytes(): number {
     return this.unused;
+  }
+
+  /** Bytes used from this pool since it was made (allocated, or taken as a peer named them); a metric, never restored. */
+  get bytesUsed(): number {
+    return this.used;
   }
 
   get blockCount(): number {
@@ -112,6 +118,7 @@ export class PsrdPool {
       if (filled === size) break;
     }
     this.unused -= size;
+    this.used += size;
     this.dropUsedBlocks(fragments);
     return new Allocation(fragments, bytes);
   }
@@ -172,6 +179,7 @@ export class PsrdPool {
       if (!entry) throw new DskeError('psrd.unknown-block', `block ${f.block_uuid} is not in the ${this.owner} pool`);
       entry.block.markUsed(f.start, f.size);
       this.unused -= f.size;
+      this.used += f.size;
       this.changed(entry);
     }
     this.dropUsedBlocks(fragments);

@@ -358,6 +358,18 @@ describe('renderKubernetes', () => {
           }
         });
 
+        it('every node pod carries the prometheus.io scrape annotations for its own port (https where it serves TLS)', () => {
+          for (const node of topology.nodes) {
+            const d = deployments.get(node.name)!;
+            expect(d.spec.template.metadata.annotations, node.name).toEqual({
+              'prometheus.io/scrape': 'true',
+              'prometheus.io/port': String(node.port),
+              'prometheus.io/path': '/metrics',
+              'prometheus.io/scheme': servesTls(node) ? 'https' : 'http',
+            });
+          }
+        });
+
         it('the ConfigMap holds the topology, which loads back to the same plan', () => {
           const cm = all.find((o) => o.kind === 'ConfigMap')!;
           const again = parseTopology(cm.data!['dske-config.yaml'], '/etc/dske/dske-config.yaml');

@@ -247,7 +247,9 @@ class Manifests {
       volumeMounts: mounts,
     };
     const containers = podRedis ? [container, this.redisContainer()] : [container];
-    return this.deployment(node.name, node.kind, { uid: NODE_UID, gid: NODE_UID }, containers, volumes);
+    // The usual scrape annotations: /metrics on the node's own port (HTTPS, and the node's mgmt token, in a secure deployment).
+    const scrape = { 'prometheus.io/scrape': 'true', 'prometheus.io/port': String(node.port), 'prometheus.io/path': '/metrics', 'prometheus.io/scheme': tls ? 'https' : 'http' };
+    return this.deployment(node.name, node.kind, { uid: NODE_UID, gid: NODE_UID }, containers, volumes, scrape);
   }
 
   /** The hub's own Redis, on the pod's loopback only; append-only file on a claim of its own. */
@@ -266,7 +268,7 @@ class Manifests {
     };
   }
 
-  private deployment(name: string, component: string, user: { uid: number; gid: number }, containers: K8sObject[], volumes: K8sObject[]): K8sObject {
+  private deployment(name: string, component: string, user: { uid: number; gid: number }, containers: K8sObject[], volumes: K8sObject[], annotations: Record<string, string>): K8sObject {
     return {
       apiVersion: 'apps/v1',
       kind: 'Deployment',
@@ -277,7 +279,7 @@ class Manifests {
         strategy: { type: 'Recreate' },
         selector: { matchLabels: this.selector(name) },
         template: {
-          metadata: { labels: this.labels(name, component) },
+          metadata: { labels: this.labels(name, component), annotations },
           spec: {
             // Service links would inject variables such as REDIS_PORT=tcp://... into every container.
             enableServiceLinks: false,

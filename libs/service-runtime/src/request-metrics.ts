@@ -1,0 +1,27 @@
+import type { ApiErrorBody } from './api-error';
+
+/** One answered (or abandoned) HTTP request, as the node's metrics see it. */
+export interface CompletedRequest {
+  method: string;
+  /** The route's pattern without the node's /KIND/NAME prefix (e.g. /etsi/api/v1/keys/:slave_SAE_ID/enc_keys); undefined when no route matched. */
+  route: string | undefined;
+  status: number;
+  /** The JSON error body sent, for a refusal. */
+  error?: ApiErrorBody;
+  seconds: number;
+  /** The caller hung up before the answer was sent. */
+  aborted: boolean;
+}
+
+/** A node's own accounting of its requests (latency histograms, recent ETSI errors). */
+export interface RequestObserver {
+  observeRequest(done: CompletedRequest): void;
+}
+
+export const REQUEST_OBSERVER = Symbol('REQUEST_OBSERVER');
+
+/** The route pattern below the node's prefix: `/client/carol/etsi/...` -> `/etsi/...`; a root route stays as it is. */
+export function routeBelowPrefix(pattern: unknown, nodePrefix: string): string | undefined {
+  if (typeof pattern !== 'string') return undefined;
+  return pattern.startsWith(`${nodePrefix}/`) ? pattern.slice(nodePrefix.length) : pattern;
+}
