@@ -31,7 +31,7 @@ export default defineConfig({
       { resolve: { alias }, test: { name: 'hub', root: 'apps/hub', include: ['src/**/*.spec.ts'], ...system } },
       // The client's hub connection (registration, refill, signed transfer) over a scripted hub in memory.
       { resolve: { alias }, test: { name: 'client', root: 'apps/client', include: ['src/**/*.spec.ts'] } },
-      { resolve: { alias }, test: { name: 'manager', root: 'apps/manager', include: ['src/**/*.spec.ts', 'test/**/*.spec.ts'], ...system } },
+      { resolve: { alias }, test: { name: 'manager', root: 'apps/manager', include: ['src/**/*.spec.ts', 'test/**/*.spec.ts', 'page/**/*.spec.ts'], ...system } },
       // Real containers from docker/Dockerfile and the committed docker-compose.generated.yml (apps/containers-e2e/run.mjs skips without an engine).
       { resolve: { alias }, test: { name: 'containers-e2e', root: 'apps/containers-e2e', include: ['src/**/*.spec.ts'], fileParallelism: false, testTimeout: 300_000, hookTimeout: 900_000 } },
       { resolve: { alias }, test: { name: 'nodes-e2e', root: 'apps/nodes-e2e', include: ['src/**/*.spec.ts'], ...system } },

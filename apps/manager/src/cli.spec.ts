@@ -15,16 +15,17 @@ describe('--help', () => {
     const { code, out, err } = await run(['--help']);
     expect(code).toBe(0);
     expect(err).toEqual([]);
-    expect(out.slice(0, 23)).toEqual([
-      'usage: manager [-h] [--config CONFIG_FILE] [--client CLIENT] [--hub HUB] [--url-base URL] [--node-url NAME=URL] [--credentials DIR] {start,stop,status,reset,etsi-qkd,generate,provision,tls} ...',
+    expect(out.slice(0, 24)).toEqual([
+      'usage: manager [-h] [--config CONFIG_FILE] [--client CLIENT] [--hub HUB] [--url-base URL] [--node-url NAME=URL] [--credentials DIR] {start,stop,status,dashboard,reset,etsi-qkd,generate,provision,tls} ...',
       '',
       'DSKE Manager',
       '',
       'positional arguments:',
-      '  {start,stop,status,reset,etsi-qkd,generate,provision,tls}',
+      '  {start,stop,status,dashboard,reset,etsi-qkd,generate,provision,tls}',
       '    start               Start all hubs and clients',
       '    stop                Stop all hubs and clients',
       '    status              Report status for all hubs and clients',
+      '    dashboard           Serve a live web page of the topology: nodes up or down, pools, keys, shares',
       '    reset               Wipe the state of stopped local nodes (registrations, PSRD, shares)',
       '    etsi-qkd            ETSI QKD operations',
       '    generate            Generate deployment files from the topology',
@@ -41,7 +42,7 @@ describe('--help', () => {
       '  --credentials DIR     Operator credentials of a secure deployment (from provision)',
     ]);
     // The epilog documents the decisions and the environment variables.
-    const epilog = out.slice(23).join('\n');
+    const epilog = out.slice(24).join('\n');
     expect(epilog).toContain('DSKE_MANAGER_PORT_WAIT_SECS');
     expect(epilog).toContain("--url-base 'http://{name}.dske.svc:{port}'");
     expect(epilog).toContain('start only starts local processes and refuses both options.');
@@ -76,6 +77,24 @@ describe('--help', () => {
     expect(out[0]).toBe('usage: manager etsi-qkd [-h] master_sae_id slave_sae_id {get-key,get-key-with-key-ids,get-key-pair,get-status} ...');
     expect(out).toContain('  {get-key,get-key-with-key-ids,get-key-pair,get-status}');
     expect((await run(['etsi-qkd', 'sam', 'sunny', '--help'])).out).toEqual(out);
+  });
+
+  it('dashboard has its options and says what the page shows', async () => {
+    const { code, out } = await run(['dashboard', '--help']);
+    expect(code).toBe(0);
+    expect(out.slice(0, 8)).toEqual([
+      'usage: manager dashboard [-h] [--port PORT] [--host HOST]',
+      '',
+      'Serve a live web page of the topology: nodes up or down, pools, keys, shares',
+      '',
+      'options:',
+      '  -h, --help   show this help message and exit',
+      '  --port PORT  Port of the page (default: 8099; 0: any free port)',
+      '  --host HOST  Address to listen on (default: 127.0.0.1)',
+    ]);
+    const epilog = out.join('\n');
+    expect(epilog).toContain('it works without internet access');
+    expect(epilog).toContain('--node-url and --credentials for a deployment');
   });
 
   it('generate lists its targets; each target has its options', async () => {
@@ -147,9 +166,13 @@ describe('--help', () => {
 
 describe('command-line errors: one line, exit status 2', () => {
   const cases: Array<[string[], string]> = [
-    [[], 'manager: error: missing command (choose from start, stop, status, reset, etsi-qkd, generate, provision, tls)'],
-    [['begin'], "manager: error: invalid command 'begin' (choose from start, stop, status, reset, etsi-qkd, generate, provision, tls)"],
+    [[], 'manager: error: missing command (choose from start, stop, status, dashboard, reset, etsi-qkd, generate, provision, tls)'],
+    [['begin'], "manager: error: invalid command 'begin' (choose from start, stop, status, dashboard, reset, etsi-qkd, generate, provision, tls)"],
     [['--verbose', 'start'], "manager: error: unknown option '--verbose'"],
+    [['dashboard', '--port', '70000'], "manager: error: --port: expected a port number from 0 to 65535, got '70000'"],
+    [['dashboard', '--port', '80a'], "manager: error: --port: expected a port number from 0 to 65535, got '80a'"],
+    [['dashboard', '--host', 'example.org'], "manager: error: --host: expected an IP address to listen on (or localhost), got 'example.org'"],
+    [['--client', 'carol', 'dashboard'], 'manager: error: dashboard does not take --client: it shows the whole topology'],
     [['--client'], "manager: error: option '--client <CLIENT>' argument missing"],
     [['etsi-qkd', 'sam'], 'manager: error: etsi-qkd: expected master_sae_id slave_sae_id {get-key,get-key-with-key-ids,get-key-pair,get-status}'],
     [['etsi-qkd', 'sam', 'sunny', 'get-keys'], "manager: error: unknown command 'get-keys'"],

@@ -10,6 +10,7 @@ import { DEFAULT_CONFIG_FILE, DEFAULT_IMAGE, DEFAULT_NAMESPACE, type DeployTarge
 import { etsiCommand, type EtsiOperation } from './commands/etsi-qkd';
 import { DEPLOY_TARGETS, generateCommand, parseImage, parseNamespace, type GenerateOptions } from './commands/generate';
 import { startCommand, type StartOptions } from './commands/start';
+import { DEFAULT_DASHBOARD_HOST, DEFAULT_DASHBOARD_PORT, dashboardCommand, parseDashboardHost, parseDashboardPort, type DashboardControl, type DashboardOptions } from './commands/dashboard';
 import { statusCommand } from './commands/status';
 import { stopCommand } from './commands/stop';
 import { resetCommand } from './commands/reset';
@@ -24,7 +25,7 @@ import { STATE_DIR } from './node-processes';
 import { DEFAULT_PORT_WAIT_SECS, DEFAULT_READY_WAIT_SECS, PORT_WAIT_ENV, READY_WAIT_ENV } from './timings';
 
 export const PROGRAM = 'manager';
-const COMMANDS = ['start', 'stop', 'status', 'reset', 'etsi-qkd', 'generate', 'provision', 'tls'];
+const COMMANDS = ['start', 'stop', 'status', 'dashboard', 'reset', 'etsi-qkd', 'generate', 'provision', 'tls'];
 const OPERATIONS = ['get-key', 'get-key-with-key-ids', 'get-key-pair', 'get-status'];
 
 export const MAIN_EPILOG = `\
@@ -106,7 +107,25 @@ export function parseSize(value: string): number {
 
 export interface CliOptions {
   start?: StartOptions;
+  dashboard?: DashboardControl;
 }
+
+export const DASHBOARD_EPILOG = `\
+The page shows the hubs and clients as a graph, live (pushed once a second):
+a node that does not answer its mgmt status is drawn as down; on each
+client-hub edge two bars show the unused bytes of the pool the client
+allocates from (C) and of the one the hub allocates from (H), against the
+start and stop thresholds of the topology, so a refill is seen as it
+happens. Per client: keys made and delivered per second, its encryptors and
+its latest ETSI errors; per hub: the shares it holds and how many expired.
+Click a node for its raw mgmt status (PSRD previews only where the node shows
+them, in lab mode) and its /docs and /redoc. Everything the page loads comes
+from the manager; it works without internet access.
+
+Nodes are reached as status reaches them: local processes, or --url-base,
+--node-url and --credentials for a deployment. The page is read-only. It
+listens on 127.0.0.1 unless --host says otherwise; whoever reaches it sees
+every node's status, asked with this manager's credentials.`;
 
 /** Shared by both programs: errors and help go through ManagerIo; nothing calls process.exit. */
 function configure(cmd: Command, io: ManagerIo): Command {
@@ -186,6 +205,17 @@ export function buildProgram(io: ManagerIo, options: CliOptions = {}): Command {
   );
   simple('stop', 'Stop all hubs and clients', () => stopCommand(context()));
   simple('status', 'Report status for all hubs and clients', () => statusCommand(context()));
+  useArgparseHelp(
+    configure(program.command('dashboard'), io)
+      .description('Serve a live web page of the topology: nodes up or down, pools, keys, shares')
+      .addOption(new Option('--port <PORT>', `Port of the page (default: ${DEFAULT_DASHBOARD_PORT}; 0: any free port)`).argParser(parseDashboardPort).default(DEFAULT_DASHBOARD_PORT))
+      .addOption(new Option('--host <HOST>', `Address to listen on (default: ${DEFAULT_DASHBOARD_HOST})`).argParser(parseDashboardHost).default(DEFAULT_DASHBOARD_HOST))
+      .action((opts: DashboardOptions) => {
+        refuseOptions('dashboard', globals(), ['filters'], 'it shows the whole topology');
+        return dashboardCommand(context(), opts, options.dashboard);
+      }),
+    { usage: `${PROGRAM} dashboard [-h] [--port PORT] [--host HOST]`, epilog: DASHBOARD_EPILOG },
+  );
   simple('reset', 'Wipe the state of stopped local nodes (registrations, PSRD, shares)', () => {
     refuseOptions('reset', globals(), ['addresses'], 'it wipes the state of local node processes');
     return resetCommand(context());

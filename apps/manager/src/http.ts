@@ -5,7 +5,7 @@
  * topology with tls_dir) trusts the given CA and may present a certificate
  * (an encryptor's, for the ETSI API).
  */
-import { request as plainRequest, type IncomingMessage } from 'node:http';
+import { request as plainRequest, type Agent, type IncomingMessage } from 'node:http';
 import { request as tlsRequest } from 'node:https';
 
 export interface HttpAnswer {
@@ -37,6 +37,8 @@ export interface HttpOptions {
   timeoutMs: number;
   /** Used for https: URLs only. */
   tls?: TlsOptions;
+  /** A keep-alive agent for a caller that asks the same node again and again (the dashboard); default: one connection per request. */
+  agent?: Agent;
 }
 
 /** The reason given when nothing listens at a node's address: the node is not running. */
@@ -71,7 +73,7 @@ function parseJson(text: string): unknown {
 export function httpRequest(method: 'GET' | 'POST', url: string, options: HttpOptions): Promise<HttpAnswer> {
   return new Promise((resolve, reject) => {
     const https = new URL(url).protocol === 'https:';
-    const requestOptions = { method, agent: false as const, headers: { accept: 'application/json', ...options.headers } };
+    const requestOptions = { method, agent: options.agent ?? (false as const), headers: { accept: 'application/json', ...options.headers } };
     const onResponse = (res: IncomingMessage) => {
       const chunks: Buffer[] = [];
       res.on('data', (chunk: Buffer) => chunks.push(chunk));

@@ -1,0 +1,187 @@
+/**
+ * Turns the nodes' mgmt status answers into the page's Snapshot: who is up,
+ * each client-hub pair's pools (from the client's view, or the hub's when
+ * the client is down), counters and their per-second rates. Pure: the
+ * NodeWatcher feeds it, tests feed it by hand. Status bodies are read
+ * defensively (a deployed node may be another version); PSRD previews are
+ * never copied into the snapshot.
+ */
+import type { NodePlan, Topology } from '@dske/topology';
+import { RateSeries } from './activity-history';
+import { layoutGraph, type GraphLayout } from './layout';
+import type { ClientPanel, DashboardEdge, DashboardNode, EtsiErrorView, HubPanel, PoolBytes, Snapshot } from './snapshot';
+
+/** What the watcher last learnt of one node. */
+export interface NodeReading {
+  up: boolean;
+  reason?: string;
+  /** The parsed mgmt status, when it answered. */
+  status?: unknown;
+}
+
+export interface NodeLinks {
+  docs: string;
+  redoc: string;
+}
+
+type Json = Record<string, unknown>;
+const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
+const list = (v: unknown): unknown[] => (Array.isArray(v) ? v : []);
+const count = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
+
+/** Unused bytes of a pool status ({blocks: [{nr_unused_bytes}]}), or null if it is not one. */
+export function unusedBytes(pool: unknown): PoolBytes {
+  if (!isObject(pool) || !Array.isArray(pool.blocks)) return null;
+  return pool.blocks.reduce((n: number, b) => n + (isObject(b) ? (count(b.nr_unused_bytes) ?? 0) : 0), 0);
+}
+
+function errorsOf(activity: Json | undefined): EtsiErrorView[] {
+  return list(activity?.recent_etsi_errors)
+    .filter(isObject)
+    .map((e) => ({ time: String(e.time ?? ''), method: String(e.method ?? ''), route: String(e.route ?? ''), status: count(e.status) ?? 0, code: String(e.code ?? ''), message: String(e.message ?? '') }));
+}
+
+const key = (node: Pick<NodePlan, 'kind' | 'name'>) => `${node.kind}/${node.name}`;
+
+export class DashboardModel {
+  private readonly layout: GraphLayout;
+  private readonly readings = new Map<string, NodeReading & { since: string }>();
+  private readonly made = new Map<string, RateSeries>();
+  private readonly delivered = new Map<string, RateSeries>();
+  private readonly historyPoints: number;
+
+  constructor(
+    private readonly topology: Topology,
+    private readonly configName: string,
+    private readonly links: (node: NodePlan) => NodeLinks,
+    private readonly pollEveryMs: number,
+    private readonly historySecs = 300,
+    started = new Date(),
+  ) {
+    this.layout = layoutGraph(topology.hubs.length, topology.clients.length);
+    this.historyPoints = Math.max(1, Math.round((historySecs * 1000) / pollEveryMs));
+    for (const node of topology.nodes) this.readings.set(key(node), { up: false, reason: 'not asked yet', since: started.toISOString() });
+    for (const client of topology.clients) {
+      this.made.set(client.name, new RateSeries(this.historyPoints));
+      this.delivered.set(client.name, new RateSeries(this.historyPoints));
+    }
+  }
+
+  /** One answer (or none) of a node's mgmt status at `at`; true when the node turned up or down. */
+  update(node: NodePlan, reading: NodeReading, at: Date): boolean {
+    const before = this.readings.get(key(node));
+    const turned = before === undefined || before.up !== reading.up;
+    this.readings.set(key(node), { ...reading, since: turned ? at.toISOString() : (before?.since ?? at.toISOString()) });
+    if (node.kind === 'client') {
+      const activity = this.activityOf(node);
+      this.made.get(node.name)?.record(count(activity?.keys_made) ?? undefined, at.getTime());
+      this.delivered.get(node.name)?.record(count(activity?.keys_delivered) ?? undefined, at.getTime());
+    }
+    return turned;
+  }
+
+  /** The node's last status body, when it answered. */
+  statusOf(node: Pick<NodePlan, 'kind' | 'name'>): Json | undefined {
+    const reading = this.readings.get(key(node));
+    return reading?.up && isObject(reading.status) ? reading.status : undefined;
+  }
+
+  private activityOf(node: Pick<NodePlan, 'kind' | 'name'>): Json | undefined {
+    const activity = this.statusOf(node)?.activity;
+    return isObject(activity) ? activity : undefined;
+  }
+
+  snapshot(now: Date): Snapshot {
+    const { settings } = this.topology;
+    return {
+      time: now.toISOString(),
+      configName: this.configName,
+      pollEveryMs: this.pollEveryMs,
+      historySecs: this.historySecs,
+      width: this.layout.width,
+      height: this.layout.height,
+      thresholds: {
+        start: settings.start_request_psrd_threshold,
+        stop: settings.stop_request_psrd_threshold,
+        full: settings.stop_request_psrd_threshold + settings.get_psrd_block_size - 1,
+      },
+      nodes: this.topology.nodes.map((node) => this.nodeView(node)),
+      edges: this.topology.clients.flatMap((client) => this.topology.hubs.map((hub) => this.edgeView(client, hub))),
+      clients: this.topology.clients.map((client) => this.clientPanel(client)),
+      hubs: this.topology.hubs.map((hub) => this.hubPanel(hub)),
+    };
+  }
+
+  private nodeView(node: NodePlan): DashboardNode {
+    const reading = this.readings.get(key(node))!;
+    const at = node.kind === 'hub' ? this.layout.hubs[node.index] : this.layout.clients[node.index];
+    return {
+      kind: node.kind,
+      name: node.name,
+      port: node.port,
+      up: reading.up,
+      ...(reading.up ? {} : { reason: reading.reason ?? 'no answer' }),
+      since: reading.since,
+      ...this.links(node),
+      x: at.x,
+      y: at.y,
+    };
+  }
+
+  private edgeView(client: NodePlan, hub: NodePlan): DashboardEdge {
+    const base = {
+      client: client.name,
+      hub: hub.name,
+      from: this.layout.clients[client.index],
+      to: this.layout.hubs[hub.index],
+      glyph: this.layout.glyph(client.index, hub.index),
+    };
+    const seenByClient = list(this.statusOf(client)?.peer_hubs).filter(isObject).find((p) => p.hub_name === hub.name);
+    if (seenByClient !== undefined) {
+      return {
+        ...base,
+        clientPool: unusedBytes(seenByClient.local_pool),
+        hubPool: unusedBytes(seenByClient.peer_pool),
+        registered: typeof seenByClient.registered === 'boolean' ? seenByClient.registered : null,
+        reachable: typeof seenByClient.reachable === 'boolean' ? seenByClient.reachable : null,
+        seenBy: 'client',
+      };
+    }
+    // The client is down: the hub's copies of the same two pools (on the hub, local is the one the hub allocates from).
+    const seenByHub = list(this.statusOf(hub)?.peer_clients).filter(isObject).find((p) => p.client_name === client.name);
+    if (seenByHub !== undefined) {
+      return { ...base, clientPool: unusedBytes(seenByHub.peer_pool), hubPool: unusedBytes(seenByHub.local_pool), registered: null, reachable: null, seenBy: 'hub' };
+    }
+    return { ...base, clientPool: null, hubPool: null, registered: this.statusOf(hub) ? false : null, reachable: null, seenBy: null };
+  }
+
+  private clientPanel(client: NodePlan & { encryptors?: string[] }): ClientPanel {
+    const status = this.statusOf(client);
+    const activity = this.activityOf(client);
+    const encryptors = list(status?.encryptor_names).map(String);
+    return {
+      name: client.name,
+      up: status !== undefined,
+      encryptors: status === undefined ? [...(client.encryptors ?? [])] : encryptors,
+      keysMade: count(activity?.keys_made),
+      keysDelivered: count(activity?.keys_delivered),
+      keyRequestsFailed: count(activity?.key_requests_failed),
+      madePerSecond: this.made.get(client.name)?.series ?? [],
+      deliveredPerSecond: this.delivered.get(client.name)?.series ?? [],
+      recentErrors: errorsOf(activity),
+    };
+  }
+
+  private hubPanel(hub: NodePlan): HubPanel {
+    const status = this.statusOf(hub);
+    const activity = this.activityOf(hub);
+    return {
+      name: hub.name,
+      up: status !== undefined,
+      sharesHeld: status === undefined ? null : list(status.shares).length,
+      sharesExpired: count(activity?.shares_expired),
+      sharesStored: count(activity?.shares_stored),
+      sharesDelivered: count(activity?.shares_delivered),
+    };
+  }
+}

@@ -1,0 +1,144 @@
+/**
+ * `./manager dashboard` in Debian's Chromium (playwright-core) on the user
+ * guide's topology: the page renders the graph (screenshot kept in
+ * tmp/dashboard.png), a key pair moves carol's and curtis's counters, hub
+ * hugo stopped is drawn down within 3 s and up again once started, a node's
+ * raw status opens on a click, and no request leaves 127.0.0.1.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cleanUpAll, guideTopology, manager, MANAGER, REPO_ROOT, type TopologyDir } from './support/manager-run';
+
+const CHROMIUM = '/usr/bin/chromium';
+const SCREENSHOT = join(REPO_ROOT, 'tmp', 'dashboard.png');
+
+/** Starts `./manager dashboard --port 0` in `dir`; resolves with the process and the page's URL from its first line. */
+function startDashboard(dir: string): Promise<{ child: ChildProcess; url: string; output: () => string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(MANAGER, ['dashboard', '--port', '0'], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    const timer = setTimeout(() => reject(new Error(`the dashboard did not say where it listens: ${output}`)), 30_000);
+    const take = (chunk: Buffer) => {
+      output += chunk.toString();
+      const url = /at (http:\/\/127\.0\.0\.1:\d+\/)/.exec(output)?.[1];
+      if (url) {
+        clearTimeout(timer);
+        resolve({ child, url, output: () => output });
+      }
+    };
+    child.stdout.on('data', take);
+    child.stderr.on('data', take);
+    child.once('exit', (code) => reject(new Error(`the dashboard exited (${code}): ${output}`)));
+  });
+}
+
+describe.skipIf(!existsSync(CHROMIUM))('./manager dashboard in a browser', () => {
+  let t: TopologyDir;
+  let dashboard: { child: ChildProcess; url: string; output: () => string } | undefined;
+  let context: BrowserContext;
+  let profile: string;
+  let page: Page;
+  const elsewhere: string[] = [];
+  const pageErrors: string[] = [];
+
+  beforeAll(async () => {
+    t = await guideTopology();
+    const started = await manager(t.dir, ['start']);
+    expect(started.code, started.stderr.join('\n')).toBe(0);
+    dashboard = await startDashboard(t.dir);
+    profile = mkdtempSync(join(tmpdir(), 'dske-chromium-'));
+    context = await chromium.launchPersistentContext(profile, {
+      executablePath: CHROMIUM,
+      headless: true,
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+      viewport: { width: 1440, height: 1100 },
+    });
+    // The page may load from the manager only: anything else is recorded and refused.
+    await context.route('**/*', (route) => {
+      const url = new URL(route.request().url());
+      if (url.hostname === '127.0.0.1') return route.continue();
+      elsewhere.push(url.href);
+      return route.abort();
+    });
+    page = await context.newPage();
+    page.on('pageerror', (error) => pageErrors.push(error.message));
+    await page.goto(dashboard.url);
+  });
+
+  afterAll(async () => {
+    await context?.close();
+    if (profile) rmSync(profile, { recursive: true, force: true });
+    if (dashboard && dashboard.child.exitCode === null) {
+      const exited = new Promise((resolve) => dashboard?.child.once('exit', resolve));
+      dashboard.child.kill('SIGTERM');
+      await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 5000))]);
+      if (dashboard.child.exitCode === null) dashboard.child.kill('SIGKILL');
+    }
+    await cleanUpAll();
+  });
+
+  const nodeUp = (id: string) => page.locator(`[data-node="${id}"]`).getAttribute('data-up');
+  const count = async (selector: string, attribute: string) => Number(await page.locator(selector).getAttribute(attribute));
+
+  it('renders the topology as a graph: every hub and client up, an edge with two pool bars per pair (screenshot)', async () => {
+    await expect.poll(() => page.locator('[data-node][data-up="true"]').count(), { timeout: 15_000 }).toBe(10);
+    expect(await page.locator('[data-edge]').count()).toBe(25);
+    expect(await page.locator('[data-edge="carol/hank"] .bar').count()).toBe(2);
+    // Pools hold PSRD after the start: every bar has a byte count, none is unknown.
+    await expect.poll(() => page.locator('[data-edge] .bar-unknown').count(), { timeout: 10_000 }).toBe(0);
+    expect(await page.locator('#connection').innerText()).toBe('live');
+    expect(await page.locator('[data-client]').count()).toBe(5);
+    expect(await page.locator('[data-hub]').count()).toBe(5);
+    expect(await page.locator('[data-client="curtis"] .chip').allInnerTexts()).toEqual(['sunny', 'susan']);
+    expect(await page.title()).toBe('DSKE dske-config.yaml: 10 of 10 nodes up');
+    mkdirSync(join(REPO_ROOT, 'tmp'), { recursive: true });
+    await page.screenshot({ path: SCREENSHOT, fullPage: true });
+    expect(existsSync(SCREENSHOT)).toBe(true);
+  });
+
+  it('a key pair moves carol\'s keys made and curtis\'s keys delivered by one', async () => {
+    const made = await count('[data-client="carol"]', 'data-keys-made');
+    const delivered = await count('[data-client="curtis"]', 'data-keys-delivered');
+    const pair = await manager(t.dir, ['etsi-qkd', 'sam', 'sunny', 'get-key-pair']);
+    expect(pair.code, pair.stderr.join('\n')).toBe(0);
+    await expect.poll(() => count('[data-client="carol"]', 'data-keys-made'), { timeout: 5000 }).toBe(made + 1);
+    await expect.poll(() => count('[data-client="curtis"]', 'data-keys-delivered'), { timeout: 5000 }).toBe(delivered + 1);
+  });
+
+  it('hub hugo stopped is drawn down within 3 s; started again, it is up', async () => {
+    const stopped = await manager(t.dir, ['--hub', 'hugo', 'stop']);
+    expect(stopped.code, stopped.stderr.join('\n')).toBe(0);
+    const since = Date.now();
+    await expect.poll(() => nodeUp('hub/hugo'), { timeout: 3000, interval: 100 }).toBe('false');
+    expect(Date.now() - since).toBeLessThan(3000);
+    expect(await page.locator('[data-node="hub/hugo"] .node-sub').textContent()).toBe('down');
+    expect(await page.locator('[data-hub="hugo"]').getAttribute('class')).toContain('is-down');
+    // The others stay up.
+    expect(await page.locator('[data-node][data-up="true"]').count()).toBe(9);
+
+    const started = await manager(t.dir, ['--hub', 'hugo', 'start']);
+    expect(started.code, started.stderr.join('\n')).toBe(0);
+    await expect.poll(() => nodeUp('hub/hugo'), { timeout: 5000, interval: 100 }).toBe('true');
+  });
+
+  it("clicking a node opens its raw mgmt status and links to its /docs and /redoc", async () => {
+    await page.locator('[data-node="client/carol"]').click();
+    const details = page.locator('[data-details="client/carol"]');
+    await expect.poll(async () => (await details.locator('pre.raw').innerText()).startsWith('{'), { timeout: 5000 }).toBe(true);
+    const raw = JSON.parse(await details.locator('pre.raw').innerText());
+    expect(raw.name).toBe('carol');
+    expect(raw.peer_hubs).toHaveLength(5);
+    const carolPort = t.port(5);
+    expect(await details.getByRole('link', { name: /Swagger UI/ }).getAttribute('href')).toBe(`http://127.0.0.1:${carolPort}/docs`);
+    expect(await details.getByRole('link', { name: /ReDoc/ }).getAttribute('href')).toBe(`http://127.0.0.1:${carolPort}/redoc`);
+  });
+
+  it('loads nothing from anywhere but the manager, and the page raised no error', () => {
+    expect(elsewhere).toEqual([]);
+    expect(pageErrors).toEqual([]);
+  });
+});
