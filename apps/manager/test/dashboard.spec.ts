@@ -6,14 +6,13 @@
  * raw status opens on a click, and no request leaves 127.0.0.1.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { hasChromium, launchLoopbackBrowser, type LoopbackBrowser } from '@dske/test-support';
 import { cleanUpAll, guideTopology, manager, MANAGER, REPO_ROOT, type TopologyDir } from './support/manager-run';
 
-const CHROMIUM = '/usr/bin/chromium';
 const SCREENSHOT = join(REPO_ROOT, 'tmp', 'dashboard.png');
 
 /** Starts `./manager dashboard --port 0` in `dir`; resolves with the process and the page's URL from its first line. */
@@ -36,13 +35,11 @@ function startDashboard(dir: string): Promise<{ child: ChildProcess; url: string
   });
 }
 
-describe.skipIf(!existsSync(CHROMIUM))('./manager dashboard in a browser', () => {
+describe.skipIf(!hasChromium())('./manager dashboard in a browser', () => {
   let t: TopologyDir;
   let dashboard: { child: ChildProcess; url: string; output: () => string } | undefined;
-  let context: BrowserContext;
-  let profile: string;
+  let browser: LoopbackBrowser | undefined;
   let page: Page;
-  const elsewhere: string[] = [];
   const pageErrors: string[] = [];
 
   beforeAll(async () => {
@@ -50,28 +47,15 @@ describe.skipIf(!existsSync(CHROMIUM))('./manager dashboard in a browser', () =>
     const started = await manager(t.dir, ['start']);
     expect(started.code, started.stderr.join('\n')).toBe(0);
     dashboard = await startDashboard(t.dir);
-    profile = mkdtempSync(join(tmpdir(), 'dske-chromium-'));
-    context = await chromium.launchPersistentContext(profile, {
-      executablePath: CHROMIUM,
-      headless: true,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-      viewport: { width: 1440, height: 1100 },
-    });
     // The page may load from the manager only: anything else is recorded and refused.
-    await context.route('**/*', (route) => {
-      const url = new URL(route.request().url());
-      if (url.hostname === '127.0.0.1') return route.continue();
-      elsewhere.push(url.href);
-      return route.abort();
-    });
-    page = await context.newPage();
+    browser = await launchLoopbackBrowser({ width: 1440, height: 1100 });
+    page = await browser.context.newPage();
     page.on('pageerror', (error) => pageErrors.push(error.message));
     await page.goto(dashboard.url);
   });
 
   afterAll(async () => {
-    await context?.close();
-    if (profile) rmSync(profile, { recursive: true, force: true });
+    await browser?.close();
     if (dashboard && dashboard.child.exitCode === null) {
       const exited = new Promise((resolve) => dashboard?.child.once('exit', resolve));
       dashboard.child.kill('SIGTERM');
@@ -138,7 +122,7 @@ describe.skipIf(!existsSync(CHROMIUM))('./manager dashboard in a browser', () =>
   });
 
   it('loads nothing from anywhere but the manager, and the page raised no error', () => {
-    expect(elsewhere).toEqual([]);
+    expect(browser?.elsewhere).toEqual([]);
     expect(pageErrors).toEqual([]);
   });
 });

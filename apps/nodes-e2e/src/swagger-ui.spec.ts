@@ -1,13 +1,11 @@
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BrowserContext, chromium } from 'playwright-core';
-import { REPO_ROOT, TopologyHarness, httpJson } from '@dske/test-support';
+import type { BrowserContext } from 'playwright-core';
+import { hasChromium, launchLoopbackBrowser, REPO_ROOT, TopologyHarness, httpJson, type LoopbackBrowser } from '@dske/test-support';
 
 // Swagger UI in a real browser (Debian's chromium), ReDoc and the OpenAPI
 // documents of a hub and a client.
-const CHROMIUM = '/usr/bin/chromium';
 const SCREENSHOT = join(REPO_ROOT, 'tmp', 'swagger-client.png');
 
 interface OpenApi {
@@ -15,26 +13,19 @@ interface OpenApi {
   components: { schemas: Record<string, { type?: string; properties?: Record<string, unknown>; required?: string[] }>; securitySchemes?: Record<string, unknown> };
 }
 
-describe.skipIf(!existsSync(CHROMIUM))('Swagger UI, ReDoc and OpenAPI of a hub and a client', () => {
+describe.skipIf(!hasChromium())('Swagger UI, ReDoc and OpenAPI of a hub and a client', () => {
   let topology: TopologyHarness;
   let context: BrowserContext;
-  let profile: string;
+  let browser: LoopbackBrowser | undefined;
 
   beforeAll(async () => {
     topology = await TopologyHarness.start({ hubs: ['hank'], clients: [{ name: 'carol', encryptors: ['sam'] }], minNrShares: 1 });
-    profile = mkdtempSync(join(tmpdir(), 'dske-chromium-'));
-    context = await chromium.launchPersistentContext(profile, {
-      executablePath: CHROMIUM,
-      headless: true,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-      viewport: { width: 1280, height: 1400 },
-    });
     // The browser talks to the nodes under test and nothing else.
-    await context.route('**/*', (route) => (new URL(route.request().url()).hostname === '127.0.0.1' ? route.continue() : route.abort()));
+    browser = await launchLoopbackBrowser({ width: 1280, height: 1400 });
+    context = browser.context;
   });
   afterAll(async () => {
-    await context?.close();
-    if (profile) rmSync(profile, { recursive: true, force: true });
+    await browser?.close();
     await topology?.close();
   });
 

@@ -6,3 +6,4 @@ export * from './https';
 export * from './redis-server';
 export * from './hub-proxy';
 export * from './prometheus';
+export * from './browser';
