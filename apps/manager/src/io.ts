@@ -1,3 +1,5 @@
+import { TerminalStatusLine, type ProgressLine } from './progress-line';
+
 /**
  * Where the manager writes and which directory and environment it works in.
  * Commands take this instead of touching `process` so that unit tests can run
@@ -11,6 +13,8 @@ export interface ManagerIo {
   /** Log files, pid files and a relative --config are resolved against this. */
   cwd: string;
   env: NodeJS.ProcessEnv;
+  /** A status line updated in place, only when stdout is a terminal (start and stop show their progress on it). */
+  progress?: ProgressLine;
 }
 
 export function processIo(): ManagerIo {
@@ -22,10 +26,14 @@ export function processIo(): ManagerIo {
       if (error.code !== 'EPIPE') throw error;
     });
   }
+  // A terminal gets a live status line; a pipe or a file only the lines (the user guide's output, exactly).
+  const terminal = process.stdout.isTTY === true && process.env.TERM !== 'dumb';
+  const status = terminal ? new TerminalStatusLine((text) => process.stdout.write(text), () => process.stdout.columns || Number(process.env.COLUMNS) || 80) : undefined;
   return {
-    out: (line) => process.stdout.write(`${line}\n`),
-    err: (line) => process.stderr.write(`${line}\n`),
+    out: (line) => (status ? status.above(line) : process.stdout.write(`${line}\n`)),
+    err: (line) => (status ? status.aside(() => process.stderr.write(`${line}\n`)) : process.stderr.write(`${line}\n`)),
     cwd: process.cwd(),
     env: process.env,
+    ...(status ? { progress: status } : {}),
   };
 }

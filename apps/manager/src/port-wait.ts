@@ -27,6 +27,7 @@ export interface PortWaitOptions {
   pollEveryMs: number;
   reportEveryMs: number;
   onStillWaiting(busy: NodePlan[]): void;
+  onProgress?(busy: NodePlan[]): void;
 }
 
 /** Waits until every node's port is free; resolves to the nodes whose port is still busy at the deadline. */

@@ -31,6 +31,7 @@ export interface ReadinessOptions {
   pollEveryMs: number;
   reportEveryMs: number;
   onStillWaiting(nodes: NodePlan[]): void;
+  onProgress?(pending: NodePlan[]): void;
 }
 
 export const readyUrl = (endpoints: Endpoints, node: NodePlan): string => `${endpoints.of(node).root}/readyz`;
@@ -54,6 +55,7 @@ export async function waitForReady(launched: readonly LaunchedNode[], options: R
   const left = await waitLoop({
     ...options,
     onStillWaiting: (nodes) => options.onStillWaiting(nodes.map((n) => n.node)),
+    onProgress: (nodes) => options.onProgress?.(nodes.map((n) => n.node)),
     pending: async () => {
       const results = await Promise.all(pending.map((n) => probe(options.endpoints, n.node)));
       // Checked after the probe: a node that died while we asked is caught now, not a poll later.

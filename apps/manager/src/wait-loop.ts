@@ -9,6 +9,8 @@ export interface WaitLoop<T> {
   /** The items still pending; an empty list means done. May throw to abort the wait. */
   pending(): Promise<T[]>;
   onStillWaiting(pending: T[]): void;
+  /** After every probe, with what is still pending (empty once done): a live progress line. */
+  onProgress?(pending: T[]): void;
 }
 
 export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
@@ -19,6 +21,7 @@ export async function waitLoop<T>(loop: WaitLoop<T>): Promise<T[]> {
   let nextReport = started + loop.reportEveryMs;
   for (;;) {
     const pending = await loop.pending();
+    loop.onProgress?.(pending);
     if (pending.length === 0) return [];
     const now = Date.now();
     if (now - started >= loop.timeoutMs) return pending;

@@ -12,6 +12,7 @@ import { ManagerError } from '../errors';
 import { CREATE_HINT } from '../lab-pki-files';
 import { launchNode, logFileName, logTail, nodeProgram, removePidRecord, terminate, type LaunchedNode, type NodeKind } from '../node-processes';
 import { startingLine, stillWaitingLine, waitingLine } from '../output';
+import { progressText } from '../progress-line';
 import { waitForFreePorts } from '../port-wait';
 import { NodesExited, waitForReady } from '../readiness';
 import { describeNode, describeNodes } from '../selection';
@@ -24,6 +25,17 @@ export interface StartOptions {
 const secs = (ms: number) => `${ms / 1000} s`;
 
 export async function startCommand(ctx: ManagerContext, options: StartOptions = {}): Promise<void> {
+  const started = Date.now();
+  try {
+    await start(ctx, options);
+    const total = ctx.selection.nodes.length;
+    ctx.io.progress?.done(`${progressText(total, total, 'ready', [])} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  } finally {
+    ctx.io.progress?.done();
+  }
+}
+
+async function start(ctx: ManagerContext, options: StartOptions): Promise<void> {
   const { io, selection, timings, topology } = ctx;
   const programFor = options.programFor ?? nodeProgram;
   for (const kind of new Set(selection.nodes.map((n) => n.kind))) {
@@ -44,6 +56,9 @@ export async function startCommand(ctx: ManagerContext, options: StartOptions = 
     pollEveryMs: timings.pollEveryMs,
     reportEveryMs: timings.reportEveryMs,
     onStillWaiting: (nodes) => io.out(stillWaitingLine(describeNodes(nodes), 'stopped')),
+    onProgress: (nodes) => {
+      if (nodes.length > 0) io.progress?.show(`${selection.nodes.length - nodes.length} of ${selection.nodes.length} ports free · waiting for ${nodes.map((n) => `${describeNode(n)} (${n.port})`).join(', ')}`);
+    },
   });
   if (busy.length > 0) {
     const which = busy.map((n) => `${describeNode(n)} (port ${n.port})`).join(', ');
@@ -78,6 +93,10 @@ async function readyOrStop(ctx: ManagerContext, waitFor: readonly LaunchedNode[]
       pollEveryMs: timings.pollEveryMs,
       reportEveryMs: timings.readyReportEveryMs,
       onStillWaiting: (nodes) => io.out(stillWaitingLine(describeNodes(nodes), 'started')),
+      onProgress: (pending) => {
+        const total = ctx.selection.nodes.length;
+        io.progress?.show(progressText(launched.length - pending.length, total, 'ready', pending.map(describeNode)));
+      },
     });
     if (notReady.length === 0) return;
     for (const { node, reason } of notReady) io.err(`Node ${describeNode(node)} on port ${node.port} is not ready: ${reason}`);

@@ -17,17 +17,30 @@ import { ManagerError, reasonOf } from '../errors';
 import { HttpFailure, httpRequest, NOT_LISTENING } from '../http';
 import { isRecordedProcessRunning, readPidRecord, removePidRecord, removeStateDirIfEmpty, terminate, type PidRecord } from '../node-processes';
 import { stillWaitingLine, stoppingLine, waitingLine } from '../output';
+import { progressText } from '../progress-line';
 import { busyNodes } from '../port-wait';
 import { describeNode, describeNodes, stopOrder } from '../selection';
 import { sleep, waitLoop } from '../wait-loop';
 
 export async function stopCommand(ctx: ManagerContext): Promise<void> {
+  const started = Date.now();
+  try {
+    await stop(ctx);
+    const total = ctx.selection.nodes.length;
+    ctx.io.progress?.done(`${progressText(total, total, 'stopped', [])} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  } finally {
+    ctx.io.progress?.done();
+  }
+}
+
+async function stop(ctx: ManagerContext): Promise<void> {
   const { io, selection, timings } = ctx;
   const order = stopOrder(selection.nodes);
   const isRemote = (node: NodePlan) => ctx.endpoints.of(node).remote;
   const notStopped: NodePlan[] = [];
-  for (const node of order) {
+  for (const [i, node] of order.entries()) {
     io.out(stoppingLine(node));
+    io.progress?.show(`asking ${i + 1} of ${order.length} nodes to stop · ${describeNode(node)}`);
     const failure = await requestStop(ctx, node);
     if (failure === undefined) continue;
     io.err(`Could not stop ${ctx.endpoints.describe(node)}: ${failure}`);
@@ -51,6 +64,7 @@ export async function stopCommand(ctx: ManagerContext): Promise<void> {
     pollEveryMs: timings.pollEveryMs,
     reportEveryMs: timings.reportEveryMs,
     onStillWaiting: (nodes) => io.out(stillWaitingLine(describeNodes(nodes), 'stopped')),
+    onProgress: (pending) => io.progress?.show(progressText(order.length - pending.length, order.length, 'stopped', pending.map(describeNode))),
     pending: async () => {
       const [busy, answering] = await Promise.all([busyNodes(local), answeringNodes(ctx, remote)]);
       return order.filter((node) => busy.includes(node) || answering.includes(node));
