@@ -15,7 +15,6 @@ import type { ManagerIo } from '../io';
 import { runManager } from '../run';
 import type { Snapshot } from '../dashboard/snapshot';
 
-const pool = (unused: number) => ({ owner: 'local', blocks: [{ uuid: 'b', size: 3000, nr_used_bytes: 3000 - unused, nr_unused_bytes: unused }] });
 
 /** A stand-in node answering mgmt status (or 401) under /KIND/NAME. */
 function standIn(kind: string, name: string, body: unknown, status = 200): Promise<Server> {
