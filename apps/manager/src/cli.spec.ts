@@ -218,7 +218,11 @@ describe('topology errors: the loader message with the file name as given, exit 
     const dir = mkdtempSync(join(tmpdir(), 'dske-manager-cli-'));
     writeFileSync(join(dir, 'bad.yaml'), 'hubs:\n  - name: hank\nclients:\n  - name: carol\n    encryptors:\n      - name: sam\n  - name: celia\n    encryptors:\n      - name: sam\n');
     const { code, out, err } = await run(['--config', 'bad.yaml', 'start'], dir);
-    expect(err).toEqual(["bad.yaml:9: clients[1].encryptors[0].name: duplicate encryptor name 'sam' (already on client carol)"]);
+    // The one hub is valid, so the default min_nr_shares 3 is judged against it too.
+    expect(err).toEqual([
+      'bad.yaml:1: min_nr_shares: the default 3 is more than the number of hubs (1)',
+      "bad.yaml:9: clients[1].encryptors[0].name: duplicate encryptor name 'sam' (already on client carol)",
+    ]);
     expect(out).toEqual([]);
     expect(code).toBe(1);
     expect(readdirSync(dir)).toEqual(['bad.yaml']);

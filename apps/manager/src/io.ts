@@ -17,6 +17,24 @@ export interface ManagerIo {
   progress?: ProgressLine;
 }
 
+/** Ctrl-C while a status line shows: erase it first, so the shell prompt does not start in the middle of it. */
+function interruptible(status: TerminalStatusLine): ProgressLine {
+  const interrupted = () => {
+    status.done();
+    process.exit(130);
+  };
+  return {
+    show(text) {
+      if (!process.listeners('SIGINT').includes(interrupted)) process.once('SIGINT', interrupted);
+      status.show(text);
+    },
+    done(text) {
+      process.off('SIGINT', interrupted);
+      status.done(text);
+    },
+  };
+}
+
 export function processIo(): ManagerIo {
   // A reader that stops early (`./manager status | head -1`) closes the pipe:
   // drop the rest of the output rather than crash, and let the command finish
@@ -30,10 +48,10 @@ export function processIo(): ManagerIo {
   const terminal = process.stdout.isTTY === true && process.env.TERM !== 'dumb';
   const status = terminal ? new TerminalStatusLine((text) => process.stdout.write(text), () => process.stdout.columns || Number(process.env.COLUMNS) || 80) : undefined;
   return {
+    ...(status ? { progress: interruptible(status) } : {}),
     out: (line) => (status ? status.above(line) : process.stdout.write(`${line}\n`)),
     err: (line) => (status ? status.aside(() => process.stderr.write(`${line}\n`)) : process.stderr.write(`${line}\n`)),
     cwd: process.cwd(),
     env: process.env,
-    ...(status ? { progress: status } : {}),
   };
 }

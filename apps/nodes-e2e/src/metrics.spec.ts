@@ -92,8 +92,11 @@ describe('Prometheus metrics at /metrics on every hub and client', () => {
         expect(delta(after, 'cb', 'dske_hub_call_duration_seconds_count', { peer: hub, route: 'GET /dske/api/v1/key-share', outcome: 'ok' })).toBe(1);
       }
       for (const { name } of CLIENTS) expect(delta(after, name, 'dske_key_requests_failed_total')).toBe(0);
-      // Key material never shows.
-      for (const scrape of after.values()) expect(scrape.text).not.toContain(made.body.keys[0].key);
+      // Key material never shows, nor which key it was.
+      for (const scrape of after.values()) {
+        expect(scrape.text).not.toContain(made.body.keys[0].key);
+        expect(scrape.text.toLowerCase()).not.toContain(made.body.keys[0].key_ID.toLowerCase());
+      }
     }
   });
 
@@ -107,6 +110,16 @@ describe('Prometheus metrics at /metrics on every hub and client', () => {
     const status = await httpJson<{ activity: { key_requests_failed: number; recent_etsi_errors: Array<{ code: string; status: number; route: string; message: string }> } }>('GET', `${topology.clientUrl('cb')}/mgmt/v1/status`);
     expect(status.body.activity.key_requests_failed).toBe(after.value('dske_key_requests_failed_total'));
     expect(status.body.activity.recent_etsi_errors[0]).toMatchObject({ code: 'etsi.keys-not-found', status: 400, route: '/etsi/api/v1/keys/:master_SAE_ID/dec_keys', message: 'one or more keys specified are not found on KME' });
+  });
+
+  it('a refusal before routing (a Get Key body that is not JSON) counts under its reason too', async () => {
+    const reason = { role: 'master', reason: 'unsupported-media-type' };
+    const before = (await scrapeMetrics(root('client', 'ca'))).value('dske_key_requests_failed_total', reason);
+    const answer = await fetch(`${topology.clientUrl('ca')}/etsi/api/v1/keys/sb/enc_keys`, { method: 'POST', headers: { authorization: 'Bearer sa', 'content-type': 'text/plain' }, body: '{"number": 1}' });
+    expect(answer.status).toBe(415);
+    const after = await scrapeMetrics(root('client', 'ca'));
+    expect(after.value('dske_key_requests_failed_total', reason) - before).toBe(1);
+    expect(after.value('dske_etsi_request_duration_seconds_count', { route: 'POST /etsi/api/v1/keys/:slave_SAE_ID/enc_keys', outcome: 'unsupported-media-type' })).toBeGreaterThanOrEqual(1);
   });
 
   it('PSRD gauges agree with mgmt status, pool by pool', async () => {

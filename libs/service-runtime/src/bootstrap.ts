@@ -122,6 +122,8 @@ function requestObserverOf(app: INestApplication): RequestObserver | undefined {
 
 interface TimedRequest {
   method: string;
+  originalUrl?: string;
+  url?: string;
   route?: { path?: unknown };
 }
 interface TimedResponse {
@@ -138,6 +140,7 @@ function timeRequests(observer: RequestObserver, nodePrefix: string) {
       observer.observeRequest({
         method: req.method,
         route: routeBelowPrefix(req.route?.path, nodePrefix),
+        path: routeBelowPrefix((req.originalUrl ?? req.url ?? '').split('?')[0], nodePrefix) ?? '',
         status: res.statusCode,
         error: errorBodyOf(res),
         seconds: (performance.now() - started) / 1000,

@@ -79,7 +79,7 @@ export class NodeMetrics {
     );
     const used = new Counter({
       name: 'dske_psrd_used_bytes_total',
-      help: 'PSRD bytes used from the pool shared with a peer since this node started (an allocation given back still counts)',
+      help: 'PSRD bytes used from the pool shared with a peer since the pool was made: this node started, or the client registered afresh (an allocation given back still counts)',
       labelNames: ['peer', 'owner'],
       registers: [this.registry],
       collect(this: Counter<'peer' | 'owner'>) {

@@ -5,6 +5,8 @@ export interface CompletedRequest {
   method: string;
   /** The route's pattern without the node's /KIND/NAME prefix (e.g. /etsi/api/v1/keys/:slave_SAE_ID/enc_keys); undefined when no route matched. */
   route: string | undefined;
+  /** The path asked for, without the node's prefix and the query: for refusals made before routing (no route). */
+  path: string;
   status: number;
   /** The JSON error body sent, for a refusal. */
   error?: ApiErrorBody;

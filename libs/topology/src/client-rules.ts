@@ -24,29 +24,30 @@ export interface ClientRuleProblem {
 
 const INTEGER_KEYS = ['min_nr_shares', 'start_request_psrd_threshold', 'stop_request_psrd_threshold', 'get_psrd_block_size'] as const;
 
-/** The first broken rule, or undefined. `nameOf` spells another setting's name inside a reason. */
-export function clientRuleProblem(
-  values: ClientSettingValues,
-  hubCount: number,
-  nameOf: (key: ClientRuleKey) => string,
-): ClientRuleProblem | undefined {
-  for (const key of INTEGER_KEYS) {
-    // Written as a negation so NaN fails too.
-    if (!(Number.isSafeInteger(values[key]) && values[key] >= 1)) return { key, reason: `${values[key]} is not a positive integer` };
-  }
+/** Every broken rule, in this order (one per setting at most). `nameOf` spells another setting's name inside a reason. */
+export function clientRuleProblems(values: ClientSettingValues, hubCount: number, nameOf: (key: ClientRuleKey) => string): ClientRuleProblem[] {
+  // Written as a negation so NaN fails too; the rules below need positive integers.
+  const notPositive = INTEGER_KEYS.filter((key) => !(Number.isSafeInteger(values[key]) && values[key] >= 1));
+  if (notPositive.length > 0) return notPositive.map((key) => ({ key, reason: `${values[key]} is not a positive integer` }));
   const { min_nr_shares: k, start_request_psrd_threshold: start, stop_request_psrd_threshold: stop } = values;
-  if (hubCount > MAX_HUBS) return { key: 'hubs', reason: `${hubCount} hubs, but at most ${MAX_HUBS} are supported (one Shamir share per hub)` };
-  if (k > MAX_HUBS) return { key: 'min_nr_shares', reason: `${k} is more than ${MAX_HUBS}, the most shares a key is split into` };
-  if (k > hubCount) return { key: 'min_nr_shares', reason: `${k} is more than the number of hubs (${hubCount})` };
+  const problems: ClientRuleProblem[] = [];
+  if (hubCount > MAX_HUBS) problems.push({ key: 'hubs', reason: `${hubCount} hubs, but at most ${MAX_HUBS} are supported (one Shamir share per hub)` });
+  if (k > MAX_HUBS) problems.push({ key: 'min_nr_shares', reason: `${k} is more than ${MAX_HUBS}, the most shares a key is split into` });
+  else if (k > hubCount) problems.push({ key: 'min_nr_shares', reason: `${k} is more than the number of hubs (${hubCount})` });
   // With k = 1 every share is the key itself: each hub would see every key.
-  if (k === 1 && values.allow_single_share !== true) {
-    return { key: 'min_nr_shares', reason: `1 gives every hub the whole key (each share is the key itself); that is for a lab only: set ${nameOf('allow_single_share')} to allow it` };
+  else if (k === 1 && values.allow_single_share !== true) {
+    problems.push({ key: 'min_nr_shares', reason: `1 gives every hub the whole key (each share is the key itself); that is for a lab only: set ${nameOf('allow_single_share')} to allow it` });
   }
-  if (start >= stop) return { key: 'start_request_psrd_threshold', reason: `${start} must be less than ${nameOf('stop_request_psrd_threshold')} (${stop})` };
+  if (start >= stop) problems.push({ key: 'start_request_psrd_threshold', reason: `${start} must be less than ${nameOf('stop_request_psrd_threshold')} (${stop})` });
   if (values.get_psrd_block_size > MAX_PSRD_BLOCK_SIZE) {
-    return { key: 'get_psrd_block_size', reason: `${values.get_psrd_block_size} is more than the maximum ${MAX_PSRD_BLOCK_SIZE} (1 MiB)` };
+    problems.push({ key: 'get_psrd_block_size', reason: `${values.get_psrd_block_size} is more than the maximum ${MAX_PSRD_BLOCK_SIZE} (1 MiB)` });
   }
-  return undefined;
+  return problems;
+}
+
+/** The first broken rule, or undefined. */
+export function clientRuleProblem(values: ClientSettingValues, hubCount: number, nameOf: (key: ClientRuleKey) => string): ClientRuleProblem | undefined {
+  return clientRuleProblems(values, hubCount, nameOf)[0];
 }
 
 /** Throws SettingError (naming the flag) for client settings that cannot work together. */

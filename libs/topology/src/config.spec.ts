@@ -397,6 +397,21 @@ describe('parseTopology reports, with file, line and field', () => {
     ]);
   });
 
+  it('a bad entry does not hide a broken rule between other settings, and every broken rule is reported', () => {
+    const error = failure(doc('hubs:', '  - name: Hank', '  - name: helen', 'clients: []', 'start_request_psrd_threshold: 900', 'stop_request_psrd_threshold: 800', 'get_psrd_block_size: 2000000'));
+    expect(error.problems.map((p) => [p.line, p.field, p.code])).toEqual([
+      [2, 'hubs[0].name', 'invalid-name'],
+      [5, 'start_request_psrd_threshold', 'inconsistent-settings'],
+      [7, 'get_psrd_block_size', 'invalid-value'],
+    ]);
+    // With the hubs all valid, the rule that counts them is judged too.
+    const rules = failure(doc('hubs:', '  - name: hank', '  - name: helen', 'clients: []', 'min_nr_shares: 3', 'start_request_psrd_threshold: 900', 'stop_request_psrd_threshold: 800'));
+    expect(rules.problems.map((p) => [p.line, p.field, p.reason])).toEqual([
+      [5, 'min_nr_shares', '3 is more than the number of hubs (2)'],
+      [6, 'start_request_psrd_threshold', '900 must be less than stop_request_psrd_threshold (800)'],
+    ]);
+  });
+
   it('settings that relate are checked only once each is valid', () => {
     // min_nr_shares 'x' is one problem; the default that stands in for it must not then clash with the two hubs as a second.
     const error = failure(doc('hubs: [{name: hank}, {name: helen}]', 'clients: []', 'min_nr_shares: x'));

@@ -2,7 +2,7 @@ import { dirname, resolve } from 'node:path';
 /** Loads and validates dske-config.yaml; nothing starts unless the whole file is valid. */
 import { readFileSync } from 'node:fs';
 import { isMap, isSeq, LineCounter, parseDocument, type YAMLMap } from 'yaml';
-import { clientRuleProblem } from './client-rules';
+import { clientRuleProblems } from './client-rules';
 import {
   CLIENT_KEYS,
   ENCRYPTOR_KEYS,
@@ -84,8 +84,11 @@ class TopologyReader {
   private redisUrl: { template: string; line: number } | undefined;
   private tlsDir: string | undefined;
   private allowSingleShare: boolean | undefined;
-  private hubs: { names: string[]; line: number } | undefined;
-  private clients: { list: ClientSource[]; line: number } | undefined;
+  /** `count`: the items of the list, also those that are not valid (the rules count hubs, not valid names). */
+  private hubs: { names: string[]; line: number; count: number } | undefined;
+  private clients: { list: ClientSource[]; line: number; count: number } | undefined;
+  /** Top-level keys with a problem of their own, or in one of their items. */
+  private readonly faulty = new Set<string>();
   private readonly nodeNames = new Map<string, NameUse>();
   private readonly encryptorOwners = new Map<string, string>();
 
@@ -95,29 +98,32 @@ class TopologyReader {
     const present = new Set<string>();
     for (const entry of this.r.entries(root, '', ROOT_KEYS)) {
       present.add(entry.key);
+      const problemsBefore = this.r.problemCount;
       this.r.collect(() => {
-        if (entry.key === 'hubs') this.hubs = { names: this.readHubs(entry), line: entry.line };
-        else if (entry.key === 'clients') this.clients = { list: this.readClients(entry), line: entry.line };
+        if (entry.key === 'hubs') this.hubs = this.readHubs(entry);
+        else if (entry.key === 'clients') this.clients = this.readClients(entry);
         else if (entry.key === 'redis_url') this.redisUrl = { template: this.readRedisUrl(entry), line: entry.line };
         else if (entry.key === 'tls_dir') this.tlsDir = this.readTlsDir(entry);
         else if (entry.key === 'allow_single_share') this.allowSingleShare = this.readBoolean(entry);
         else if (isIntegerSettingKey(entry.key)) this.given.set(entry.key, { value: this.readInteger(entry, entry.key), line: entry.line });
       });
+      if (this.r.problemCount > problemsBefore) this.faulty.add(entry.key);
     }
     if (!present.has('hubs')) this.r.record(rootLine, 'hubs', 'missing-key', 'required key missing (a list of hubs)');
     if (!present.has('clients')) {
       this.r.record(rootLine, 'clients', 'missing-key', "required key missing (a list of clients, possibly empty: 'clients: []')");
     }
-    this.r.throwIfAny();
-    const hubs = this.hubs as { names: string[]; line: number };
-    const clients = this.clients as { list: ClientSource[]; line: number };
+    // The rules that relate settings, each once every setting it involves is valid (a bad value is reported once).
     const settings = this.settings();
-    this.r.collect(() => this.checkRules(settings, hubs, rootLine));
-    this.r.collect(() => this.checkPorts(settings.base_port, hubs.names.length + clients.list.length, clients.line));
+    const valid = (...keys: string[]) => keys.every((key) => !this.faulty.has(key));
+    const { hubs, clients } = this;
+    this.checkRules(settings, hubs, rootLine);
+    if (hubs !== undefined && clients !== undefined && valid('base_port')) {
+      this.r.collect(() => this.checkPorts(settings.base_port, hubs.count + clients.count, clients.line));
+    }
+    if (hubs !== undefined && this.redisUrl !== undefined && valid('hubs')) this.r.collect(() => this.checkStores(hubs.names));
     this.r.throwIfAny();
-    const topology = planTopology(this.r.file, settings, hubs.names, clients.list);
-    this.checkStores(topology);
-    return topology;
+    return planTopology(this.r.file, settings, (hubs as { names: string[] }).names, (clients as { list: ClientSource[] }).list);
   }
 
   private settings(): TopologySettings {
@@ -129,18 +135,28 @@ class TopologyReader {
     return settings;
   }
 
-  private checkRules(settings: TopologySettings, hubs: { names: string[]; line: number }, rootLine: number): void {
-    const problem = clientRuleProblem(settings, hubs.names.length, (key) => (key === 'allow_single_share' ? 'allow_single_share: true' : key));
-    if (problem === undefined) return;
-    const given = problem.key === 'hubs' ? hubs : this.given.get(problem.key);
-    // A rule broken by a default value points at the setting it clashes with.
-    const clashLine = problem.key === 'min_nr_shares' ? hubs.line : this.given.get('stop_request_psrd_threshold')?.line;
-    this.r.fail(
-      given?.line ?? clashLine ?? rootLine,
-      problem.key,
-      problem.key === 'hubs' ? 'too-many-hubs' : 'inconsistent-settings',
-      given === undefined ? `the default ${problem.reason}` : problem.reason,
-    );
+  /** Each broken rule whose settings are all valid (a bad one stands in as its default here, and is reported already). */
+  private checkRules(settings: TopologySettings, hubs: { line: number; count: number } | undefined, rootLine: number): void {
+    const involves: Record<string, string[]> = {
+      hubs: ['hubs'],
+      min_nr_shares: ['min_nr_shares', 'allow_single_share', 'hubs'],
+      start_request_psrd_threshold: ['start_request_psrd_threshold', 'stop_request_psrd_threshold'],
+      get_psrd_block_size: ['get_psrd_block_size'],
+    };
+    // Without a readable list of hubs, nothing that counts them can be judged.
+    const known = (key: string) => !this.faulty.has(key) && (key !== 'hubs' || hubs !== undefined);
+    const problems = clientRuleProblems(settings, hubs?.count ?? 1, (key) => (key === 'allow_single_share' ? 'allow_single_share: true' : key));
+    for (const problem of problems.filter((p) => involves[p.key].every(known))) {
+      const given = problem.key === 'hubs' ? hubs : this.given.get(problem.key);
+      // A rule broken by a default value points at the setting it clashes with.
+      const clashLine = problem.key === 'min_nr_shares' ? hubs?.line : this.given.get('stop_request_psrd_threshold')?.line;
+      this.r.record(
+        given?.line ?? clashLine ?? rootLine,
+        problem.key,
+        problem.key === 'hubs' ? 'too-many-hubs' : 'inconsistent-settings',
+        given === undefined ? `the default ${problem.reason}` : problem.reason,
+      );
+    }
   }
 
   private checkPorts(base: number, count: number, clientsLine: number): void {
@@ -152,16 +168,17 @@ class TopologyReader {
   }
 
   /** Each hub its own store: every hub's URL must be one, and a redis_url that sends two hubs to one Redis server is refused. */
-  private checkStores(topology: Topology): void {
+  private checkStores(hubNames: readonly string[]): void {
     if (this.redisUrl === undefined) return;
     const { template, line } = this.redisUrl;
-    for (const hub of topology.hubs) {
+    const hubs = hubNames.map((name, index) => ({ name, index }));
+    for (const hub of hubs) {
       const url = hubRedisUrl(template, hub);
       if (!isAcceptedUrl(REDIS_URL_SPEC, url)) {
         this.r.fail(line, 'redis_url', 'invalid-value', `${quote(redactUrl(template))} gives hub ${hub.name} ${quote(redactUrl(url))}: ${urlExpectation(REDIS_URL_SPEC)} and a port up to 65535`);
       }
     }
-    const problem = sharedStoreProblem(template, topology.hubs);
+    const problem = sharedStoreProblem(template, hubs);
     if (problem !== undefined) this.r.fail(this.redisUrl.line, 'redis_url', 'shared-store', `${quote(redactUrl(this.redisUrl.template))} ${problem}`);
   }
 
@@ -200,10 +217,10 @@ class TopologyReader {
     return value.items;
   }
 
-  private readHubs(entry: Entry): string[] {
+  private readHubs(entry: Entry): { names: string[]; line: number; count: number } {
     const items = this.list(entry, 'hubs', false);
     if (items.length === 0) this.r.fail(entry.line, entry.field, 'no-hubs', 'at least one hub is required');
-    return items.flatMap((item, i) => {
+    const names = items.flatMap((item, i) => {
       const hub = this.r.collect(() => {
         const named = this.readNamed(item, `hubs[${i}]`, HUB_KEYS, 'hank', entry.line);
         this.claimNodeName(named.name, named.nameEntry, 'hub');
@@ -211,10 +228,12 @@ class TopologyReader {
       });
       return hub === undefined ? [] : [hub];
     });
+    return { names, line: entry.line, count: items.length };
   }
 
-  private readClients(entry: Entry): ClientSource[] {
-    return this.list(entry, 'clients', false).flatMap((item, i) => {
+  private readClients(entry: Entry): { list: ClientSource[]; line: number; count: number } {
+    const items = this.list(entry, 'clients', false);
+    const list = items.flatMap((item, i): ClientSource[] => {
       const client = this.r.collect(() => {
         const named = this.readNamed(item, `clients[${i}]`, CLIENT_KEYS, 'carol', entry.line);
         this.claimNodeName(named.name, named.nameEntry, 'client');
@@ -225,6 +244,7 @@ class TopologyReader {
       const encryptors = encryptorsEntry === undefined ? [] : (this.r.collect(() => this.readEncryptors(encryptorsEntry, client.name)) ?? []);
       return [{ name: client.name, encryptors }];
     });
+    return { list, line: entry.line, count: items.length };
   }
 
   /** An empty or null list (as well as no list) means a client that serves no SAE. */

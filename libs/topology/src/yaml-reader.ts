@@ -54,8 +54,8 @@ export class YamlReader {
     }
   }
 
-  get hasProblems(): boolean {
-    return this.problems.length > 0;
+  get problemCount(): number {
+    return this.problems.length;
   }
 
   /** Every problem recorded so far, sorted by line, as one error. */

@@ -18,7 +18,22 @@ export interface EtsiErrorRecord {
 export const RECENT_ETSI_ERRORS = 10;
 
 const ETSI_ROUTE = new RegExp(`^/(?:${ETSI_PREFIXED_PATH}|${ETSI_ROOT_PATH})/:[A-Za-z_]+/(enc_keys|dec_keys|status)$`);
+/** An ETSI path refused before routing (a body that is not JSON, a method the path does not have): its route pattern. */
+const ETSI_PATH = new RegExp(`^/(${ETSI_PREFIXED_PATH}|${ETSI_ROOT_PATH})/[^/]+/(enc_keys|dec_keys|status)$`);
+const PARAM_OF: Record<string, string> = { enc_keys: ':slave_SAE_ID', dec_keys: ':master_SAE_ID', status: ':slave_SAE_ID' };
 const ROLE_OF: Record<string, 'master' | 'slave' | undefined> = { enc_keys: 'master', dec_keys: 'slave' };
+/** Key IDs in error messages ("... a share of key <uuid>"): kept in mgmt status only in lab mode, as the hubs do. */
+const KEY_ID = /\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b/gi;
+/** Distinct error codes a hub's answers may add as outcome labels; past this, the status stands in (a hub could send any text). */
+const MAX_HUB_OUTCOMES = 40;
+
+/** The route pattern of an ETSI request: matched by the router, or recognised from its path when refused before routing. */
+function etsiRoute(done: CompletedRequest): { route: string; operation: string } | undefined {
+  const matched = done.route === undefined ? null : ETSI_ROUTE.exec(done.route);
+  if (matched !== null && done.route !== undefined) return { route: done.route, operation: matched[1] };
+  const path = done.route === undefined ? ETSI_PATH.exec(done.path) : null;
+  return path === null ? undefined : { route: `/${path[1]}/${PARAM_OF[path[2]]}/${path[2]}`, operation: path[2] };
+}
 
 /**
  * What a client counts for Prometheus (GET /metrics): keys made and
@@ -38,9 +53,12 @@ export class ClientMetrics implements RequestObserver {
   private readonly etsiRequests;
   private readonly hubCalls;
   private readonly recent: EtsiErrorRecord[] = [];
+  private readonly hubOutcomes = new Set<string>();
+  private readonly showKeyIds: boolean;
   private hubs: () => readonly HubConnection[] = () => [];
 
   constructor(@Inject(CLIENT_CONFIG) config: ClientConfig) {
+    this.showKeyIds = config.showPsrdPreview;
     const node = new NodeMetrics('client', config.name, API_VERSION);
     this.node = node;
     this.keysMade = node.counter('dske_keys_made_total', "Keys this client made for its master SAEs (shares stored on at least min_nr_shares hubs)");
@@ -67,19 +85,29 @@ export class ClientMetrics implements RequestObserver {
 
   /** One call to a hub ended: `status` undefined when no answer came. */
   observeHubCall(hub: string, route: string, status: number | undefined, errorCode: string | undefined, seconds: number): void {
-    this.hubCalls.observe({ peer: hub, route, outcome: status === undefined ? 'no-answer' : outcomeOf(status, errorCode) }, seconds);
+    this.hubCalls.observe({ peer: hub, route, outcome: status === undefined ? 'no-answer' : outcomeOf(status, this.boundedHubCode(errorCode)) }, seconds);
+  }
+
+  /** A hub's error code as a label value, from a bounded set: the answer may be unsigned, or not from the hub at all. */
+  private boundedHubCode(code: string | undefined): string | undefined {
+    if (code === undefined || !/^[a-z][a-z0-9.-]{0,39}$/.test(code)) return undefined;
+    if (this.hubOutcomes.has(code)) return code;
+    if (this.hubOutcomes.size >= MAX_HUB_OUTCOMES) return undefined;
+    this.hubOutcomes.add(code);
+    return code;
   }
 
   observeRequest(done: CompletedRequest): void {
-    const match = done.route === undefined ? null : ETSI_ROUTE.exec(done.route);
-    if (match === null || done.route === undefined) return;
+    const etsi = etsiRoute(done);
+    if (etsi === undefined) return;
     const outcome = done.aborted ? 'aborted' : outcomeOf(done.status, done.error?.code);
-    this.etsiRequests.observe({ route: `${done.method} ${done.route}`, outcome }, done.seconds);
+    this.etsiRequests.observe({ route: `${done.method} ${etsi.route}`, outcome }, done.seconds);
     if (done.status < 400 || done.aborted) return;
     const code = done.error?.code ?? `http-${done.status}`;
-    const role = ROLE_OF[match[1]];
+    const role = ROLE_OF[etsi.operation];
     if (role !== undefined) this.keyRequestsFailed.inc({ role, reason: code });
-    this.recent.push({ time: new Date().toISOString(), method: done.method, route: done.route, status: done.status, code, message: done.error?.message ?? '' });
+    const message = done.error?.message ?? '';
+    this.recent.push({ time: new Date().toISOString(), method: done.method, route: etsi.route, status: done.status, code, message: this.showKeyIds ? message : message.replace(KEY_ID, '<key ID>') });
     if (this.recent.length > RECENT_ETSI_ERRORS) this.recent.shift();
   }
 

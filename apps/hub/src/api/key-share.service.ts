@@ -96,10 +96,13 @@ export class KeyShareService implements OnApplicationBootstrap {
   async accept(masterClientName: string, route: ShareRoute, shares: BatchShareDto[], raw: RawMessage, acknowledged: readonly string[] = []): Promise<{ client: PeerClient; signingKey: Allocation; request: SignedRequest }> {
     const client = this.registry.get(masterClientName);
     const request = verified(client, raw);
-    return this.signRefusals(client, request, async () => {
+    const stored = await this.signRefusals(client, request, async () => {
       await this.removeAcknowledged(client, acknowledged);
       return { ...(await this.storeShares(client, route, shares)), request };
     });
+    // Counted once the state store took them (signRefusals flushed): a 503 for the store stores nothing to count.
+    this.metrics?.sharesStored.inc(shares.length);
+    return stored;
   }
 
   private async storeShares(client: PeerClient, route: ShareRoute, shares: BatchShareDto[]): Promise<{ client: PeerClient; signingKey: Allocation }> {
@@ -157,7 +160,6 @@ export class KeyShareService implements OnApplicationBootstrap {
       client.localPool.giveBack(signingKey);
       throw new ApiError(400, 'share.exists', `a share for key ${records[clash].user_key_id} is already stored`);
     }
-    this.metrics?.sharesStored.inc(records.length);
     return { client, signingKey };
   }
 
@@ -165,10 +167,12 @@ export class KeyShareService implements OnApplicationBootstrap {
   async deliver(clientName: string, route: ShareRoute, keyIds: string[], raw: RawMessage, acknowledged: readonly string[] = []): Promise<{ client: PeerClient; shares: BatchShareDto[]; signingKey: Allocation; request: SignedRequest }> {
     const client = this.registry.get(clientName);
     const request = verified(client, raw);
-    return this.signRefusals(client, request, async () => {
+    const delivered = await this.signRefusals(client, request, async () => {
       await this.removeAcknowledged(client, acknowledged);
       return { ...(await this.handOut(client, route, keyIds)), request };
     });
+    this.metrics?.sharesDelivered.inc(delivered.shares.length);
+    return delivered;
   }
 
   private async handOut(client: PeerClient, route: ShareRoute, keyIds: string[]): Promise<{ client: PeerClient; shares: BatchShareDto[]; signingKey: Allocation }> {
@@ -206,7 +210,6 @@ export class KeyShareService implements OnApplicationBootstrap {
     // Used: the shares (our copies) and their pads are wiped.
     for (const value of values) value.fill(0);
     for (const allocation of allocations) allocation.bytes.fill(0);
-    this.metrics?.sharesDelivered.inc(shares.length);
     return { client, signingKey, shares };
   }
 

@@ -3,6 +3,17 @@ import { API_VERSION, counterTotal, NodeMetrics, outcomeOf, type CompletedReques
 import { HUB_CONFIG, type HubConfig } from '../hub-config';
 import type { PeerClient } from '../peers/peer-client-registry';
 
+/** The client-facing routes a hub times (below its /hub/NAME prefix). */
+const HUB_ROUTES = new Set([
+  '/dske/api/v1/key-share',
+  '/dske/api/v1/key-shares',
+  '/dske/api/v1/key-share-acks',
+  '/dske/oob/v1/registration',
+  '/dske/oob/v1/psrd',
+  '/dske/oob/v1/psrd-confirmation',
+  '/dske/oob/v1/encryptors',
+]);
+
 /**
  * What a hub counts for Prometheus (GET /metrics): the shares it holds and
  * what became of them, registrations, PSRD blocks handed out, its pools and
@@ -51,9 +62,9 @@ export class HubMetrics implements RequestObserver {
   }
 
   /** The share counters for mgmt status, shares that expired by now counted first (as a scrape does). */
-  async activity(): Promise<{ shares_stored: number; shares_delivered: number; shares_expired: number }> {
-    this.held();
+  async activity(): Promise<{ shares_held: number; shares_stored: number; shares_delivered: number; shares_expired: number }> {
     return {
+      shares_held: this.held(),
       shares_stored: await counterTotal(this.sharesStored),
       shares_delivered: await counterTotal(this.sharesDelivered),
       shares_expired: await counterTotal(this.sharesExpired),
@@ -61,9 +72,11 @@ export class HubMetrics implements RequestObserver {
   }
 
   observeRequest(done: CompletedRequest): void {
-    // Only the client-facing APIs; mgmt, health and the docs are not the hub's work.
-    if (done.route === undefined || !/^\/dske\/(api|oob)\//.test(done.route)) return;
+    // Only the client-facing APIs (mgmt, health and the docs are not the hub's work); a refusal before routing
+    // (a body that is not JSON, a method the path does not have) by its path, which has no parameters.
+    const route = done.route ?? (HUB_ROUTES.has(done.path) ? done.path : undefined);
+    if (route === undefined || !HUB_ROUTES.has(route)) return;
     const outcome = done.aborted ? 'aborted' : outcomeOf(done.status, done.error?.code);
-    this.requests.observe({ route: `${done.method} ${done.route}`, outcome }, done.seconds);
+    this.requests.observe({ route: `${done.method} ${route}`, outcome }, done.seconds);
   }
 }

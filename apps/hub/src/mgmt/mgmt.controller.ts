@@ -22,6 +22,7 @@ export class ShareSummaryDto {
   @ApiProperty({ description: 'Share length in bytes' }) size!: number;
 }
 export class HubActivityDto {
+  @ApiProperty({ example: 2, description: 'Key shares held now, waiting for their responder or its acknowledgement' }) shares_held!: number;
   @ApiProperty({ example: 12, description: 'Key shares accepted from initiating clients since this hub started' }) shares_stored!: number;
   @ApiProperty({ example: 11, description: 'Key shares handed to responding clients since this hub started' }) shares_delivered!: number;
   @ApiProperty({ example: 1, description: 'Key shares that reached the share timeout before their key was acknowledged' }) shares_expired!: number;

@@ -178,7 +178,8 @@ export class DashboardModel {
     return {
       name: hub.name,
       up: status !== undefined,
-      sharesHeld: status === undefined ? null : list(status.shares).length,
+      // The hub's own count; an older hub without it: the shares its status lists.
+      sharesHeld: status === undefined ? null : (count(activity?.shares_held) ?? list(status.shares).length),
       sharesExpired: count(activity?.shares_expired),
       sharesStored: count(activity?.shares_stored),
       sharesDelivered: count(activity?.shares_delivered),

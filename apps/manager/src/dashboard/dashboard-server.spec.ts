@@ -1,6 +1,8 @@
 import { request } from 'node:http';
+import { connect } from 'node:net';
+import { hostname } from 'node:os';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DashboardServer, type DashboardSource } from './dashboard-server';
+import { DashboardServer, hostNames, type DashboardSource } from './dashboard-server';
 import type { Snapshot } from './snapshot';
 
 const snapshot = (time: string) => ({ time, configName: 'dske-config.yaml', nodes: [], edges: [], clients: [], hubs: [] }) as unknown as Snapshot;
@@ -93,5 +95,32 @@ describe('DashboardServer', () => {
     server.broadcast(snapshot(now));
     await done;
     expect(events).toEqual(['2026-12-02T10:00:00.000Z', '2026-12-02T10:00:01.000Z']);
+  });
+
+  it('a request target that is no URL is a 400, and the server goes on serving', async () => {
+    const answer = await new Promise<string>((resolve, reject) => {
+      const socket = connect(port, '127.0.0.1', () => socket.write(`GET //[ HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nConnection: close\r\n\r\n`));
+      let text = '';
+      socket.on('data', (chunk) => (text += chunk.toString()));
+      socket.on('end', () => resolve(text));
+      socket.on('error', reject);
+    });
+    expect(answer.split('\r\n')[0]).toBe('HTTP/1.1 400 Bad Request');
+    expect((await get(port, '/')).status).toBe(200);
+  });
+});
+
+describe('hostNames', () => {
+  it('loopback and the bound address; IPv6 in brackets as a Host header has it', () => {
+    expect(hostNames('127.0.0.1')).toEqual(['127.0.0.1', 'localhost', '[::1]']);
+    expect(hostNames('fd00::5')).toEqual(['127.0.0.1', 'localhost', '[::1]', '[fd00::5]']);
+  });
+
+  it('a wildcard bind: every address of this machine and its host name, still not any name', () => {
+    const names = hostNames('0.0.0.0');
+    expect(names).toContain(hostname().toLowerCase());
+    expect(names).toContain('127.0.0.1');
+    expect(names).not.toContain('evil.example');
+    expect(names).not.toContain('0.0.0.0');
   });
 });

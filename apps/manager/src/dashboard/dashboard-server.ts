@@ -7,7 +7,8 @@
  * web page elsewhere cannot read the topology through DNS rebinding.
  */
 import { createServer, STATUS_CODES, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { isIP, type AddressInfo } from 'node:net';
+import { hostname, networkInterfaces } from 'node:os';
 import type { DashboardAsset } from './dashboard-assets';
 import type { Snapshot } from './snapshot';
 
@@ -34,6 +35,25 @@ function refuse(res: ServerResponse, status: number, message: string, headers: R
   res.writeHead(status, { ...SECURITY_HEADERS, ...headers, 'content-type': 'application/json; charset=utf-8' }).end(JSON.stringify({ statusCode: status, error: STATUS_CODES[status], message }));
 }
 
+/** An address as a Host header names it (IPv6 in brackets). */
+const asHost = (address: string) => (isIP(address) === 6 ? `[${address}]` : address.toLowerCase());
+
+/**
+ * The names a browser may use for this server: loopback, the address it is
+ * bound to, and for a wildcard bind every address of this machine and its
+ * host name. Any other Host is a name that points here by accident or by
+ * DNS rebinding.
+ */
+export function hostNames(bindHost: string): string[] {
+  const names = new Set(['127.0.0.1', 'localhost', '[::1]']);
+  if (bindHost !== '0.0.0.0' && bindHost !== '::') names.add(asHost(bindHost));
+  else {
+    for (const addresses of Object.values(networkInterfaces())) for (const a of addresses ?? []) names.add(asHost(a.address));
+    names.add(hostname().toLowerCase());
+  }
+  return [...names];
+}
+
 export class DashboardServer {
   private readonly server: Server;
   private readonly streams = new Set<ServerResponse>();
@@ -44,7 +64,12 @@ export class DashboardServer {
     private readonly assets: Map<string, DashboardAsset>,
     private readonly bindHost: string,
   ) {
-    this.server = createServer((req, res) => void this.handle(req, res));
+    this.server = createServer((req, res) => {
+      this.handle(req, res).catch(() => {
+        if (!res.headersSent) refuse(res, 400, 'bad request');
+        else res.destroy();
+      });
+    });
   }
 
   /** Listen; resolves with the port (0 asks the system for a free one). */
@@ -54,8 +79,7 @@ export class DashboardServer {
       this.server.listen(port, this.bindHost, () => resolve());
     });
     const bound = (this.server.address() as AddressInfo).port;
-    const names = this.bindHost === '0.0.0.0' || this.bindHost === '::' ? [] : ['127.0.0.1', 'localhost', '[::1]', this.bindHost];
-    this.allowedHosts = new Set(names.map((n) => `${n}:${bound}`));
+    this.allowedHosts = new Set(hostNames(this.bindHost).map((n) => `${n}:${bound}`));
     return bound;
   }
 
@@ -77,12 +101,16 @@ export class DashboardServer {
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    // An empty set: bound to every interface on purpose (--host 0.0.0.0), any Host goes.
-    if (this.allowedHosts.size > 0 && !this.allowedHosts.has(String(req.headers.host ?? ''))) {
+    if (!this.allowedHosts.has(String(req.headers.host ?? '').toLowerCase())) {
       return refuse(res, 421, `this dashboard answers for ${[...this.allowedHosts].join(', ')} only`);
     }
     if (req.method !== 'GET' && req.method !== 'HEAD') return refuse(res, 405, `${req.method} is not allowed: the dashboard is read-only`, { allow: 'GET, HEAD' });
-    const path = new URL(req.url ?? '/', 'http://dashboard').pathname;
+    let path: string;
+    try {
+      path = new URL(req.url ?? '/', 'http://dashboard').pathname;
+    } catch {
+      return refuse(res, 400, 'bad request target');
+    }
     const asset = this.assets.get(path);
     if (asset !== undefined) {
       res.writeHead(200, { ...SECURITY_HEADERS, 'content-type': asset.type, 'content-length': asset.body.length });
