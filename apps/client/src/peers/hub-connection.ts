@@ -1,11 +1,12 @@
 import { Logger } from '@nestjs/common';
-import { DirectoryEntry, isDskeError, PsrdBlock, PsrdResponse, SIGNING_KEY_BYTES, UUID_PATTERN } from '@dske/core';
+import { DirectoryEntry, isDskeError, PsrdBlock, SIGNING_KEY_BYTES } from '@dske/core';
 import { ClientConfig } from '../client-config';
 import { ETSI_LIMITS } from '../etsi/etsi-limits';
 import { errorBody, errorCode, HubCallError, hubShortOfPsrd, refusal, staleRegistration } from './hub-errors';
 import { HubHttp, HubResponse, HubTransport, type HubCallObserver } from './hub-http';
 import type { ClientMetrics } from '../metrics/client-metrics';
 import { HubRegistration, type RegistrationStore } from './hub-registration';
+import { HubOobClient } from './hub-oob-client';
 import { ClientState } from '../state/client-state';
 import { StateUnavailableError } from '@dske/node-state';
 import { PSRD_RETRIES, PsrdRefiller } from './psrd-refiller';
@@ -15,27 +16,17 @@ import { BadSignature, SignedAnswer, SignedHubClient, type ShareRoute } from './
 export { HubCallError } from './hub-errors';
 export type { ShareRoute } from './signed-hub-client';
 
-const OOB = '/dske/oob/v1';
 /** Largest share a hub can hold for us: a share is as long as its key (ETSI max_key_size). */
 const MAX_SHARE_BYTES = ETSI_LIMITS.maxKeySizeBits / 8;
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms).unref());
-
-/**
- * What a hub's registration answer says: the registration's ID, if it gives
- * one, and whether acknowledgements may ride on key-share messages.
- */
-function registrationAnswerOf(response: HubResponse): { registrationId?: string; acksInRequests: boolean } {
-  const body = errorBody(response) as { registration_id?: unknown; acks_in_requests?: unknown } | undefined;
-  return { registrationId: typeof body?.registration_id === 'string' ? body.registration_id : undefined, acksInRequests: body?.acks_in_requests === true };
-}
 
 /**
  * Everything this client shares with one hub. The registration (one object
  * per generation, owning its pools and their refiller) comes and goes: the
  * hub may restart without state, or someone may register our name afresh.
  * This class runs that life cycle and the share transfers on top of it;
- * signing and the share messages are SignedHubClient's, error codes
- * hub-errors'.
+ * signing and the share messages are SignedHubClient's, the out-of-band
+ * calls HubOobClient's, error codes hub-errors'.
  */
 export class HubConnection {
   readonly hubName: string;
@@ -49,6 +40,7 @@ export class HubConnection {
   private closed = false;
   private readonly http: HubTransport;
   private readonly signed: SignedHubClient;
+  private readonly oob: HubOobClient;
   /** Where registrations are journaled (undefined: memory only). */
   private readonly store: RegistrationStore | undefined;
   /** Recovered keys this hub has not been told of yet: they ride on the next key-share message, or go on their own. */
@@ -76,6 +68,7 @@ export class HubConnection {
     const observe: HubCallObserver | undefined = metrics && ((route, status, response, seconds) => metrics.observeHubCall(this.hubName, route, status, response && errorCode(response), seconds));
     this.http = transport ?? new HubHttp(parsed, config.requestTimeoutMs, logger, config.tls, observe);
     this.signed = new SignedHubClient(this.http, this.hubName, config.signatureVersion ?? 2, () => this.flush());
+    this.oob = new HubOobClient(this.http, this.hubName, config.name);
     this.store = state.journal.durable ? { journal: state.journal, hubName: this.hubName, encryptors: config.encryptors } : undefined;
     const kept = state.take(this.hubName);
     if (kept && this.store && HubRegistration.fits(kept, config.encryptors)) {
@@ -157,10 +150,8 @@ export class HubConnection {
       this.logger.log(`Begin register task for peer hub ${this.hubName}`);
       for (let attempt = 1; !this.closed; attempt++) {
         try {
-          const body = JSON.stringify({ client_name: this.config.name, encryptor_names: this.config.encryptors, psrd_confirmation: true });
-          const response = await this.http.request('PUT', `${OOB}/registration`, { body, logFailure: false });
-          if (response.status === 200) {
-            const answer = registrationAnswerOf(response);
+          const answer = await this.oob.register(this.config.encryptors);
+          if (answer !== undefined) {
             registration.registrationId = answer.registrationId;
             registration.acksInRequests = answer.acksInRequests;
             break;
@@ -299,19 +290,11 @@ export class HubConnection {
 
   /** One PSRD block from the hub for `registration`, checked to be what was asked for. */
   private async fetchBlock(registration: HubRegistration, owner: 'client' | 'hub', size: number): Promise<PsrdBlock> {
-    const query = new URLSearchParams({ client_name: this.config.name, pool_owner: owner, size: String(size) }).toString();
-    const response = await this.http.request('GET', `${OOB}/psrd`, { query });
+    const response = await this.oob.requestBlock(owner, size);
     this.noteResponse(response, registration);
-    if (response.status !== 200) throw new HubCallError(this.hubName, 'refused', `PSRD request answered ${response.status}`, response.status);
-    const block = JSON.parse(response.body.toString('utf8')) as Partial<PsrdResponse>;
-    const data = typeof block.data === 'string' ? Buffer.from(block.data, 'base64') : undefined;
-    // A block of another size than asked for would put the pools out of step (or grow ours without bound).
-    if (typeof block.block_uuid !== 'string' || !UUID_PATTERN.test(block.block_uuid) || data === undefined || data.length !== size) {
-      data?.fill(0);
-      throw new HubCallError(this.hubName, 'bad-response', `hub ${this.hubName} sent a PSRD block that is not the ${size} bytes asked for`);
-    }
+    const block = this.oob.blockFrom(response, size);
     this.metrics?.psrdBlocks.inc({ peer: this.hubName, owner });
-    return new PsrdBlock(block.block_uuid, data);
+    return block;
   }
 
   /**
@@ -327,8 +310,7 @@ export class HubConnection {
       // The blocks are kept here before the hub may use them: a crash cannot make it sign with a block we lost.
       registration.journalRecord();
       await this.flush();
-      const body = JSON.stringify({ client_name: this.config.name, block_uuids: uuids });
-      const response = await this.http.request('POST', `${OOB}/psrd-confirmation`, { body });
+      const response = await this.oob.confirmBlocks(uuids);
       this.noteResponse(response, registration);
       if (response.status === 200 || response.status === 404) {
         registration.unconfirmed.splice(0, uuids.length);
@@ -455,11 +437,8 @@ export class HubConnection {
   }
 
   /** The hub's registry of which client serves which SAE (out of band, unsigned). */
-  async encryptorDirectory(logFailure = true): Promise<DirectoryEntry[]> {
-    const response = await this.http.request('GET', `${OOB}/encryptors`, { logFailure });
-    if (response.status !== 200) throw new HubCallError(this.hubName, 'refused', `directory request answered ${response.status}`, response.status);
-    const body = JSON.parse(response.body.toString('utf8')) as { clients?: DirectoryEntry[] };
-    return Array.isArray(body.clients) ? body.clients : [];
+  encryptorDirectory(logFailure = true): Promise<DirectoryEntry[]> {
+    return this.oob.directory(logFailure);
   }
 
   poolsStatus(preview: boolean) {
