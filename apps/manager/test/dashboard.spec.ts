@@ -6,19 +6,22 @@
  * raw status opens on a click, and no request leaves 127.0.0.1.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { hasChromium, launchLoopbackBrowser, type LoopbackBrowser } from '@dske/test-support';
+import { freePortRange, hasChromium, launchLoopbackBrowser, type LoopbackBrowser } from '@dske/test-support';
 import { cleanUpAll, guideTopology, manager, MANAGER, REPO_ROOT, type TopologyDir } from './support/manager-run';
 
 const SCREENSHOT = join(REPO_ROOT, 'tmp', 'dashboard.png');
 
 /** Starts `./manager dashboard --port 0` in `dir`; resolves with the process and the page's URL from its first line. */
-function startDashboard(dir: string): Promise<{ child: ChildProcess; url: string; output: () => string }> {
+function startDashboard(dir: string, globalArgs: string[] = []): Promise<{ child: ChildProcess; url: string; output: () => string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(MANAGER, ['dashboard', '--port', '0'], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(MANAGER, [...globalArgs, 'dashboard', '--port', '0'], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
     let output = '';
     const timer = setTimeout(() => reject(new Error(`the dashboard did not say where it listens: ${output}`)), 30_000);
     const take = (chunk: Buffer) => {
@@ -56,12 +59,7 @@ describe.skipIf(!hasChromium())('./manager dashboard in a browser', () => {
 
   afterAll(async () => {
     await browser?.close();
-    if (dashboard && dashboard.child.exitCode === null) {
-      const exited = new Promise((resolve) => dashboard?.child.once('exit', resolve));
-      dashboard.child.kill('SIGTERM');
-      await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 5000))]);
-      if (dashboard.child.exitCode === null) dashboard.child.kill('SIGKILL');
-    }
+    await stopDashboard(dashboard);
     await cleanUpAll();
   });
 
@@ -124,5 +122,63 @@ describe.skipIf(!hasChromium())('./manager dashboard in a browser', () => {
   it('loads nothing from anywhere but the manager, and the page raised no error', () => {
     expect(browser?.elsewhere).toEqual([]);
     expect(pageErrors).toEqual([]);
+  });
+});
+
+/** Stops a dashboard subprocess: SIGTERM, then SIGKILL after 5 s. */
+async function stopDashboard(dashboard: { child: ChildProcess } | undefined): Promise<void> {
+  if (dashboard === undefined || dashboard.child.exitCode !== null) return;
+  const exited = new Promise((resolve) => dashboard.child.once('exit', resolve));
+  dashboard.child.kill('SIGTERM');
+  await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 5000))]);
+  if (dashboard.child.exitCode === null) dashboard.child.kill('SIGKILL');
+}
+
+describe.skipIf(!hasChromium())('./manager dashboard shows what a node says as text, never as markup', () => {
+  const HOSTILE = '<img src=x onerror="window.__dske_pwned=1">';
+  let dir: string;
+  let node: Server;
+  let dashboard: { child: ChildProcess; url: string } | undefined;
+  let browser: LoopbackBrowser | undefined;
+
+  beforeAll(async () => {
+    // A "client" that answers its mgmt status with markup everywhere a string may be (another version, or a hostile node).
+    node = createServer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' }).end(
+        JSON.stringify({
+          name: 'carol',
+          encryptor_names: [HOSTILE],
+          activity: { keys_made: 1, keys_delivered: 1, key_requests_failed: 1, recent_etsi_errors: [{ time: new Date().toISOString(), method: 'GET', route: HOSTILE, status: 400, code: HOSTILE, message: HOSTILE }] },
+          peer_hubs: [],
+        }),
+      );
+    });
+    await new Promise<void>((resolve) => node.listen(0, '127.0.0.1', resolve));
+    dir = mkdtempSync(join(tmpdir(), 'dske-dashboard-hostile-'));
+    writeFileSync(join(dir, 'dske-config.yaml'), `base_port: ${await freePortRange(2)}\nmin_nr_shares: 1\nallow_single_share: true\nhubs: [{name: hank}]\nclients: [{name: carol, encryptors: [{name: sam}]}]\n`);
+    dashboard = await startDashboard(dir, ['--node-url', `carol=http://127.0.0.1:${(node.address() as AddressInfo).port}`]);
+    browser = await launchLoopbackBrowser({ width: 1280, height: 900 });
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await stopDashboard(dashboard);
+    await new Promise((resolve) => node?.close(resolve));
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('the markup shows as characters, runs nothing, and loads nothing', async () => {
+    const page = await browser!.context.newPage();
+    const errors: string[] = [];
+    page.on('pageerror', (error) => errors.push(error.message));
+    await page.goto(dashboard!.url);
+    const card = page.locator('[data-client="carol"]');
+    await expect.poll(() => card.locator('.chip').first().textContent(), { timeout: 10_000 }).toBe(HOSTILE);
+    expect(await card.locator('.err-code').textContent()).toBe(HOSTILE);
+    expect(await card.locator('.err-message').textContent()).toBe(HOSTILE);
+    expect(await page.locator('img').count()).toBe(0);
+    expect(await page.evaluate(() => (window as unknown as { __dske_pwned?: number }).__dske_pwned)).toBeUndefined();
+    expect(browser!.elsewhere).toEqual([]);
+    expect(errors).toEqual([]);
+    await page.close();
   });
 });
