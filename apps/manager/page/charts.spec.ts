@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ago, formatBytes, formatRate, latest, niceMax, poolBar, sparklinePath, thresholdY } from './charts';
+import { ago, formatBytes, formatRate, latest, refilledPools, niceMax, poolBar, sparklinePath, thresholdY } from './charts';
 
 const T = { start: 500, stop: 2000, full: 2999 };
 
@@ -51,5 +51,17 @@ describe('numbers as people read them', () => {
     expect(ago('2026-12-02T10:00:00Z', '2026-12-02T13:00:00Z')).toBe('3 h ago');
     expect(latest([1, 2, null])).toBe(2);
     expect(latest([null])).toBeNull();
+  });
+});
+
+describe('refilledPools', () => {
+  const edge = (client: string, hub: string, clientPoolRefills: number, hubPoolRefills: number) =>
+    ({ client, hub, clientPool: 900, hubPool: 900, clientPoolRefills, hubPoolRefills, from: { x: 0, y: 0 }, to: { x: 0, y: 0 }, glyph: { x: 0, y: 0 }, registered: true, reachable: true, seenBy: 'client' }) as const;
+
+  it('names the pools that got blocks since the previous picture, and no others', () => {
+    const before = [edge('carol', 'hank', 0, 2), edge('carol', 'helen', 1, 1)];
+    const after = [edge('carol', 'hank', 1, 2), edge('carol', 'helen', 1, 3), edge('curtis', 'hank', 5, 5)];
+    expect([...refilledPools(before, after)]).toEqual(['carol/hank/C', 'carol/helen/H']);
+    expect(refilledPools(undefined, after).size).toBe(0);
   });
 });

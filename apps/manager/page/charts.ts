@@ -1,5 +1,5 @@
 /** The page's pure drawing arithmetic: pool bars, sparklines, numbers as people read them. */
-import type { PoolBytes, Thresholds } from '../src/dashboard/snapshot';
+import type { DashboardEdge, PoolBytes, Thresholds } from '../src/dashboard/snapshot';
 
 export type PoolLevel = 'unknown' | 'empty' | 'low' | 'refilling' | 'full';
 
@@ -15,6 +15,24 @@ export function poolBar(unused: PoolBytes, t: Thresholds): { fraction: number; l
   if (unused < t.start) return { fraction, level: 'low' };
   if (unused < t.stop) return { fraction, level: 'refilling' };
   return { fraction, level: 'full' };
+}
+
+/**
+ * The pools a refill landed in since the previous picture (more blocks
+ * arrived): `client/hub/C` for the pool the client allocates from,
+ * `client/hub/H` for the hub's. Counted by blocks, not bytes: a request that
+ * drains a pool and the refill it waits for can fall between two pictures.
+ */
+export function refilledPools(previous: readonly DashboardEdge[] | undefined, current: readonly DashboardEdge[]): Set<string> {
+  const before = new Map((previous ?? []).map((e) => [`${e.client}/${e.hub}`, e]));
+  const refilled = new Set<string>();
+  for (const edge of current) {
+    const old = before.get(`${edge.client}/${edge.hub}`);
+    if (old === undefined) continue;
+    if (edge.clientPoolRefills > old.clientPoolRefills) refilled.add(`${edge.client}/${edge.hub}/C`);
+    if (edge.hubPoolRefills > old.hubPoolRefills) refilled.add(`${edge.client}/${edge.hub}/H`);
+  }
+  return refilled;
 }
 
 /** Height of a threshold mark on a bar of `height`, measured from the bar's top. */

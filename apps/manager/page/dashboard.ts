@@ -19,6 +19,8 @@ const updated = byId<HTMLElement>('updated');
 const title = byId<HTMLElement>('config');
 
 let latest: Snapshot | undefined;
+/** The picture before `latest`: a pool that grew since then flashes (a refill landed). */
+let previous: Snapshot | undefined;
 let lastAt = 0;
 let selected: string | undefined;
 let raw: string | undefined;
@@ -70,7 +72,7 @@ function draw(): void {
   updated.textContent = new Date(snapshot.time).toLocaleTimeString();
   const up = snapshot.nodes.filter((n) => n.up).length;
   document.title = `DSKE ${snapshot.configName}: ${up} of ${snapshot.nodes.length} nodes up`;
-  renderGraph(graph, snapshot, selected, select);
+  renderGraph(graph, snapshot, previous, selected, select);
   const pick = (kind: 'hub' | 'client', name: string) => () => {
     const node = snapshot.nodes.find((n) => n.kind === kind && n.name === name);
     if (node) select(node);
@@ -88,6 +90,7 @@ function setConnection(state: 'live' | 'reconnecting' | 'stale'): void {
 
 const events = new EventSource('/events');
 events.addEventListener('snapshot', (event) => {
+  previous = latest;
   latest = JSON.parse((event as MessageEvent<string>).data) as Snapshot;
   lastAt = Date.now();
   setConnection('live');

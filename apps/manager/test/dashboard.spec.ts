@@ -91,6 +91,16 @@ describe.skipIf(!hasChromium())('./manager dashboard in a browser', () => {
     await expect.poll(() => count('[data-client="curtis"]', 'data-keys-delivered'), { timeout: 5000 }).toBe(delivered + 1);
   });
 
+  it('a refill is seen: large keys drain carol\'s pools, and their bars flash as the refill lands', async () => {
+    const seen = page.waitForSelector('[data-edge^="carol/"] .bar-grew', { state: 'attached', timeout: 15_000 });
+    // 8192-bit keys: 1 KiB of each pool per hub and key, so carol's pools drop below the start threshold and refill.
+    for (let i = 0; i < 3; i++) {
+      const pair = await manager(t.dir, ['etsi-qkd', 'sam', 'sunny', 'get-key-pair', '--size', '8192']);
+      expect(pair.code, pair.stderr.join('\n')).toBe(0);
+    }
+    expect(await seen).not.toBeNull();
+  });
+
   it('hub hugo stopped is drawn down within 3 s; started again, it is up', async () => {
     const stopped = await manager(t.dir, ['--hub', 'hugo', 'stop']);
     expect(stopped.code, stopped.stderr.join('\n')).toBe(0);

@@ -82,4 +82,22 @@ describe('DashboardModel', () => {
     expect(snapshot.clients[0]).toMatchObject({ keysMade: null, recentErrors: [] });
     expect(unusedBytes({ blocks: [{ nr_unused_bytes: 5 }, { nr_unused_bytes: 'x' }, null] })).toBe(5);
   });
+
+  it('counts refills by the blocks that appear in a pool, from the client while it answers, else from the hub', () => {
+    const model = new DashboardModel(topology, 'dske-config.yaml', links, 1000, 300, at(0));
+    const withBlocks = (local: string[], peer: string[]) => ({
+      ...clientStatus('carol', 0, 0, []),
+      peer_hubs: [{ hub_name: 'hank', registered: true, reachable: true, local_pool: { blocks: local.map((uuid) => ({ uuid, nr_unused_bytes: 1000 })) }, peer_pool: { blocks: peer.map((uuid) => ({ uuid, nr_unused_bytes: 1000 })) } }],
+    });
+    const edge = () => model.snapshot(at(9)).edges.find((e) => e.client === 'carol' && e.hub === 'hank')!;
+    model.update(carol, { up: true, status: withBlocks(['a', 'b'], ['p']) }, at(1));
+    expect([edge().clientPoolRefills, edge().hubPoolRefills]).toEqual([0, 0]);
+    // b used up and gone, c and d arrived: two refills of the client's pool.
+    model.update(carol, { up: true, status: withBlocks(['c', 'd'], ['p']) }, at(2));
+    expect([edge().clientPoolRefills, edge().hubPoolRefills]).toEqual([2, 0]);
+    // Carol down: hank's copies go on counting (on the hub, its peer pool is the client-allocated one).
+    model.update(carol, { up: false, reason: 'connection refused' }, at(3));
+    model.update(hank, { up: true, status: { name: 'hank', peer_clients: [{ client_name: 'carol', peer_pool: { blocks: [{ uuid: 'd' }, { uuid: 'e' }] }, local_pool: { blocks: [{ uuid: 'p' }, { uuid: 'q' }] } }], shares: [] } }, at(4));
+    expect([edge().clientPoolRefills, edge().hubPoolRefills]).toEqual([3, 1]);
+  });
 });

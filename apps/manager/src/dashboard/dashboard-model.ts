@@ -43,12 +43,35 @@ function errorsOf(activity: Json | undefined): EtsiErrorView[] {
 
 const key = (node: Pick<NodePlan, 'kind' | 'name'>) => `${node.kind}/${node.name}`;
 
+/** The block IDs of a pool status. */
+function blockIds(pool: unknown): string[] {
+  return isObject(pool) && Array.isArray(pool.blocks) ? pool.blocks.filter(isObject).map((b) => String(b.uuid ?? '')).filter((id) => id !== '') : [];
+}
+
+/**
+ * Refills of one pool, counted from the block IDs its status lists: a block
+ * not seen before arrived since the last reading (the first reading only
+ * learns what is there).
+ */
+class RefillCount {
+  private seen: Set<string> | undefined;
+  count = 0;
+
+  observe(ids: readonly string[]): void {
+    if (this.seen !== undefined) for (const id of ids) if (!this.seen.has(id)) this.count++;
+    // Only the blocks still listed matter for the next reading (a used-up block is gone for good).
+    this.seen = new Set(ids);
+  }
+}
+
 export class DashboardModel {
   private readonly layout: GraphLayout;
   private readonly readings = new Map<string, NodeReading & { since: string }>();
   private readonly made = new Map<string, RateSeries>();
   private readonly delivered = new Map<string, RateSeries>();
   private readonly historyPoints: number;
+  /** Per client-hub pair and pool (C: the client allocates, H: the hub does). */
+  private readonly refills = new Map<string, RefillCount>();
 
   constructor(
     private readonly topology: Topology,
@@ -72,12 +95,39 @@ export class DashboardModel {
     const before = this.readings.get(key(node));
     const turned = before === undefined || before.up !== reading.up;
     this.readings.set(key(node), { ...reading, since: turned ? at.toISOString() : (before?.since ?? at.toISOString()) });
+    this.countRefills(node);
     if (node.kind === 'client') {
       const activity = this.activityOf(node);
       this.made.get(node.name)?.record(count(activity?.keys_made) ?? undefined, at.getTime());
       this.delivered.get(node.name)?.record(count(activity?.keys_delivered) ?? undefined, at.getTime());
     }
     return turned;
+  }
+
+  private refillsOf(client: string, hub: string, pool: 'C' | 'H'): RefillCount {
+    const id = `${client}/${hub}/${pool}`;
+    let count = this.refills.get(id);
+    if (count === undefined) this.refills.set(id, (count = new RefillCount()));
+    return count;
+  }
+
+  /** New block IDs in a client's pools (or, for a client that is down, in the hub's copies). */
+  private countRefills(node: NodePlan): void {
+    const status = this.statusOf(node);
+    if (status === undefined) return;
+    if (node.kind === 'client') {
+      for (const peer of list(status.peer_hubs).filter(isObject)) {
+        this.refillsOf(node.name, String(peer.hub_name), 'C').observe(blockIds(peer.local_pool));
+        this.refillsOf(node.name, String(peer.hub_name), 'H').observe(blockIds(peer.peer_pool));
+      }
+      return;
+    }
+    for (const peer of list(status.peer_clients).filter(isObject)) {
+      // Counted from the client's view while it answers, so each block counts once.
+      if (this.statusOf({ kind: 'client', name: String(peer.client_name) }) !== undefined) continue;
+      this.refillsOf(String(peer.client_name), node.name, 'C').observe(blockIds(peer.peer_pool));
+      this.refillsOf(String(peer.client_name), node.name, 'H').observe(blockIds(peer.local_pool));
+    }
   }
 
   /** The node's last status body, when it answered. */
@@ -135,6 +185,8 @@ export class DashboardModel {
       from: this.layout.clients[client.index],
       to: this.layout.hubs[hub.index],
       glyph: this.layout.glyph(client.index, hub.index),
+      clientPoolRefills: this.refillsOf(client.name, hub.name, 'C').count,
+      hubPoolRefills: this.refillsOf(client.name, hub.name, 'H').count,
     };
     const seenByClient = list(this.statusOf(client)?.peer_hubs).filter(isObject).find((p) => p.hub_name === hub.name);
     if (seenByClient !== undefined) {

@@ -44,6 +44,9 @@ export interface DashboardEdge {
   reachable: boolean | null;
   /** Which side the pool figures come from. */
   seenBy: 'client' | 'hub' | null;
+  /** PSRD blocks that arrived in each pool since this dashboard started (new block IDs in its status): the refills. */
+  clientPoolRefills: number;
+  hubPoolRefills: number;
 }
 
 export interface EtsiErrorView {
