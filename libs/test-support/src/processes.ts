@@ -49,7 +49,10 @@ export function spawnNode(kind: 'hub' | 'client', name: string, port: number, ar
     logFile,
     async kill(signal: NodeJS.Signals = 'SIGKILL') {
       if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+      // A node asked to stop (SIGTERM) that is still running after 10 s is ended: a test never hangs on it.
+      const ended = signal === 'SIGKILL' ? undefined : setTimeout(() => child.kill('SIGKILL'), 10_000);
       await exited;
+      clearTimeout(ended);
     },
     log: () => readFileSync(logFile, 'utf8'),
   };
