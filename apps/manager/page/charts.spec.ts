@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ago, formatBytes, formatRate, latest, refilledPools, niceMax, poolBar, sparklinePath, thresholdY } from './charts';
+import { ago, formatBytes, formatRate, latest, refilledPools, summaryText, niceMax, poolBar, sparklinePath, thresholdY } from './charts';
 
 const T = { start: 500, stop: 2000, full: 2999 };
 
@@ -63,5 +63,18 @@ describe('refilledPools', () => {
     const after = [edge('carol', 'hank', 1, 2), edge('carol', 'helen', 1, 3), edge('curtis', 'hank', 5, 5)];
     expect([...refilledPools(before, after)]).toEqual(['carol/hank/C', 'carol/helen/H']);
     expect(refilledPools(undefined, after).size).toBe(0);
+  });
+});
+
+describe('summaryText', () => {
+  it('nodes up, keys per second now, shares held, and pairs not reaching their hub', () => {
+    const snapshot = {
+      nodes: [{ up: true }, { up: false }, { up: true }],
+      clients: [{ madePerSecond: [1, 2] }, { madePerSecond: [null, 0.5] }],
+      hubs: [{ sharesHeld: 3 }, { sharesHeld: null }],
+      edges: [{ reachable: true }, { reachable: false }, { reachable: null }],
+    } as unknown as Parameters<typeof summaryText>[0];
+    expect(summaryText(snapshot)).toBe('2 of 3 nodes up · 2.5 keys/s · 3 shares held · 1 pair not reaching their hub');
+    expect(summaryText({ ...snapshot, edges: [] })).toBe('2 of 3 nodes up · 2.5 keys/s · 3 shares held');
   });
 });

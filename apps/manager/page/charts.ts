@@ -1,5 +1,5 @@
 /** The page's pure drawing arithmetic: pool bars, sparklines, numbers as people read them. */
-import type { DashboardEdge, PoolBytes, Thresholds } from '../src/dashboard/snapshot';
+import type { DashboardEdge, PoolBytes, Snapshot, Thresholds } from '../src/dashboard/snapshot';
 
 export type PoolLevel = 'unknown' | 'empty' | 'low' | 'refilling' | 'full';
 
@@ -90,6 +90,17 @@ export function ago(sinceIso: string, nowIso: string): string {
   if (secs < 90) return `${secs} s ago`;
   if (secs < 5400) return `${Math.round(secs / 60)} min ago`;
   return `${Math.round(secs / 3600)} h ago`;
+}
+
+/** The header's line: how many nodes answer, keys per second made now, shares waiting on hubs, pairs whose last call failed. */
+export function summaryText(snapshot: Pick<Snapshot, 'nodes' | 'clients' | 'hubs' | 'edges'>): string {
+  const up = snapshot.nodes.filter((n) => n.up).length;
+  const rate = snapshot.clients.reduce((sum, c) => sum + (latest(c.madePerSecond) ?? 0), 0);
+  const held = snapshot.hubs.reduce((sum, h) => sum + (h.sharesHeld ?? 0), 0);
+  const unreachable = snapshot.edges.filter((e) => e.reachable === false).length;
+  const parts = [`${up} of ${snapshot.nodes.length} nodes up`, `${formatRate(rate)} keys/s`, `${held} shares held`];
+  if (unreachable > 0) parts.push(`${unreachable} ${unreachable === 1 ? 'pair' : 'pairs'} not reaching their hub`);
+  return parts.join(' · ');
 }
 
 /** The latest non-null value of a series, or null. */

@@ -3,6 +3,7 @@
  * Events at /events) and draws them. No framework, nothing from elsewhere.
  */
 import type { DashboardNode, Snapshot } from '../src/dashboard/snapshot';
+import { summaryText } from './charts';
 import { renderGraph } from './graph';
 import { clientCard, detailsView, hubCard } from './panels';
 
@@ -17,6 +18,7 @@ const details = byId<HTMLElement>('details');
 const connection = byId<HTMLElement>('connection');
 const updated = byId<HTMLElement>('updated');
 const title = byId<HTMLElement>('config');
+const summary = byId<HTMLElement>('summary');
 
 let latest: Snapshot | undefined;
 /** The picture before `latest`: a pool that grew since then flashes (a refill landed). */
@@ -69,6 +71,7 @@ function draw(): void {
   if (latest === undefined) return;
   const snapshot = latest;
   title.textContent = snapshot.configName;
+  summary.textContent = summaryText(snapshot);
   updated.textContent = new Date(snapshot.time).toLocaleTimeString();
   const up = snapshot.nodes.filter((n) => n.up).length;
   document.title = `DSKE ${snapshot.configName}: ${up} of ${snapshot.nodes.length} nodes up`;

@@ -77,6 +77,7 @@ describe.skipIf(!hasChromium())('./manager dashboard in a browser', () => {
     expect(await page.locator('[data-hub]').count()).toBe(5);
     expect(await page.locator('[data-client="curtis"] .chip').allInnerTexts()).toEqual(['sunny', 'susan']);
     expect(await page.title()).toBe('DSKE dske-config.yaml: 10 of 10 nodes up');
+    expect(await page.locator('#summary').innerText()).toMatch(/^10 of 10 nodes up · [0-9.]+ keys\/s · \d+ shares held$/);
     mkdirSync(join(REPO_ROOT, 'tmp'), { recursive: true });
     await page.screenshot({ path: SCREENSHOT, fullPage: true });
     expect(existsSync(SCREENSHOT)).toBe(true);
@@ -111,6 +112,7 @@ describe.skipIf(!hasChromium())('./manager dashboard in a browser', () => {
     expect(await page.locator('[data-hub="hugo"]').getAttribute('class')).toContain('is-down');
     // The others stay up.
     expect(await page.locator('[data-node][data-up="true"]').count()).toBe(9);
+    expect(await page.locator('#summary').innerText()).toMatch(/^9 of 10 nodes up · /);
 
     const started = await manager(t.dir, ['--hub', 'hugo', 'start']);
     expect(started.code, started.stderr.join('\n')).toBe(0);
