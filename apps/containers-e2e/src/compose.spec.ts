@@ -1,4 +1,4 @@
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -86,6 +86,42 @@ describe(`docker compose -f ${COMPOSE_FILE} (secure, as committed)`, () => {
       ['sofia', 'serena'],
     ]) {
       expect(ok(manager(['etsi-qkd', master, slave, 'get-key-pair']), `get-key-pair ${master} ${slave}`)).toContain('Key values match');
+    }
+  });
+
+  it('/metrics and the dashboard reach the deployment: HTTPS, each node its own mgmt token', async () => {
+    const token = readFileSync(join(credentials, 'mgmt-hub-hank.token'), 'utf8').trim();
+    const scrape = (headers: string[]) => run('curl', ['-s', '-o', '/dev/null', '-w', '%{http_code}', '--max-time', '5', '--cacert', join(credentials, 'ca.crt'), ...headers, 'https://127.0.0.1:8100/metrics']);
+    expect(scrape([]).stdout).toBe('401');
+    expect(scrape(['-H', `Authorization: Bearer ${token}`]).stdout).toBe('200');
+
+    const dashboard = spawn(join(REPO_ROOT, 'manager'), ['--credentials', credentials, '--url-base', 'https://127.0.0.1', 'dashboard', '--port', '0'], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    try {
+      let output = '';
+      dashboard.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+      dashboard.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+      let url: string | undefined;
+      for (let i = 0; i < 300 && url === undefined; i++) {
+        url = /at (http:\/\/127\.0\.0\.1:\d+\/)/.exec(output)?.[1];
+        if (url === undefined) await new Promise((r) => setTimeout(r, 100));
+      }
+      expect(url, output).toBeDefined();
+      let snapshot: { nodes: Array<{ name: string; up: boolean; reason?: string }>; hubs: Array<{ sharesStored: number | null }> } | undefined;
+      for (let i = 0; i < 50; i++) {
+        snapshot = (await (await fetch(`${url}api/snapshot`)).json()) as typeof snapshot;
+        if (snapshot!.nodes.every((n) => n.up)) break;
+        await new Promise((r) => setTimeout(r, 200));
+      }
+      expect(snapshot!.nodes.filter((n) => !n.up)).toEqual([]);
+      // A key pair goes through every hub, and the counters show it.
+      expect(ok(manager(['etsi-qkd', 'sam', 'sunny', 'get-key-pair']), 'get-key-pair')).toContain('Key values match');
+      for (let i = 0; i < 50 && !snapshot!.hubs.every((h) => (h.sharesStored ?? 0) >= 1); i++) {
+        await new Promise((r) => setTimeout(r, 200));
+        snapshot = (await (await fetch(`${url}api/snapshot`)).json()) as typeof snapshot;
+      }
+      for (const hub of snapshot!.hubs) expect(hub.sharesStored).toBeGreaterThanOrEqual(1);
+    } finally {
+      dashboard.kill('SIGTERM');
     }
   });
 
