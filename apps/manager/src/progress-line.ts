@@ -53,6 +53,20 @@ export class TerminalStatusLine implements ProgressLine {
   }
 }
 
+/**
+ * Run a command that shows its progress: on success the status line ends as
+ * "10 of 10 nodes ready in 3.4 s"; on failure it is cleared before the error.
+ */
+export async function withProgressSummary(progress: ProgressLine | undefined, total: number, state: 'ready' | 'stopped', run: () => Promise<void>): Promise<void> {
+  const started = Date.now();
+  try {
+    await run();
+    progress?.done(`${progressText(total, total, state, [])} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  } finally {
+    progress?.done();
+  }
+}
+
 /** "3 of 10 nodes ready · waiting for hub hank, client carol". */
 export function progressText(done: number, total: number, state: 'ready' | 'stopped', waitingFor: readonly string[]): string {
   const head = `${done} of ${total} nodes ${state}`;

@@ -77,7 +77,7 @@ export class NodeMetrics {
     this.gauge('dske_psrd_unused_bytes', 'Unused PSRD bytes in the pool shared with a peer', ['peer', 'owner'], () =>
       read().map(({ peer, owner, pool }) => ({ labels: { peer, owner }, value: pool.unusedBytes })),
     );
-    const used = new Counter({
+    new Counter({
       name: 'dske_psrd_used_bytes_total',
       help: 'PSRD bytes used from the pool shared with a peer since the pool was made: this node started, or the client registered afresh (an allocation given back still counts)',
       labelNames: ['peer', 'owner'],
@@ -87,7 +87,6 @@ export class NodeMetrics {
         for (const { peer, owner, pool } of read()) this.inc({ peer, owner }, pool.bytesUsed);
       },
     });
-    void used;
   }
 
   /** The text a scrape gets. */

@@ -1,4 +1,5 @@
 import type { ApiErrorBody } from './api-error';
+import { outcomeOf } from './node-metrics';
 
 /** One answered (or abandoned) HTTP request, as the node's metrics see it. */
 export interface CompletedRequest {
@@ -21,6 +22,11 @@ export interface RequestObserver {
 }
 
 export const REQUEST_OBSERVER = Symbol('REQUEST_OBSERVER');
+
+/** The outcome label of a request: `aborted` when the caller hung up, else as outcomeOf (`ok`, the error code, or `http-STATUS`). */
+export function requestOutcome(done: CompletedRequest): string {
+  return done.aborted ? 'aborted' : outcomeOf(done.status, done.error?.code);
+}
 
 /** The route pattern below the node's prefix: `/client/carol/etsi/...` -> `/etsi/...`; a root route stays as it is. */
 export function routeBelowPrefix(pattern: unknown, nodePrefix: string): string | undefined {

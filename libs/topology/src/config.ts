@@ -115,13 +115,12 @@ class TopologyReader {
     }
     // The rules that relate settings, each once every setting it involves is valid (a bad value is reported once).
     const settings = this.settings();
-    const valid = (...keys: string[]) => keys.every((key) => !this.faulty.has(key));
     const { hubs, clients } = this;
     this.checkRules(settings, hubs, rootLine);
-    if (hubs !== undefined && clients !== undefined && valid('base_port')) {
+    if (hubs !== undefined && clients !== undefined && !this.faulty.has('base_port')) {
       this.r.collect(() => this.checkPorts(settings.base_port, hubs.count + clients.count, clients.line));
     }
-    if (hubs !== undefined && this.redisUrl !== undefined && valid('hubs')) this.r.collect(() => this.checkStores(hubs.names));
+    if (hubs !== undefined && !this.faulty.has('hubs')) this.r.collect(() => this.checkStores(hubs.names));
     this.r.throwIfAny();
     return planTopology(this.r.file, settings, (hubs as { names: string[] }).names, (clients as { list: ClientSource[] }).list);
   }

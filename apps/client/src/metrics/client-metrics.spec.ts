@@ -80,7 +80,7 @@ describe('ClientMetrics: refusals before routing and key IDs', () => {
   it('key IDs in messages are masked unless the node shows PSRD previews (lab mode)', () => {
     const id = '0b7e1a52-8c4f-4d7e-9a3b-5f2c6d1e0a99';
     const failed = (metrics: ClientMetrics) => {
-      metrics.observeRequest({ method: 'GET', route: '/etsi/api/v1/keys/:master_SAE_ID/dec_keys', path: '', path: '', status: 503, error: { ...refusal('etsi.hubs-unavailable', 503), message: `only 1 of 3 hubs gave a share of key ${id.toUpperCase()}; 2 needed` }, seconds: 0, aborted: false });
+      metrics.observeRequest({ method: 'GET', route: '/etsi/api/v1/keys/:master_SAE_ID/dec_keys', path: '', status: 503, error: { ...refusal('etsi.hubs-unavailable', 503), message: `only 1 of 3 hubs gave a share of key ${id.toUpperCase()}; 2 needed` }, seconds: 0, aborted: false });
       return metrics.recentEtsiErrors()[0].message;
     };
     expect(failed(new ClientMetrics({ ...TEST_CONFIG, showPsrdPreview: false }))).toBe('only 1 of 3 hubs gave a share of key <key ID>; 2 needed');

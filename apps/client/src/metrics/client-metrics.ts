@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { API_VERSION, NodeMetrics, outcomeOf, type CompletedRequest, type RequestObserver } from '@dske/service-runtime';
+import { API_VERSION, counterTotal, NodeMetrics, outcomeOf, requestOutcome, type CompletedRequest, type RequestObserver } from '@dske/service-runtime';
 import { CLIENT_CONFIG, type ClientConfig } from '../client-config';
 import { ETSI_PREFIXED_PATH, ETSI_ROOT_PATH } from '../etsi/etsi-paths';
 import type { HubConnection } from '../peers/hub-connection';
@@ -29,9 +29,11 @@ const MAX_HUB_OUTCOMES = 40;
 
 /** The route pattern of an ETSI request: matched by the router, or recognised from its path when refused before routing. */
 function etsiRoute(done: CompletedRequest): { route: string; operation: string } | undefined {
-  const matched = done.route === undefined ? null : ETSI_ROUTE.exec(done.route);
-  if (matched !== null && done.route !== undefined) return { route: done.route, operation: matched[1] };
-  const path = done.route === undefined ? ETSI_PATH.exec(done.path) : null;
+  if (done.route !== undefined) {
+    const matched = ETSI_ROUTE.exec(done.route);
+    return matched === null ? undefined : { route: done.route, operation: matched[1] };
+  }
+  const path = ETSI_PATH.exec(done.path);
   return path === null ? undefined : { route: `/${path[1]}/${PARAM_OF[path[2]]}/${path[2]}`, operation: path[2] };
 }
 
@@ -100,15 +102,26 @@ export class ClientMetrics implements RequestObserver {
   observeRequest(done: CompletedRequest): void {
     const etsi = etsiRoute(done);
     if (etsi === undefined) return;
-    const outcome = done.aborted ? 'aborted' : outcomeOf(done.status, done.error?.code);
+    const outcome = requestOutcome(done);
     this.etsiRequests.observe({ route: `${done.method} ${etsi.route}`, outcome }, done.seconds);
     if (done.status < 400 || done.aborted) return;
-    const code = done.error?.code ?? `http-${done.status}`;
+    // A refusal's outcome is its error code (or http-STATUS).
+    const code = outcome;
     const role = ROLE_OF[etsi.operation];
     if (role !== undefined) this.keyRequestsFailed.inc({ role, reason: code });
     const message = done.error?.message ?? '';
     this.recent.push({ time: new Date().toISOString(), method: done.method, route: etsi.route, status: done.status, code, message: this.showKeyIds ? message : message.replace(KEY_ID, '<key ID>') });
     if (this.recent.length > RECENT_ETSI_ERRORS) this.recent.shift();
+  }
+
+  /** The counters and the latest ETSI errors, for mgmt status. */
+  async activity(): Promise<{ keys_made: number; keys_delivered: number; key_requests_failed: number; recent_etsi_errors: EtsiErrorRecord[] }> {
+    return {
+      keys_made: await counterTotal(this.keysMade),
+      keys_delivered: await counterTotal(this.keysDelivered),
+      key_requests_failed: await counterTotal(this.keyRequestsFailed),
+      recent_etsi_errors: this.recentEtsiErrors(),
+    };
   }
 
   /** The latest ETSI errors, newest first. */

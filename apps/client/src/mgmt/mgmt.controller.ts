@@ -1,7 +1,7 @@
 import { Controller, Get, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiProperty, ApiTags } from '@nestjs/swagger';
 import type { ClientStatus } from '@dske/core';
-import { counterTotal, MgmtControllerBase, MgmtTokenGuard, NodeLifecycle, NoQueryParams, PoolStatusDto } from '@dske/service-runtime';
+import { MgmtControllerBase, MgmtTokenGuard, NodeLifecycle, NoQueryParams, PoolStatusDto } from '@dske/service-runtime';
 import { ClientMetrics, RECENT_ETSI_ERRORS } from '../metrics/client-metrics';
 import { PeerHubs } from '../peers/peer-hubs';
 
@@ -57,13 +57,6 @@ export class ClientMgmtController extends MgmtControllerBase {
   @ApiOkResponse({ type: ClientStatusDto })
   async status(): Promise<ClientStatusDto> {
     const { name, encryptor_names, peer_hubs } = this.peers.status();
-    const m = this.metrics;
-    const activity = {
-      keys_made: await counterTotal(m.keysMade),
-      keys_delivered: await counterTotal(m.keysDelivered),
-      key_requests_failed: await counterTotal(m.keyRequestsFailed),
-      recent_etsi_errors: m.recentEtsiErrors(),
-    };
-    return { name, encryptor_names, activity, peer_hubs };
+    return { name, encryptor_names, activity: await this.metrics.activity(), peer_hubs };
   }
 }

@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { API_VERSION, counterTotal, NodeMetrics, outcomeOf, type CompletedRequest, type RequestObserver } from '@dske/service-runtime';
+import { API_VERSION, counterTotal, NodeMetrics, requestOutcome, type CompletedRequest, type RequestObserver } from '@dske/service-runtime';
 import { HUB_CONFIG, type HubConfig } from '../hub-config';
 import type { PeerClient } from '../peers/peer-client-registry';
 
@@ -74,9 +74,8 @@ export class HubMetrics implements RequestObserver {
   observeRequest(done: CompletedRequest): void {
     // Only the client-facing APIs (mgmt, health and the docs are not the hub's work); a refusal before routing
     // (a body that is not JSON, a method the path does not have) by its path, which has no parameters.
-    const route = done.route ?? (HUB_ROUTES.has(done.path) ? done.path : undefined);
-    if (route === undefined || !HUB_ROUTES.has(route)) return;
-    const outcome = done.aborted ? 'aborted' : outcomeOf(done.status, done.error?.code);
-    this.requests.observe({ route: `${done.method} ${route}`, outcome }, done.seconds);
+    const route = done.route ?? done.path;
+    if (!HUB_ROUTES.has(route)) return;
+    this.requests.observe({ route: `${done.method} ${route}`, outcome: requestOutcome(done) }, done.seconds);
   }
 }

@@ -61,26 +61,24 @@ export async function dashboardCommand(ctx: ManagerContext, options: DashboardOp
   const assets = loadDashboardAssets();
   const model = new DashboardModel(topology, ctx.configName, (node) => ({ docs: `${endpoints.of(node).root}/docs`, redoc: `${endpoints.of(node).root}/redoc` }), DASHBOARD_POLL_MS);
   const byName = new Map(topology.nodes.map((n) => [`${n.kind}/${n.name}`, n]));
-  // The server asks the watcher for a node's raw status; the watcher tells the server when a node turns up or down.
-  const watcher: { current?: NodeWatcher } = {};
+  const watcher = new NodeWatcher(topology.nodes, endpoints, model, {
+    pollEveryMs: DASHBOARD_POLL_MS,
+    timeoutMs: DASHBOARD_TIMEOUT_MS,
+    env: io.env,
+    // A node that turns up or down is shown at once, not at the next tick (the watcher starts once the server listens).
+    onChange: () => server.broadcast(model.snapshot(new Date())),
+  });
   const server = new DashboardServer(
     {
       snapshot: () => model.snapshot(new Date()),
       rawStatus: async (kind, name) => {
         const node = byName.get(`${kind}/${name}`);
-        return node === undefined || watcher.current === undefined ? undefined : watcher.current.fetchStatus(node);
+        return node === undefined ? undefined : watcher.fetchStatus(node);
       },
     },
     assets,
     options.host,
   );
-  watcher.current = new NodeWatcher(topology.nodes, endpoints, model, {
-    pollEveryMs: DASHBOARD_POLL_MS,
-    timeoutMs: DASHBOARD_TIMEOUT_MS,
-    env: io.env,
-    // A node that turns up or down is shown at once, not at the next tick.
-    onChange: () => server.broadcast(model.snapshot(new Date())),
-  });
   let port: number;
   try {
     port = await server.listen(options.port);
@@ -97,13 +95,13 @@ export async function dashboardCommand(ctx: ManagerContext, options: DashboardOp
   }
   io.out('Press Ctrl-C to stop');
   control.onListening?.(url);
-  watcher.current.start();
+  watcher.start();
   const ticker = setInterval(() => server.broadcast(model.snapshot(new Date())), DASHBOARD_POLL_MS);
   try {
     await (control.until ?? untilSignal());
   } finally {
     clearInterval(ticker);
-    watcher.current.stop();
+    watcher.stop();
     await server.close();
   }
   io.out('Dashboard stopped');

@@ -12,7 +12,7 @@ import { ManagerError } from '../errors';
 import { CREATE_HINT } from '../lab-pki-files';
 import { launchNode, logFileName, logTail, nodeProgram, removePidRecord, terminate, type LaunchedNode, type NodeKind } from '../node-processes';
 import { startingLine, stillWaitingLine, waitingLine } from '../output';
-import { progressText } from '../progress-line';
+import { progressText, withProgressSummary } from '../progress-line';
 import { waitForFreePorts } from '../port-wait';
 import { NodesExited, waitForReady } from '../readiness';
 import { describeNode, describeNodes } from '../selection';
@@ -25,14 +25,7 @@ export interface StartOptions {
 const secs = (ms: number) => `${ms / 1000} s`;
 
 export async function startCommand(ctx: ManagerContext, options: StartOptions = {}): Promise<void> {
-  const started = Date.now();
-  try {
-    await start(ctx, options);
-    const total = ctx.selection.nodes.length;
-    ctx.io.progress?.done(`${progressText(total, total, 'ready', [])} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
-  } finally {
-    ctx.io.progress?.done();
-  }
+  await withProgressSummary(ctx.io.progress, ctx.selection.nodes.length, 'ready', () => start(ctx, options));
 }
 
 async function start(ctx: ManagerContext, options: StartOptions): Promise<void> {

@@ -17,20 +17,13 @@ import { ManagerError, reasonOf } from '../errors';
 import { HttpFailure, httpRequest, NOT_LISTENING } from '../http';
 import { isRecordedProcessRunning, readPidRecord, removePidRecord, removeStateDirIfEmpty, terminate, type PidRecord } from '../node-processes';
 import { stillWaitingLine, stoppingLine, waitingLine } from '../output';
-import { progressText } from '../progress-line';
+import { progressText, withProgressSummary } from '../progress-line';
 import { busyNodes } from '../port-wait';
 import { describeNode, describeNodes, stopOrder } from '../selection';
 import { sleep, waitLoop } from '../wait-loop';
 
 export async function stopCommand(ctx: ManagerContext): Promise<void> {
-  const started = Date.now();
-  try {
-    await stop(ctx);
-    const total = ctx.selection.nodes.length;
-    ctx.io.progress?.done(`${progressText(total, total, 'stopped', [])} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
-  } finally {
-    ctx.io.progress?.done();
-  }
+  await withProgressSummary(ctx.io.progress, ctx.selection.nodes.length, 'stopped', () => stop(ctx));
 }
 
 async function stop(ctx: ManagerContext): Promise<void> {
