@@ -62,15 +62,17 @@ async function keyPair([masterClient, master, slaveClient, slave], number = 1) {
 
 /** Keys per second in pairs of requests for `number` keys each (the same SAE pair, one loop). */
 async function batchPhase(number, requests) {
+  const cpuBefore = nodeCpuMs();
   const start = performance.now();
   const deadline = start + PHASE_LIMIT_MS;
-  let done = 0;
-  while (done < requests && performance.now() < deadline) {
-    await keyPair(PAIRS[0], number);
-    done++;
-  }
+  const samples = [];
+  while (samples.length < requests && performance.now() < deadline) samples.push(await keyPair(PAIRS[0], number));
   const seconds = (performance.now() - start) / 1000;
+  const done = samples.length;
   console.log(`number=${number}, 1 loop: ${done * number} keys in ${seconds.toFixed(2)} s = ${((done * number) / seconds).toFixed(0)} keys/s (get key, then get key with key IDs, both for all ${number})`);
+  const p50 = (field) => ms(percentile(samples.map((s) => s[field]).sort((a, b) => a - b), 50));
+  console.log(`  get key p50 ${p50('enc')}, get key with key IDs p50 ${p50('dec')}`);
+  console.log(`  node CPU per request pair (user+system): ${cpuPer(cpuBefore, done)}`);
 }
 
 /** A long run: resident memory of every node every `every` pairs, to see whether it grows and stays. */
@@ -98,6 +100,7 @@ async function phase(label, loops, totalPairs) {
   const samples = [];
   const deadline = performance.now() + PHASE_LIMIT_MS;
   let next = 0;
+  const cpuBefore = nodeCpuMs();
   const start = performance.now();
   await Promise.all(
     Array.from({ length: loops }, async (_, loop) => {
@@ -115,6 +118,28 @@ async function phase(label, loops, totalPairs) {
   console.log(`${label}: ${samples.length} pairs in ${seconds.toFixed(2)} s = ${(samples.length / seconds).toFixed(1)} pairs/s`);
   console.log(`  pair (get key + get key with key IDs): ${stat('pair')}`);
   console.log(`  get key: ${stat('enc')}; get key with key IDs: ${stat('dec')}`);
+  console.log(`  node CPU per pair (user+system): ${cpuPer(cpuBefore, samples.length)}`);
+}
+
+/** The nodes' CPU since `before`, per one of `count` pairs, hubs and clients apart. */
+function cpuPer(before, count) {
+  const after = nodeCpuMs();
+  const per = (kind) => {
+    const spent = [...after].filter(([node]) => node.kind === kind).map(([node, used]) => used - before.get(node));
+    return `${(spent.reduce((a, b) => a + b, 0) / count).toFixed(1)} ms (${spent.length} ${kind}s, ${(Math.max(...spent) / count).toFixed(1)} ms the busiest)`;
+  };
+  return `hubs ${per('hub')}, clients ${per('client')}`;
+}
+
+/** User+system CPU time of every node so far, in ms (/proc/PID/stat, clock ticks of 10 ms). */
+function nodeCpuMs() {
+  const nodes = [...topology.hubs.values(), ...topology.clients.values()];
+  return new Map(
+    nodes.map((node) => {
+      const fields = readFileSync(`/proc/${node.child.pid}/stat`, 'utf8').replace(/^.*\) /s, '').split(' ');
+      return [node, (Number(fields[11]) + Number(fields[12])) * 10];
+    }),
+  );
 }
 
 function rssKiB(pid) {

@@ -132,6 +132,7 @@ export class HubConnection {
   private async signedCall(needed: number, send: (registration: HubRegistration) => Promise<SignedAnswer>): Promise<SignedAnswer> {
     const registration = this.registration;
     const refiller = this.refiller;
+    const localBefore = registration.localPool.unusedBytes;
     try {
       // `send` allocates (pads, signing key) in the same synchronous step as the check that the pool holds `needed`.
       const answer = await refiller.withLocal(needed, () => send(registration));
@@ -142,7 +143,7 @@ export class HubConnection {
       if (error instanceof BadSignature) this.registrar.noteOutOfStep(error.reason, registration);
       throw error;
     } finally {
-      refiller.refillIfLow('local');
+      refiller.refillIfLow('local', localBefore - registration.localPool.unusedBytes);
       refiller.refillIfLow('peer');
     }
   }
@@ -187,6 +188,8 @@ export class HubConnection {
   /** Fetch and decrypt this hub's shares of the named keys (once; the hub deletes them). */
   async getShares(route: ShareRoute, keyIds: string[]): Promise<Array<{ x: number; data: Uint8Array }>> {
     await this.requireRegistered();
+    const registration = this.registration;
+    const peerBefore = registration.peerPool.unusedBytes;
     const response = await this.carryingAcks(async (acks) => {
       const fetchOnce = () =>
         this.signedCall(SIGNING_KEY_BYTES, (registration) => this.signed.getShares(registration, this.config.name, route, keyIds, acks));
@@ -208,7 +211,9 @@ export class HubConnection {
       this.registrar.noteOutOfStep(error, response.registration);
       throw new HubCallError(this.hubName, 'bad-response', `hub ${this.hubName} sent unusable shares: ${(error as Error).message}`);
     } finally {
-      this.refiller.refillIfLow('peer');
+      // What the hub allocated for this answer (pads and signature): the next fetch like it should find as much.
+      if (this.registration === registration) this.refiller.refillIfLow('peer', peerBefore - registration.peerPool.unusedBytes);
+      else this.refiller.refillIfLow('peer');
     }
   }
 

@@ -8,6 +8,9 @@ import type { HubRegistration, PoolSide } from './hub-registration';
 /** How often a caller waits for a refill before it gives up. */
 export const PSRD_RETRIES = 5;
 
+/** A stream of messages larger than the start threshold keeps this many of them in stock (see refillIfLow). */
+export const STOCKED_MESSAGES = 4;
+
 /** Asks the hub for one PSRD block of `size` bytes for the pool that `owner` allocates from. */
 export type BlockSource = (registration: HubRegistration, owner: 'client' | 'hub', size: number) => Promise<PsrdBlock>;
 /** Tells the hub which of its blocks this client holds (registration.unconfirmed), so it may use them. */
@@ -35,11 +38,18 @@ export class PsrdRefiller {
     private readonly persist: () => Promise<void> = async () => undefined,
   ) {}
 
-  /** Background refill when a pool drops below the start threshold. */
-  refillIfLow(side: PoolSide): void {
-    if (this.registration.isRegistered && this.registration.pool(side).unusedBytes < this.config.startRequestPsrdThreshold) {
-      void this.fill(side, this.config.stopRequestPsrdThreshold).catch(() => undefined);
-    }
+  /**
+   * Background refill when a pool drops below the start threshold, or below
+   * what the message just sent used (`lastMessageBytes`): a stream of large
+   * messages (number=32) then finds its bytes there, instead of every other
+   * message waiting for a refill or being refused for want of PSRD.
+   */
+  refillIfLow(side: PoolSide, lastMessageBytes = 0): void {
+    const { startRequestPsrdThreshold: start, stopRequestPsrdThreshold: stop } = this.config;
+    if (!this.registration.isRegistered || this.registration.pool(side).unusedBytes >= Math.max(start, lastMessageBytes)) return;
+    // Messages beyond the thresholds' scale (number=32): stock several, so that one refill serves several messages.
+    const target = lastMessageBytes > start ? Math.max(stop, start + STOCKED_MESSAGES * lastMessageBytes) : stop;
+    void this.fill(side, target).catch(() => undefined);
   }
 
   /** Ask the hub for blocks until the pool holds at least `target` unused bytes. */
@@ -56,21 +66,19 @@ export class PsrdRefiller {
       this.logger.log(`Begin request PSRD task for peer hub ${this.hubName} and pool owner ${side}`);
       try {
         while (reg.isRegistered && reg.pool(side).unusedBytes < target) {
-          const missing = target - reg.pool(side).unusedBytes;
-          const size = Math.min(MAX_PSRD_BLOCK_SIZE, Math.max(this.config.getPsrdBlockSize, missing > this.config.stopRequestPsrdThreshold ? missing : 0));
+          const size = this.blockSizeFor(target - reg.pool(side).unusedBytes);
           const block = await this.fetchBlock(reg, side === 'local' ? 'client' : 'hub', size);
           // A block that arrives after a re-registration belongs to no pool of the hub's any more.
           if (!reg.isRegistered) break;
           reg.pool(side).addBlock(block);
-          // The hub uses a block of its own only once we said we hold it: first into our pool, then confirmed.
-          if (side === 'peer') {
-            reg.unconfirmed.push(block.uuid);
-            await this.confirmBlocks(reg);
-          } else {
-            await this.persist();
-          }
+          // The hub uses a block of its own only once we said we hold it: first into our pool, then confirmed
+          // (once for all the blocks of this task, below).
+          if (side === 'peer') reg.unconfirmed.push(block.uuid);
+          else await this.persist();
         }
       } finally {
+        // Also when a later block failed: the blocks that came are ours, and the hub may use them.
+        if (side === 'peer' && reg.isRegistered && reg.unconfirmed.length > 0) await this.confirmBlocks(reg);
         finished = true;
         if (this.refills[side] === task) this.refills[side] = undefined;
         this.logger.log(`Finish request PSRD task for peer hub ${this.hubName} and pool owner ${side}`);
@@ -78,6 +86,18 @@ export class PsrdRefiller {
     })();
     if (!finished) this.refills[side] = task;
     return task;
+  }
+
+  /**
+   * Blocks of get_psrd_block_size, as the guide has it; a refill that misses
+   * more than the stop threshold (a big key, a stocked stream of large
+   * messages) asks for one block of as many block sizes as it misses: one
+   * request instead of many.
+   */
+  private blockSizeFor(missing: number): number {
+    const blockSize = this.config.getPsrdBlockSize;
+    if (missing <= this.config.stopRequestPsrdThreshold) return blockSize;
+    return Math.min(MAX_PSRD_BLOCK_SIZE, Math.ceil(missing / blockSize) * blockSize);
   }
 
   /**
