@@ -81,7 +81,7 @@ export class EtsiKeysService {
     const capacities = this.peers.hubs.filter((h) => h.isRegistered && h.isReachable).map((h) => Math.floor(h.localPool.unusedBytes / perKey));
     const kth = capacities.sort((a, b) => b - a)[this.config.minNrShares - 1] ?? 0;
     // Refill stops at the stop threshold, but its last block can overshoot by up to a block less one byte
-    // (and a burst of demand can fetch more): max_key_count is never below stored_key_count.
+    // (and a stream of large requests stocks more): max_key_count is never below stored_key_count.
     const fullPool = this.config.stopRequestPsrdThreshold + this.config.getPsrdBlockSize - 1;
     const maxKeyCount = Math.max(kth, Math.floor(fullPool / perKey));
     return {

@@ -105,7 +105,7 @@ export class StatusDto implements EtsiStatus {
   @ApiProperty({
     example: 62,
     description:
-      'The same count with every pool as full as refill makes it (stop_request_psrd_threshold plus one get_psrd_block_size, less one byte); never below stored_key_count',
+      'The same count with every pool as full as the thresholds make it (stop_request_psrd_threshold plus one get_psrd_block_size, less one byte); never below stored_key_count, which is higher while a stream of large requests keeps more PSRD in stock',
   })
   max_key_count!: number;
   @ApiProperty({ example: ETSI_LIMITS.maxKeyPerRequest }) max_key_per_request!: number;
