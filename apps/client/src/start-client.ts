@@ -3,6 +3,12 @@ import { ClientModule } from './client.module';
 import type { ClientConfig } from './client-config';
 import { ETSI_ERROR_RENDERER } from './etsi/etsi-error';
 import { ETSI_ROOT_PATH } from './etsi/etsi-paths';
+import { EtsiKeysController, EtsiRootKeysController } from './etsi/etsi-keys.controller';
+
+/** Get key and Get key with key IDs, at both mount points: served without Express's and Nest's request layers (DirectRoutes). */
+const KEY_REQUESTS = [EtsiKeysController, EtsiRootKeysController].flatMap((controller) =>
+  ['getKey', 'postKey', 'getKeyWithIds', 'postKeyWithIds'].map((method) => ({ controller, method })),
+);
 
 /** Load NestJS and serve the client; main.ts imports this only once the command line is valid. */
 export async function startClient(config: ClientConfig, description: string): Promise<void> {
@@ -19,5 +25,6 @@ export async function startClient(config: ClientConfig, description: string): Pr
     rootRoutes: [`${ETSI_ROOT_PATH}/*path`],
     tls: config.tls,
     healthPort: config.healthPort,
+    directRoutes: KEY_REQUESTS,
   });
 }

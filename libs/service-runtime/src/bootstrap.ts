@@ -16,6 +16,8 @@ import { batchOutput } from './batched-output';
 import { logTimestamp } from './log-time';
 import { REQUEST_OBSERVER, routeBelowPrefix, type RequestObserver } from './request-metrics';
 import { errorBodyOf } from './error-filter';
+import { DirectRoutes, type DirectRouteSpec } from './direct-routes';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 
 export interface NodeAppOptions {
   module: Type<unknown> | DynamicModule;
@@ -26,7 +28,6 @@ export interface NodeAppOptions {
   description: string;
   /** Adds the lab-mode `Authorization: Bearer <SAE ID>` scheme to the OpenAPI document. */
   saeBearerAuth?: boolean;
-  bodyLimit?: string;
   /** Error shapes for path prefixes below the node's own prefix, e.g. 'etsi/' (and at the root: rootPathPrefix). */
   errorRenderers?: ErrorRenderer[];
   /** Routes served at the root rather than below /KIND/NAME, as path patterns (e.g. 'api/v1/keys/*path'). */
@@ -35,7 +36,12 @@ export interface NodeAppOptions {
   tls?: { cert: Buffer; key: Buffer; ca: Buffer };
   /** Also answer /healthz and /readyz over plain HTTP on 127.0.0.1:healthPort. */
   healthPort?: number;
+  /** The hot path: controller methods whose ordinary requests skip Express and Nest's request pipeline (see DirectRoutes). */
+  directRoutes?: DirectRouteSpec[];
 }
+
+/** Largest request body (JSON) a node reads. */
+const BODY_LIMIT_BYTES = 2 * 1024 * 1024;
 
 export const API_VERSION = '1.0.0';
 
@@ -132,23 +138,38 @@ interface TimedResponse {
   once(event: 'close', listener: () => void): unknown;
 }
 
-/** Every request's time until its answer went out (or the caller hung up), with its route pattern and outcome. */
+/** Time a request from now until its answer went out (or the caller hung up), with its route pattern (once known) and outcome. */
+function observeRequest(observer: RequestObserver, nodePrefix: string, req: TimedRequest, res: TimedResponse, route: () => unknown): void {
+  const started = performance.now();
+  res.once('close', () => {
+    observer.observeRequest({
+      method: req.method,
+      route: routeBelowPrefix(route(), nodePrefix),
+      path: routeBelowPrefix((req.originalUrl ?? req.url ?? '').split('?')[0], nodePrefix) ?? '',
+      status: res.statusCode,
+      error: errorBodyOf(res),
+      seconds: (performance.now() - started) / 1000,
+      aborted: !res.writableFinished,
+    });
+  });
+}
+
+/** Every request routed by Express, timed (observeRequest). */
 function timeRequests(observer: RequestObserver, nodePrefix: string) {
   return (req: TimedRequest, res: TimedResponse, next: () => void): void => {
-    const started = performance.now();
-    res.once('close', () => {
-      observer.observeRequest({
-        method: req.method,
-        route: routeBelowPrefix(req.route?.path, nodePrefix),
-        path: routeBelowPrefix((req.originalUrl ?? req.url ?? '').split('?')[0], nodePrefix) ?? '',
-        status: res.statusCode,
-        error: errorBodyOf(res),
-        seconds: (performance.now() - started) / 1000,
-        aborted: !res.writableFinished,
-      });
-    });
+    observeRequest(observer, nodePrefix, req, res, () => req.route?.path);
     next();
   };
+}
+
+/** Offer every request to `serve` before Express sees it; false: Express's. */
+function serveFirst(app: INestApplication, serve: (req: IncomingMessage, res: ServerResponse) => boolean): void {
+  const server = app.getHttpServer() as Server;
+  const express = server.listeners('request') as Array<(req: IncomingMessage, res: ServerResponse) => void>;
+  server.removeAllListeners('request');
+  server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+    if (!serve(req, res)) for (const listener of express) listener.call(server, req, res);
+  });
 }
 
 /** Nest's console format, with timestamps written without Intl (see logTimestamp). */
@@ -170,7 +191,7 @@ export async function startNodeApp(options: NodeAppOptions): Promise<INestApplic
   const routes: { documented?: DocumentedMethods } = {};
   app.use((req: ShapeRequest, res: { setHeader(name: string, value: string): void }, next: (error?: unknown) => void) => next(requestShapeError(req, routes.documented, res)));
   app.use(rejectNonJsonBodies);
-  app.useBodyParser('json', { limit: options.bodyLimit ?? '2mb' });
+  app.useBodyParser('json', { limit: BODY_LIMIT_BYTES });
   // Right after parsing, before anything recursive (the validation pipe) sees the body: too deep, too many keys,
   // prototype names. (Nest's raw-body capture owns the parser's verify hook.)
   app.use((req: { rawBody?: Buffer }, _res: unknown, next: (error?: unknown) => void) => {
@@ -180,13 +201,27 @@ export async function startNodeApp(options: NodeAppOptions): Promise<INestApplic
   app.disable('x-powered-by');
   app.set('etag', false);
   app.setGlobalPrefix(`${options.kind}/${options.name}`, { exclude: ['healthz', 'readyz', 'metrics', ...(options.rootRoutes ?? [])] });
-  app.useGlobalPipes(strictValidationPipe());
+  const pipe = strictValidationPipe();
+  app.useGlobalPipes(pipe);
   const prefix = `/${options.kind}/${options.name}/`;
   const renderers = (options.errorRenderers ?? []).flatMap((r) => [
     { ...r, pathPrefix: prefix + r.pathPrefix },
     ...(r.rootPathPrefix === undefined ? [] : [{ ...r, pathPrefix: `/${r.rootPathPrefix}` }]),
   ]);
-  app.useGlobalFilters(new ApiErrorFilter(app.get(HttpAdapterHost), renderers));
+  const errors = new ApiErrorFilter(app.get(HttpAdapterHost), renderers);
+  app.useGlobalFilters(errors);
+  if ((options.directRoutes?.length ?? 0) > 0) {
+    const direct = new DirectRoutes(app, options.directRoutes ?? [], {
+      nodePrefix: `/${options.kind}/${options.name}`,
+      rootPaths: (options.rootRoutes ?? []).map((r) => r.split('/*')[0]),
+      bodyLimitBytes: BODY_LIMIT_BYTES,
+      pipe,
+      shapeError: (req, res) => requestShapeError(req, routes.documented, res),
+      refuse: (exception, req, res) => errors.answer(exception, req.url ?? '', res),
+      observe: observer === undefined ? undefined : (req, res, route) => observeRequest(observer, `/${options.kind}/${options.name}`, req as TimedRequest, res, route),
+    });
+    serveFirst(app, (req, res) => direct.serve(req, res));
+  }
   app.enableShutdownHooks();
 
   const title = `DSKE ${options.kind} ${options.name}`;

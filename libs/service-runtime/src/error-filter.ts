@@ -1,4 +1,4 @@
-import { STATUS_CODES } from 'node:http';
+import { ServerResponse, STATUS_CODES } from 'node:http';
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import { DskeError, DskeErrorCode } from '@dske/core';
@@ -82,23 +82,24 @@ export class ApiErrorFilter implements ExceptionFilter {
   ) {}
 
   catch(exception: unknown, host: ArgumentsHost): void {
+    const ctx = host.switchToHttp();
+    this.answer(exception, String(this.adapterHost.httpAdapter.getRequestUrl(ctx.getRequest()) ?? ''), ctx.getResponse<ServerResponse>());
+  }
+
+  /** Send the refusal of a request for `url` (also for the direct routes, which Nest's filters do not see). */
+  answer(exception: unknown, url: string, response: ServerResponse): void {
     const body = toErrorBody(exception);
     if (body.statusCode >= 500 && body.code === 'internal') {
       this.logger.error(exception instanceof Error ? (exception.stack ?? exception.message) : String(exception));
     }
-    const ctx = host.switchToHttp();
-    const path = String(this.adapterHost.httpAdapter.getRequestUrl(ctx.getRequest()) ?? '');
-    const renderer = this.renderers.find((r) => path.startsWith(r.pathPrefix));
-    const adapter = this.adapterHost.httpAdapter;
-    SENT_ERRORS.set(ctx.getResponse(), body);
-    if (exception instanceof SignedApiError && !renderer) {
-      // The MAC covers exactly the bytes sent.
-      const json = JSON.stringify(body);
-      adapter.setHeader(ctx.getResponse(), SIGNATURE_HEADER, exception.sign(json));
-      adapter.setHeader(ctx.getResponse(), 'Content-Type', 'application/json; charset=utf-8');
-      adapter.reply(ctx.getResponse(), json, body.statusCode);
-      return;
-    }
-    adapter.reply(ctx.getResponse(), renderer ? renderer.render(body) : body, body.statusCode);
+    const renderer = this.renderers.find((r) => url.startsWith(r.pathPrefix));
+    SENT_ERRORS.set(response, body);
+    const json = JSON.stringify(renderer ? renderer.render(body) : body);
+    // The MAC covers exactly the bytes sent.
+    if (exception instanceof SignedApiError && !renderer) response.setHeader(SIGNATURE_HEADER, exception.sign(json));
+    response.statusCode = body.statusCode;
+    response.setHeader('Content-Type', 'application/json; charset=utf-8');
+    response.setHeader('Content-Length', Buffer.byteLength(json));
+    response.end(json);
   }
 }

@@ -16,3 +16,4 @@ export * from './batched-output';
 export * from './node-metrics';
 export * from './request-metrics';
 export * from './metrics.controller';
+export * from './direct-routes';

@@ -1,5 +1,5 @@
+import type { ServerResponse } from 'node:http';
 import { Injectable } from '@nestjs/common';
-import { HttpAdapterHost } from '@nestjs/core';
 import { Allocation, SIGNATURE_HEADER, signWithKey, type SignatureVersion } from '@dske/core';
 
 /** The request an answer is for: the version it was signed in and its allocation text (a v2 answer binds to it). */
@@ -16,13 +16,12 @@ export interface SignedRequest {
  */
 @Injectable()
 export class SignedReply {
-  constructor(private readonly adapterHost: HttpAdapterHost) {}
-
+  /** `response`: node's (an Express response is one), as routed by Express or by the direct routes. */
   send(response: unknown, signingKey: Allocation, body: object, request: SignedRequest): string {
     const json = JSON.stringify(body);
-    const adapter = this.adapterHost.httpAdapter;
-    adapter.setHeader(response, SIGNATURE_HEADER, signWithKey(signingKey, request.version, { kind: 'response', status: 200, request: request.allocation }, json));
-    adapter.setHeader(response, 'Content-Type', 'application/json; charset=utf-8');
+    const res = response as ServerResponse;
+    res.setHeader(SIGNATURE_HEADER, signWithKey(signingKey, request.version, { kind: 'response', status: 200, request: request.allocation }, json));
+    res.setHeader('Content-Type', 'application/json; charset=utf-8');
     return json;
   }
 }
