@@ -10,8 +10,10 @@ describe('HubHttp', () => {
   let base: URL;
   beforeAll(async () => {
     server = createServer((req, res) => {
-      const size = Number(new URL(req.url ?? '/', 'http://x').searchParams.get('size'));
-      res.writeHead(200, { 'content-type': 'application/json' });
+      const query = new URL(req.url ?? '/', 'http://x').searchParams;
+      const size = Number(query.get('size'));
+      // stated=1: with its length, as hubs answer.
+      res.writeHead(200, { 'content-type': 'application/json', ...(query.get('stated') === '1' ? { 'content-length': String(size) } : {}) });
       // Written in pieces and without a length, as a hub that streams (or lies) would.
       const piece = Buffer.alloc(64 * 1024, 0x61);
       let left = size;
@@ -41,6 +43,16 @@ describe('HubHttp', () => {
     expect(http.reachable).toBe(false);
     // The connection pool still works afterwards.
     expect((await http.request('GET', '/x', { query: 'size=10' })).body.length).toBe(10);
+    await http.close();
+  });
+
+  it('the same for answers that state their length: read at once, refused at once when too long', async () => {
+    const http = new HubHttp(base, 5_000, quiet);
+    const ok = await http.request('GET', '/x', { query: `size=${MAX_HUB_RESPONSE_BYTES}&stated=1` });
+    expect(ok.body.length).toBe(MAX_HUB_RESPONSE_BYTES);
+    expect(ok.body.every((b) => b === 0x61)).toBe(true);
+    await expect(http.request('GET', '/x', { query: `size=${MAX_HUB_RESPONSE_BYTES + 1}&stated=1`, logFailure: false })).rejects.toThrow(`answer longer than ${MAX_HUB_RESPONSE_BYTES} bytes`);
+    expect((await http.request('GET', '/x', { query: 'size=10&stated=1' })).body.length).toBe(10);
     await http.close();
   });
 });
