@@ -228,7 +228,8 @@ export class DirectRoutes {
       if (params === undefined) continue;
       const length = ordinaryBody(req, route.method, this.options.bodyLimitBytes);
       if (length === undefined) return false;
-      void this.run(route, req, res, params, path, q < 0 ? '' : url.slice(q + 1), length);
+      // Whatever goes wrong past the refusal (the answer could not be written) ends this connection, never the node.
+      this.run(route, req, res, params, path, q < 0 ? '' : url.slice(q + 1), length).catch(() => res.destroy());
       return true;
     }
     return false;

@@ -55,24 +55,24 @@ describe('HubConnection over a scripted hub', () => {
     await connection.close();
   });
 
-  it('a stream of messages larger than the start threshold keeps four of them in stock, fetched as one block of whole block sizes', async () => {
+  it('a stream of messages larger than the start threshold keeps eight of them in stock, fetched as one block of whole block sizes', async () => {
     const { hub, connection } = await connected();
     const psrdCalls = () => hub.calls.filter((c) => c.path.endsWith('/psrd')).map((c) => new URLSearchParams(c.query));
     const before = psrdCalls().length;
     // 32 shares of 32 bytes and a signing key: 1056 local bytes; the hub's answer takes 32 of its own.
     const keys = Array.from({ length: 32 }, () => ({ keyId: randomUUID(), data: randomBytes(32) }));
     await connection.postShares(ROUTE, keys);
-    // 2000 - 1056 = 944 left, less than one such message: refilled to 500 + 4 * 1056 = 4724 with one block of 4000.
-    await until(() => connection.localPool.unusedBytes >= 4724);
+    // 2000 - 1056 = 944 left, less than one such message: refilled to 500 + 8 * 1056 = 8948 with one block of 9000.
+    await until(() => connection.localPool.unusedBytes >= 8948);
     const local = psrdCalls().slice(before).filter((q) => q.get('pool_owner') === 'client');
-    expect(local.map((q) => q.get('size'))).toEqual(['4000']);
+    expect(local.map((q) => q.get('size'))).toEqual(['9000']);
     // Fetching them back takes 32 * 32 + 32 hub-owned bytes: the same for the hub's pool, confirmed once.
     const confirmations = hub.count('POST', '/psrd-confirmation');
     const shares = await connection.getShares(ROUTE, keys.map((k) => k.keyId));
     expect(shares.map((s) => Buffer.from(s.data))).toEqual(keys.map((k) => Buffer.from(k.data)));
-    await until(() => connection.peerPool.unusedBytes >= 4724 && hub.count('POST', '/psrd-confirmation') === confirmations + 1);
+    await until(() => connection.peerPool.unusedBytes >= 8948 && hub.count('POST', '/psrd-confirmation') === confirmations + 1);
     const owned = psrdCalls().slice(before).filter((q) => q.get('pool_owner') === 'hub');
-    expect(owned.map((q) => q.get('size'))).toEqual(['4000']);
+    expect(owned.map((q) => q.get('size'))).toEqual(['9000']);
     // A message of the thresholds' scale changes nothing: no refill while the pool holds more than the start threshold.
     const calls = psrdCalls().length;
     await connection.postShares(ROUTE, [key()]);

@@ -9,7 +9,7 @@ import type { HubRegistration, PoolSide } from './hub-registration';
 export const PSRD_RETRIES = 5;
 
 /** A stream of messages larger than the start threshold keeps this many of them in stock (see refillIfLow). */
-export const STOCKED_MESSAGES = 4;
+export const STOCKED_MESSAGES = 8;
 
 /** Asks the hub for one PSRD block of `size` bytes for the pool that `owner` allocates from. */
 export type BlockSource = (registration: HubRegistration, owner: 'client' | 'hub', size: number) => Promise<PsrdBlock>;
