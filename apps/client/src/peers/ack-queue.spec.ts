@@ -18,6 +18,25 @@ describe('AckQueue', () => {
     expect(queue.size).toBe(0);
   });
 
+  it('the linger counts from the oldest acknowledgement still waiting: a steady stream of messages carries them all', async () => {
+    const sent: string[][] = [];
+    const queue = new AckQueue(async (ids) => void sent.push(ids), () => 250);
+    // A key every 100 ms, each acknowledgement carried by the next key's message 20 ms after it came.
+    for (let n = 0; n < 10; n++) {
+      queue.add([id(n)]);
+      await vi.advanceTimersByTimeAsync(20);
+      expect(queue.take()).toEqual([id(n)]);
+      await vi.advanceTimersByTimeAsync(80);
+    }
+    expect(sent).toEqual([]);
+    // The last one waits its full linger from when it came.
+    queue.add([id(10)]);
+    await vi.advanceTimersByTimeAsync(249);
+    expect(sent).toEqual([]);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(sent).toEqual([[id(10)]]);
+  });
+
   it('a key-share message takes them (one message at most), and gives them back when it was refused', async () => {
     const sent: string[][] = [];
     const queue = new AckQueue(async (ids) => void sent.push(ids), () => 250);

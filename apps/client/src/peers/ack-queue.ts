@@ -46,6 +46,12 @@ export class AckQueue {
       ids.push(id);
       this.pending.delete(id);
     }
+    // Nothing left to wait: the linger starts again with the next acknowledgement (else a steady stream of keys would
+    // send the newest one on its own every 250 ms, just before the message it was waiting for).
+    if (this.pending.size === 0) {
+      clearTimeout(this.timer);
+      this.timer = undefined;
+    }
     return ids;
   }
 
