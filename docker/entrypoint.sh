@@ -22,7 +22,7 @@ case "$program" in
     # exec: the node process gets the container's signals (SIGTERM on stop) directly.
     # The flags are NODE_RUNTIME_FLAGS of libs/topology, the nodes' file NODE_PROGRAM_FILE (a test keeps them equal).
     if [ "$program" = manager ]; then file=dist/main.js; else file=dist/node.js; fi
-    exec node --max-semi-space-size=4 "$app_dir/apps/$program/$file" "$@"
+    exec node --max-semi-space-size=2 "$app_dir/apps/$program/$file" "$@"
     ;;
   help | -h | --help)
     usage
