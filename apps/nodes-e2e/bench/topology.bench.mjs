@@ -77,7 +77,7 @@ async function batchPhase(number, requests) {
 
 /** A long run: resident memory of every node every `every` pairs, to see whether it grows and stays. */
 async function soak(pairs, every) {
-  const nodes = [...topology.hubs.values(), ...topology.clients.values()];
+  const nodes = allNodes();
   const line = (done) => {
     const kib = nodes.map((node) => rssKiB(node.child.pid));
     console.log(`  after ${String(done).padStart(6)} pairs: ${(kib.reduce((a, b) => a + b, 0) / 1024 / nodes.length).toFixed(1)} MiB per node (max ${(Math.max(...kib) / 1024).toFixed(1)})`);
@@ -133,7 +133,7 @@ function cpuPer(before, count) {
 
 /** User+system CPU time of every node so far, in ms (/proc/PID/stat, clock ticks of 10 ms). */
 function nodeCpuMs() {
-  const nodes = [...topology.hubs.values(), ...topology.clients.values()];
+  const nodes = allNodes();
   return new Map(
     nodes.map((node) => {
       const fields = readFileSync(`/proc/${node.child.pid}/stat`, 'utf8').replace(/^.*\) /s, '').split(' ');
@@ -141,6 +141,9 @@ function nodeCpuMs() {
     }),
   );
 }
+
+/** Every node of the running topology, hubs first. */
+const allNodes = () => [...topology.hubs.values(), ...topology.clients.values()];
 
 function rssKiB(pid) {
   const match = /^VmRSS:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
@@ -174,7 +177,7 @@ try {
     if (SOAK_PAIRS > 0) await soak(SOAK_PAIRS, Math.max(1, Math.round(SOAK_PAIRS / 10)));
 
     console.log('resident memory after the run (VmRSS):');
-    const nodes = [...topology.hubs.values(), ...topology.clients.values()];
+    const nodes = allNodes();
     const rows = nodes.map((node) => [`${node.kind} ${node.name}`, rssKiB(node.child.pid)]);
     for (const [name, kib] of rows) console.log(`  ${name.padEnd(14)} ${(kib / 1024).toFixed(1)} MiB`);
     const total = rows.reduce((sum, [, kib]) => sum + kib, 0);

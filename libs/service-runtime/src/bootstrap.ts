@@ -10,7 +10,7 @@ import { READINESS } from './health';
 import { startHealthListener } from './health-listener';
 import { findRedocBundle, REDOC_SCRIPT_PATH, redocPage } from './redoc-page';
 import { DocumentedMethods } from './documented-methods';
-import { FORBIDDEN_NAMES, jsonShapeProblem } from './json-shape';
+import { FORBIDDEN_NAMES, jsonShapeRefusal } from './json-shape';
 import { compileDtoCheck, DtoClass } from './dto-check';
 import { batchOutput } from './batched-output';
 import { logTimestamp } from './log-time';
@@ -186,7 +186,8 @@ export async function startNodeApp(options: NodeAppOptions): Promise<INestApplic
   const httpsOptions = options.tls ? { ...options.tls, requestCert: true, rejectUnauthorized: false } : undefined;
   const app = await NestFactory.create<NestExpressApplication>(options.module, { rawBody: true, logger, abortOnError: false, httpsOptions });
   const observer = requestObserverOf(app);
-  if (observer !== undefined) app.use(timeRequests(observer, `/${options.kind}/${options.name}`));
+  const nodePrefix = `/${options.kind}/${options.name}`;
+  if (observer !== undefined) app.use(timeRequests(observer, nodePrefix));
   // Filled in below from the OpenAPI document, before the node listens.
   const routes: { documented?: DocumentedMethods } = {};
   app.use((req: ShapeRequest, res: { setHeader(name: string, value: string): void }, next: (error?: unknown) => void) => next(requestShapeError(req, routes.documented, res)));
@@ -194,31 +195,27 @@ export async function startNodeApp(options: NodeAppOptions): Promise<INestApplic
   app.useBodyParser('json', { limit: BODY_LIMIT_BYTES });
   // Right after parsing, before anything recursive (the validation pipe) sees the body: too deep, too many keys,
   // prototype names. (Nest's raw-body capture owns the parser's verify hook.)
-  app.use((req: { rawBody?: Buffer }, _res: unknown, next: (error?: unknown) => void) => {
-    const problem = req.rawBody === undefined ? undefined : jsonShapeProblem(req.rawBody);
-    next(problem === undefined ? undefined : new ApiError(400, 'validation', problem, [{ message: problem }]));
-  });
+  app.use((req: { rawBody?: Buffer }, _res: unknown, next: (error?: unknown) => void) => next(req.rawBody === undefined ? undefined : jsonShapeRefusal(req.rawBody)));
   app.disable('x-powered-by');
   app.set('etag', false);
   app.setGlobalPrefix(`${options.kind}/${options.name}`, { exclude: ['healthz', 'readyz', 'metrics', ...(options.rootRoutes ?? [])] });
   const pipe = strictValidationPipe();
   app.useGlobalPipes(pipe);
-  const prefix = `/${options.kind}/${options.name}/`;
   const renderers = (options.errorRenderers ?? []).flatMap((r) => [
-    { ...r, pathPrefix: prefix + r.pathPrefix },
+    { ...r, pathPrefix: `${nodePrefix}/${r.pathPrefix}` },
     ...(r.rootPathPrefix === undefined ? [] : [{ ...r, pathPrefix: `/${r.rootPathPrefix}` }]),
   ]);
   const errors = new ApiErrorFilter(app.get(HttpAdapterHost), renderers);
   app.useGlobalFilters(errors);
-  if ((options.directRoutes?.length ?? 0) > 0) {
-    const direct = new DirectRoutes(app, options.directRoutes ?? [], {
-      nodePrefix: `/${options.kind}/${options.name}`,
+  if (options.directRoutes !== undefined && options.directRoutes.length > 0) {
+    const direct = new DirectRoutes(app, options.directRoutes, {
+      nodePrefix,
       rootPaths: (options.rootRoutes ?? []).map((r) => r.split('/*')[0]),
       bodyLimitBytes: BODY_LIMIT_BYTES,
       pipe,
       shapeError: (req, res) => requestShapeError(req, routes.documented, res),
       refuse: (exception, req, res) => errors.answer(exception, req.url ?? '', res),
-      observe: observer === undefined ? undefined : (req, res, route) => observeRequest(observer, `/${options.kind}/${options.name}`, req as TimedRequest, res, route),
+      observe: observer === undefined ? undefined : (req, res, route) => observeRequest(observer, nodePrefix, req as TimedRequest, res, route),
     });
     serveFirst(app, (req, res) => direct.serve(req, res));
   }

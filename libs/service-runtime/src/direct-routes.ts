@@ -8,7 +8,7 @@ import { BadRequestException, RequestMethod } from '@nestjs/common';
 import { RouteParamtypes } from '@nestjs/common/enums/route-paramtypes.enum';
 import { ExecutionContextHost } from '@nestjs/core/helpers/execution-context-host';
 import { ApiError } from './api-error';
-import { jsonShapeProblem } from './json-shape';
+import { jsonShapeRefusal } from './json-shape';
 
 /**
  * The in-band hot path (a hub's key-share messages, a client's ETSI key
@@ -247,8 +247,8 @@ export class DirectRoutes {
         // As Nest keeps it (rawBody: true): what signatures are checked against.
         req.rawBody = raw;
         req.body = parseJson(raw);
-        const problem = jsonShapeProblem(raw);
-        if (problem !== undefined) throw new ApiError(400, 'validation', problem, [{ message: problem }]);
+        const refusal = jsonShapeRefusal(raw);
+        if (refusal !== undefined) throw refusal;
       }
       routed = true;
       req.query = this.queryParser(query);

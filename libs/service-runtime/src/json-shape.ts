@@ -1,3 +1,5 @@
+import { ApiError } from './api-error';
+
 /**
  * Limits a JSON request body must keep before anything recursive sees it
  * (the validation pipe walks bodies recursively: 5,000 nested `{"a":` would
@@ -50,4 +52,10 @@ function safeUnescape(raw: string): string {
   } catch {
     return raw;
   }
+}
+
+/** The 400 a body that breaks those limits gets (from Express's chain and from the direct routes alike); undefined: none. */
+export function jsonShapeRefusal(text: Uint8Array): ApiError | undefined {
+  const problem = jsonShapeProblem(text);
+  return problem === undefined ? undefined : new ApiError(400, 'validation', problem, [{ message: problem }]);
 }

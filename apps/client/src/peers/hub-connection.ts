@@ -212,8 +212,8 @@ export class HubConnection {
       throw new HubCallError(this.hubName, 'bad-response', `hub ${this.hubName} sent unusable shares: ${(error as Error).message}`);
     } finally {
       // What the hub allocated for this answer (pads and signature): the next fetch like it should find as much.
-      if (this.registration === registration) this.refiller.refillIfLow('peer', peerBefore - registration.peerPool.unusedBytes);
-      else this.refiller.refillIfLow('peer');
+      // (A registration made meanwhile has pools of its own: nothing of this answer is in them.)
+      this.refiller.refillIfLow('peer', this.registration === registration ? peerBefore - registration.peerPool.unusedBytes : 0);
     }
   }
 
