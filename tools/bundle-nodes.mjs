@@ -2,7 +2,7 @@
 // One file per node program: apps/{hub,client}/dist/main.js (tsc's output, decorator metadata already in it)
 // bundled with its libraries and packages into apps/{hub,client}/dist/node.js. A node then starts without
 // resolving and reading some 1,400 module files (about a fifth of its start-up CPU).
-// Usage: node tools/bundle-nodes.mjs [hub] [client]   (default: both)
+// Usage: [BUNDLE_READABLE=1] node tools/bundle-nodes.mjs [hub] [client]   (default: both)
 import { build } from 'esbuild';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -41,8 +41,9 @@ for (const app of apps) {
     logLevel: 'warning',
     legalComments: 'none',
     // V8 keeps the source of a running script: without whitespace and comments it is 2 MB (3 MiB of RSS) smaller
-    // and parses faster. Names stay (keepNames), so stack traces still name their functions.
-    minifyWhitespace: true,
+    // and parses faster. Names stay (keepNames), so stack traces still name their functions. BUNDLE_READABLE=1
+    // keeps esbuild's per-module comments, which a CPU profile needs to be summed by package.
+    minifyWhitespace: process.env.BUNDLE_READABLE !== '1',
   });
   asciiOnly(join(root, 'apps', app, 'dist', 'node.js'));
 }

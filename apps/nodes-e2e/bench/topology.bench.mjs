@@ -1,5 +1,6 @@
 // Benchmark (issue #3): the user guide's topology (5 hubs, 5 clients, min_nr_shares 3) as real processes.
-// Prints: time from spawn to all nodes ready; key pairs per second with p50/p99 latency of
+// Prints: time from spawn to all nodes ready; the warm-up (sequential pairs from cold nodes, rate per block);
+// then, on warm nodes, key pairs per second with p50/p99 latency of
 // get key + get key with key IDs, sequential and with 8 concurrent SAE loops; keys per second with number=32;
 // resident memory per node (and, with BENCH_SOAK_PAIRS, over a long run).
 // Once per node state mode (BENCH_STATE, default all three): memory only; every node with a state directory and
@@ -16,13 +17,22 @@ const SEQUENTIAL_PAIRS = Number(process.env.BENCH_SEQUENTIAL_PAIRS ?? 200);
 const CONCURRENT_LOOPS = 8;
 const CONCURRENT_PAIRS = Number(process.env.BENCH_CONCURRENT_PAIRS ?? 400);
 const BATCH_REQUESTS = Number(process.env.BENCH_BATCH_REQUESTS ?? 60);
+/**
+ * BENCH_WARMUP_PAIRS: sequential pairs before the measured phases. V8 compiles a node's hot path to optimized code
+ * only after a few thousand calls of each function, and every hub sees two messages per pair: the first 600 or so
+ * pairs run at about two thirds of the steady rate (the warm-up line shows the curve).
+ */
+const WARMUP_PAIRS = Number(process.env.BENCH_WARMUP_PAIRS ?? 1500);
+const WARMUP_BLOCK = 250;
+const WARMUP_BATCH_REQUESTS = 40;
+const WARMUP_LIMIT_MS = 45_000; // the warm-up stops early past this (durable state with fsync is slower)
 /** BENCH_CLIENT_ARGS: more client flags, e.g. '--get-psrd-block-size 32000 --stop-request-psrd-threshold 64000'. */
 const CLIENT_ARGS = (process.env.BENCH_CLIENT_ARGS ?? '').split(/\s+/).filter(Boolean);
 /** BENCH_SOAK_PAIRS=N: after the phases, N more pairs with the nodes' memory printed every N/10 (no time limit). */
 const SOAK_PAIRS = Number(process.env.BENCH_SOAK_PAIRS ?? 0);
 const PHASE_LIMIT_MS = 30_000; // each measured phase stops early past this
 const MODES = (process.env.BENCH_STATE ?? 'memory full normal').split(/[\s,]+/).filter(Boolean);
-const WATCHDOG_MS = 140_000 * MODES.length + SOAK_PAIRS * 100;
+const WATCHDOG_MS = 200_000 * MODES.length + SOAK_PAIRS * 100;
 
 // master SAE @ its client -> slave SAE @ its client (every SAE of the guide's topology takes part).
 const PAIRS = [
@@ -58,6 +68,28 @@ async function keyPair([masterClient, master, slaveClient, slave], number = 1) {
   if (fetched.status !== 200 || JSON.stringify(fetched.body.keys) !== JSON.stringify(keys)) throw new Error(`get key with key IDs ${master} -> ${slave}: ${fetched.status} ${fetched.text}`);
   const t2 = performance.now();
   return { pair: t2 - t0, enc: t1 - t0, dec: t2 - t1 };
+}
+
+/** `pairs` sequential pairs, printed as the rate of each block of WARMUP_BLOCK: from cold nodes to optimized code. */
+async function warmUp(pairs) {
+  const rates = [];
+  const cpuBefore = nodeCpuMs();
+  const start = performance.now();
+  let done = 0;
+  while (done < pairs && performance.now() - start < WARMUP_LIMIT_MS) {
+    const block = Math.min(WARMUP_BLOCK, pairs - done);
+    const t0 = performance.now();
+    for (let i = 0; i < block; i++) await keyPair(PAIRS[(done + i) % PAIRS.length]);
+    rates.push((block / ((performance.now() - t0) / 1000)).toFixed(1));
+    done += block;
+  }
+  if (done === 0) return;
+  console.log(`warm-up, sequential: ${done} pairs in ${((performance.now() - start) / 1000).toFixed(2)} s; pairs/s per ${WARMUP_BLOCK}: ${rates.join(', ')}`);
+  console.log(`  node CPU per pair (user+system): ${cpuPer(cpuBefore, done)}`);
+  // The batch messages (key-shares) have code of their own to warm.
+  const batchStart = performance.now();
+  for (let i = 0; i < WARMUP_BATCH_REQUESTS; i++) await keyPair(PAIRS[i % PAIRS.length], 32);
+  console.log(`  then ${WARMUP_BATCH_REQUESTS} request pairs with number=32: ${((WARMUP_BATCH_REQUESTS * 32) / ((performance.now() - batchStart) / 1000)).toFixed(0)} keys/s`);
 }
 
 /** Keys per second in pairs of requests for `number` keys each (the same SAE pair, one loop). */
@@ -125,19 +157,23 @@ async function phase(label, loops, totalPairs) {
 function cpuPer(before, count) {
   const after = nodeCpuMs();
   const per = (kind) => {
-    const spent = [...after].filter(([node]) => node.kind === kind).map(([node, used]) => used - before.get(node));
-    return `${(spent.reduce((a, b) => a + b, 0) / count).toFixed(1)} ms (${spent.length} ${kind}s, ${(Math.max(...spent) / count).toFixed(1)} ms the busiest)`;
+    const nodes = [...after.keys()].filter((node) => node.kind === kind);
+    const spent = (part) => nodes.map((node) => after.get(node)[part] - before.get(node)[part]);
+    const sum = (values) => values.reduce((a, b) => a + b, 0) / count;
+    const total = nodes.map((node, i) => spent('user')[i] + spent('system')[i]);
+    // The system share is what the kernel spends on the node's sockets and wake-ups.
+    return `${sum(total).toFixed(1)} ms (${sum(spent('system')).toFixed(1)} system; ${nodes.length} ${kind}s, ${(Math.max(...total) / count).toFixed(1)} ms the busiest)`;
   };
   return `hubs ${per('hub')}, clients ${per('client')}`;
 }
 
-/** User+system CPU time of every node so far, in ms (/proc/PID/stat, clock ticks of 10 ms). */
+/** User and system CPU time of every node so far, in ms (/proc/PID/stat, clock ticks of 10 ms). */
 function nodeCpuMs() {
   const nodes = allNodes();
   return new Map(
     nodes.map((node) => {
       const fields = readFileSync(`/proc/${node.child.pid}/stat`, 'utf8').replace(/^.*\) /s, '').split(' ');
-      return [node, (Number(fields[11]) + Number(fields[12])) * 10];
+      return [node, { user: Number(fields[11]) * 10, system: Number(fields[12]) * 10 }];
     }),
   );
 }
@@ -170,7 +206,7 @@ try {
     await new Promise((resolve) => setTimeout(resolve, 2000)); // registrations and first refills settle
     const idle = (nodes) => (nodes.reduce((sum, node) => sum + rssKiB(node.child.pid), 0) / 1024 / nodes.length).toFixed(1);
     console.log(`resident memory idle (VmRSS): ${idle([...topology.hubs.values()])} MiB per hub, ${idle([...topology.clients.values()])} MiB per client`);
-    for (let i = 0; i < 16; i++) await keyPair(PAIRS[i % PAIRS.length]); // warm-up (JIT, connections)
+    await warmUp(WARMUP_PAIRS);
     await phase(`sequential, 1 loop`, 1, SEQUENTIAL_PAIRS);
     await phase(`concurrent, ${CONCURRENT_LOOPS} SAE loops`, CONCURRENT_LOOPS, CONCURRENT_PAIRS);
     await batchPhase(32, BATCH_REQUESTS);

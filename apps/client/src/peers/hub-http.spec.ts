@@ -12,6 +12,13 @@ describe('HubHttp', () => {
     server = createServer((req, res) => {
       const query = new URL(req.url ?? '/', 'http://x').searchParams;
       const size = Number(query.get('size'));
+      if (query.get('trickle') === '1') {
+        // One byte every 50 ms, never ending: undici's own timeouts restart with each byte.
+        res.writeHead(200, { 'content-type': 'application/json' });
+        const drip = setInterval(() => res.write('a'), 50);
+        res.once('close', () => clearInterval(drip));
+        return;
+      }
       // stated=1: with its length, as hubs answer.
       res.writeHead(200, { 'content-type': 'application/json', ...(query.get('stated') === '1' ? { 'content-length': String(size) } : {}) });
       // Written in pieces and without a length, as a hub that streams (or lies) would.
@@ -53,6 +60,17 @@ describe('HubHttp', () => {
     expect(ok.body.every((b) => b === 0x61)).toBe(true);
     await expect(http.request('GET', '/x', { query: `size=${MAX_HUB_RESPONSE_BYTES + 1}&stated=1`, logFailure: false })).rejects.toThrow(`answer longer than ${MAX_HUB_RESPONSE_BYTES} bytes`);
     expect((await http.request('GET', '/x', { query: 'size=10&stated=1' })).body.length).toBe(10);
+    await http.close();
+  });
+
+  it('gives up on an answer that never ends once the call deadline passes, though bytes keep coming', async () => {
+    const http = new HubHttp(base, 400, quiet);
+    const started = performance.now();
+    await expect(http.request('GET', '/x', { query: 'trickle=1', logFailure: false })).rejects.toThrow('no answer within 400 ms');
+    expect(performance.now() - started).toBeGreaterThanOrEqual(390);
+    expect(http.reachable).toBe(false);
+    expect((await http.request('GET', '/x', { query: 'size=10' })).body.length).toBe(10);
+    expect(http.reachable).toBe(true);
     await http.close();
   });
 });
