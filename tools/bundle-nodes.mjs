@@ -5,6 +5,7 @@
 // Usage: [BUNDLE_READABLE=1] node tools/bundle-nodes.mjs [hub] [client]   (default: both)
 import { build } from 'esbuild';
 import { readFileSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -25,6 +26,44 @@ const EXTERNAL = [
   'class-transformer/storage',
 ];
 
+/**
+ * Modules that class-validator requires at start-up for decorators no DTO of ours uses (IsPhoneNumber's
+ * libphonenumber-js metadata, 1.5 MiB of heap; one validator.js file per rule): each becomes a stand-in that
+ * loads the real module on first use. The stand-in is a function proxy, so it can be called (validator's files
+ * export their function) or read (`.parsePhoneNumber`); `__esModule` is the real module's, read here at build time,
+ * so that the importer's interop helper does not load it just to ask.
+ */
+const LOADED_ON_FIRST_USE = [
+  { importer: /node_modules\/class-validator\//, specifier: /^libphonenumber-js\/max$/ },
+  { importer: /node_modules\/class-validator\//, specifier: /^validator\/lib\/[A-Za-z0-9]+$/ },
+];
+const requireHere = createRequire(import.meta.url);
+
+const loadedOnFirstUse = {
+  name: 'loaded-on-first-use',
+  setup(bundle) {
+    for (const { importer, specifier } of LOADED_ON_FIRST_USE) {
+      bundle.onResolve({ filter: specifier }, (args) => {
+        if (!importer.test(args.importer)) return undefined;
+        const real = requireHere.resolve(args.path, { paths: [args.resolveDir] });
+        return { path: real, namespace: 'first-use' };
+      });
+    }
+    bundle.onLoad({ filter: /.*/, namespace: 'first-use' }, (args) => {
+      const esModule = requireHere(args.path).__esModule === true;
+      const contents = [
+        'let loaded;',
+        `const load = () => (loaded ??= require(${JSON.stringify(args.path)}));`,
+        'module.exports = new Proxy(function firstUse() {}, {',
+        '  apply: (_, self, args) => Reflect.apply(load(), self, args),',
+        `  get: (_, key) => (key === '__esModule' ? ${esModule} : load()[key]),`,
+        '});',
+      ].join('\n');
+      return { contents, loader: 'js', resolveDir: dirname(args.path) };
+    });
+  },
+};
+
 const apps = process.argv.slice(2).length > 0 ? process.argv.slice(2) : ['hub', 'client'];
 for (const app of apps) {
   if (app !== 'hub' && app !== 'client') throw new Error(`bundle-nodes: unknown app '${app}' (hub, client)`);
@@ -38,6 +77,7 @@ for (const app of apps) {
     // Class names stay: Swagger names its schemas after the DTO classes, Nest its log contexts after providers.
     keepNames: true,
     external: EXTERNAL,
+    plugins: [loadedOnFirstUse],
     logLevel: 'warning',
     legalComments: 'none',
     // V8 keeps the source of a running script: without whitespace and comments it is 2 MB (3 MiB of RSS) smaller
