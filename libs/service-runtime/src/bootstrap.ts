@@ -47,14 +47,13 @@ export const API_VERSION = '1.0.0';
 
 /**
  * A value that passes its DTO's compiled check (see compileDtoCheck) goes on
- * as it is; anything else gets class-validator's full treatment, and so its
- * messages.
+ * as it is (or converted by its @Transform); anything else gets
+ * class-validator's full treatment, and so its messages.
  */
 class StrictValidationPipe extends ValidationPipe {
   override async transform(value: unknown, metadata: ArgumentMetadata): Promise<unknown> {
     const check = metadata.metatype !== undefined && metadata.type !== 'custom' ? compileDtoCheck(metadata.metatype as DtoClass) : undefined;
-    if (check?.(value)) return value;
-    return super.transform(value, metadata);
+    return check?.(value) ?? super.transform(value, metadata);
   }
 }
 

@@ -2,13 +2,12 @@ import 'reflect-metadata';
 import { request as httpRequest } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Body, Controller, createParamDecorator, ExecutionContext, Get, HttpCode, INestApplication, Module, Param, Post, Query, Res, UseGuards } from '@nestjs/common';
+import { Body, CanActivate, Controller, createParamDecorator, ExecutionContext, Get, HttpCode, Inject, Injectable, INestApplication, Module, Param, Post, Query, Res, UseGuards, UseInterceptors } from '@nestjs/common';
 import { ApiProperty } from '@nestjs/swagger';
 import { IsIn, IsInt, IsOptional, IsString, Matches, Max, Min } from 'class-validator';
 import { ApiError } from './api-error';
 import { startNodeApp } from './bootstrap';
 import { NodeLifecycle } from './node-lifecycle';
-import { NoQueryParamsGuard } from './no-query';
 import { REQUEST_OBSERVER, requestOutcome, type CompletedRequest, type RequestObserver } from './request-metrics';
 import { DirectRoutes } from './direct-routes';
 
@@ -51,10 +50,47 @@ class ThingsController {
   }
 }
 
+/** As the hub's oob guard does: reads the routed request's query and body, and refuses with an ApiError. */
+@Injectable()
+class NamedCallerGuard implements CanActivate {
+  constructor(@Inject('DENIED') private readonly denied: string) {}
+  canActivate(context: ExecutionContext): boolean {
+    const req = context.switchToHttp().getRequest<{ query?: { name?: string }; body?: { name?: string } }>();
+    for (const named of [req.query?.name, req.body?.name]) if (named === this.denied) throw new ApiError(403, 'caller.denied', `${named} may not call`);
+    return true;
+  }
+}
+
+/** Says no without throwing (Nest answers 403 Forbidden resource); runs after the controller's guard. */
+class NotFiveGuard implements CanActivate {
+  canActivate(context: ExecutionContext): Promise<boolean> {
+    return Promise.resolve(context.switchToHttp().getRequest<{ body?: { count?: number } }>().body?.count !== 5);
+  }
+}
+
+@Controller('guarded')
+@UseGuards(NamedCallerGuard)
+class GuardedController {
+  @Post('items')
+  @HttpCode(200)
+  @UseGuards(new NotFiveGuard())
+  store(@Body() body: ItemDto, @RoutedBy() via: string): object {
+    return { stored: body.name, via };
+  }
+
+  @Get('items')
+  lookup(@Query() query: LookupQueryDto, @RoutedBy() via: string): object {
+    return { found: query.name, via };
+  }
+}
+
 // Vitest's compiler emits no decorator metadata: the parameter types the validation pipe needs, as tsc would emit them.
 Reflect.defineMetadata('design:paramtypes', [NameParamDto, ItemDto, String, Object], ThingsController.prototype, 'store');
 Reflect.defineMetadata('design:paramtypes', [LookupQueryDto, String], ThingsController.prototype, 'lookup');
 Reflect.defineMetadata('design:paramtypes', [ItemDto, String], ThingsController.prototype, 'created');
+Reflect.defineMetadata('design:paramtypes', [ItemDto, String], GuardedController.prototype, 'store');
+Reflect.defineMetadata('design:paramtypes', [LookupQueryDto, String], GuardedController.prototype, 'lookup');
+Reflect.defineMetadata('design:paramtypes', [String], NamedCallerGuard);
 
 class Recorder implements RequestObserver {
   readonly seen: string[] = [];
@@ -64,7 +100,7 @@ class Recorder implements RequestObserver {
 }
 
 function moduleFor(recorder: Recorder) {
-  @Module({ controllers: [ThingsController], providers: [NodeLifecycle, { provide: REQUEST_OBSERVER, useValue: recorder }] })
+  @Module({ controllers: [ThingsController, GuardedController], providers: [NodeLifecycle, { provide: REQUEST_OBSERVER, useValue: recorder }, { provide: 'DENIED', useValue: 'eve' }] })
   class ThingsModule {}
   return ThingsModule;
 }
@@ -121,6 +157,13 @@ const CASES: Array<[string, string, string, Record<string, string>, (string | Bu
   ['a prototype name in the query', 'GET', '/hub/h1/things/search/by-name?name=abc&__proto__=1', {}],
   ['a GET with a body', 'GET', '/hub/h1/things/search/by-name?name=abc', sized('{}'), '{}'],
   ['HEAD on a GET route', 'HEAD', '/hub/h1/things/search/by-name?name=abc', {}],
+  ['a body its guards let through', 'POST', '/hub/h1/guarded/items', sized('{"name":"x","count":1}'), '{"name":"x","count":1}'],
+  ['a body a guard refuses with an error', 'POST', '/hub/h1/guarded/items', sized('{"name":"eve","count":1}'), '{"name":"eve","count":1}'],
+  ['a body the method guard says no to', 'POST', '/hub/h1/guarded/items', sized('{"name":"x","count":5}'), '{"name":"x","count":5}'],
+  ['a body both guards refuse (the controller one runs first)', 'POST', '/hub/h1/guarded/items', sized('{"name":"eve","count":5}'), '{"name":"eve","count":5}'],
+  ['a guarded body failing its DTO (guards run first)', 'POST', '/hub/h1/guarded/items', sized('{"name":"eve","count":10}'), '{"name":"eve","count":10}'],
+  ['a query its guard lets through', 'GET', '/hub/h1/guarded/items?name=abc', {}],
+  ['a query its guard refuses', 'GET', '/hub/h1/guarded/items?name=eve', {}],
 ];
 
 // Some cases never reach the direct path; the others must have been served by it.
@@ -131,7 +174,8 @@ describe('DirectRoutes: the same answers as Express and Nest give, without them'
   const direct = { recorder: new Recorder() } as { recorder: Recorder; app?: INestApplication; port?: number };
 
   beforeAll(async () => {
-    for (const [node, routes] of [[express, undefined], [direct, ['store', 'lookup', 'created'].map((method) => ({ controller: ThingsController, method }))]] as const) {
+    const served = [...['store', 'lookup', 'created'].map((method) => ({ controller: ThingsController, method })), ...['store', 'lookup'].map((method) => ({ controller: GuardedController, method }))];
+    for (const [node, routes] of [[express, undefined], [direct, served]] as const) {
       node.app = await startNodeApp({ module: moduleFor(node.recorder), kind: 'hub', name: 'h1', host: '127.0.0.1', port: 0, description: 'test', directRoutes: routes ? [...routes] : undefined });
       node.port = (node.app.getHttpServer().address() as AddressInfo).port;
     }
@@ -160,15 +204,15 @@ describe('DirectRoutes: the same answers as Express and Nest give, without them'
     expect(JSON.parse(answer.body)).toEqual({ stored: 'abc', item: { name: 'x', count: 1 }, via: 'direct' });
   });
 
-  it('refuses, at start, a route it would not serve as Nest does (a guard)', () => {
-    @Controller('guarded')
-    class GuardedController {
+  it('refuses, at start, a route it would not serve as Nest does (an interceptor)', () => {
+    @Controller('intercepted')
+    class InterceptedController {
       @Get('x')
-      @UseGuards(NoQueryParamsGuard)
+      @UseInterceptors({ intercept: (_context: ExecutionContext, next: { handle(): unknown }) => next.handle() } as never)
       x(): string {
         return 'x';
       }
     }
-    expect(() => new DirectRoutes(direct.app!, [{ controller: GuardedController, method: 'x' }], undefined as never)).toThrow('GuardedController.x has __guards__');
+    expect(() => new DirectRoutes(direct.app!, [{ controller: InterceptedController, method: 'x' }], undefined as never)).toThrow('InterceptedController.x has __interceptors__');
   });
 });

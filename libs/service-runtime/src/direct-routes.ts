@@ -4,7 +4,8 @@ import {
   CUSTOM_ROUTE_ARGS_METADATA, EXCEPTION_FILTERS_METADATA, GUARDS_METADATA, HTTP_CODE_METADATA, INTERCEPTORS_METADATA, METHOD_METADATA, PATH_METADATA, PIPES_METADATA,
   RESPONSE_PASSTHROUGH_METADATA, ROUTE_ARGS_METADATA,
 } from '@nestjs/common/constants';
-import { BadRequestException, RequestMethod } from '@nestjs/common';
+import { BadRequestException, ForbiddenException, RequestMethod, type CanActivate } from '@nestjs/common';
+import { isObservable, lastValueFrom } from 'rxjs';
 import { RouteParamtypes } from '@nestjs/common/enums/route-paramtypes.enum';
 import { ExecutionContextHost } from '@nestjs/core/helpers/execution-context-host';
 import { ApiError } from './api-error';
@@ -17,7 +18,7 @@ import { jsonShapeRefusal } from './json-shape';
  * that looks ordinary (JSON body of a stated length within the limit, or no
  * body) is read here and handed to the same controller method, with its
  * arguments built from the same decorators (@Body, @Query, @Param, @Res and
- * custom ones such as @Raw), checked by the same validation pipe. What it
+ * custom ones such as @Raw), behind the same guards, checked by the same validation pipe. What it
  * answers and how it refuses are the node's own (the one error renderer,
  * the one request observer). Anything else, and every other route, goes to
  * Express as before; so a request gets the same answer either way, only
@@ -74,6 +75,8 @@ interface CompiledRoute {
   controller: Type<unknown>;
   handler: Handler;
   instance: unknown;
+  /** The controller's guards, then the method's, as Nest runs them: after routing, before the arguments are built. */
+  guards: CanActivate[];
   args: ArgumentSource[];
 }
 
@@ -90,10 +93,14 @@ function compile(app: INestApplication, spec: DirectRouteSpec, options: DirectRo
   const { controller, method } = spec;
   const handler = (controller.prototype as Record<string, Handler>)[method];
   if (typeof handler !== 'function') throw new Error(`direct routes: ${controller.name}.${method} is not a method`);
-  for (const key of [GUARDS_METADATA, INTERCEPTORS_METADATA, PIPES_METADATA, EXCEPTION_FILTERS_METADATA]) {
+  for (const key of [INTERCEPTORS_METADATA, PIPES_METADATA, EXCEPTION_FILTERS_METADATA]) {
     const own = [Reflect.getMetadata(key, handler), Reflect.getMetadata(key, controller)].flat().filter(Boolean);
     if (own.length > 0) throw new Error(`direct routes: ${controller.name}.${method} has ${key}, which direct routes do not run`);
   }
+  const guards = [Reflect.getMetadata(GUARDS_METADATA, controller), Reflect.getMetadata(GUARDS_METADATA, handler)]
+    .flat()
+    .filter(Boolean)
+    .map((guard: Type<CanActivate> | CanActivate) => (typeof guard === 'function' ? app.get(guard, { strict: false }) : guard));
   const verb = Reflect.getMetadata(METHOD_METADATA, handler) as RequestMethod;
   if (verb !== RequestMethod.GET && verb !== RequestMethod.POST) throw new Error(`direct routes: ${controller.name}.${method} is neither GET nor POST`);
   const controllerPath = single(Reflect.getMetadata(PATH_METADATA, controller));
@@ -135,6 +142,7 @@ function compile(app: INestApplication, spec: DirectRouteSpec, options: DirectRo
     controller,
     handler,
     instance: app.get(controller, { strict: false }),
+    guards,
     args: args.sort((a, b) => a.index - b.index),
   };
 }
@@ -254,6 +262,11 @@ export class DirectRoutes {
       req.query = this.queryParser(query);
       req.params = params;
       const call: DirectCall = { req, res, context: new ExecutionContextHost([req, res, undefined], route.controller, route.handler) };
+      for (const guard of route.guards) {
+        const allowed = guard.canActivate(call.context);
+        // Nest's own refusal when a guard says no without throwing.
+        if (!(await (isObservable(allowed) ? lastValueFrom(allowed) : allowed))) throw new ForbiddenException('Forbidden resource');
+      }
       const args: unknown[] = [];
       for (const a of route.args) args[a.index] = a.metadata === undefined ? a.build(call) : await this.options.pipe.transform(a.build(call), a.metadata);
       // As Nest does: the route's status first, so that the handler may change it.

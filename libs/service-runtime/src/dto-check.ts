@@ -8,8 +8,12 @@ import type { MetadataStorage as TransformerStorage } from 'class-transformer/ty
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const { defaultMetadataStorage: transformerStorage } = require('class-transformer/cjs/storage') as { defaultMetadataStorage: TransformerStorage };
 
-/** Whether a plain value passes a DTO's class-validator rules; compiled once per class. */
-export type DtoCheck = (value: unknown) => boolean;
+/**
+ * A DTO's class-validator rules, compiled once per class: the value to go on
+ * with if a plain value passes (itself, or a copy with the @Transform
+ * conversions applied, as class-transformer would convert it), undefined if not.
+ */
+export type DtoCheck = (value: unknown) => object | undefined;
 
 /** A DTO class (what Nest's metatype holds). */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -21,8 +25,12 @@ interface Rule {
   each: boolean;
 }
 
+type PropertyTransform = (params: { value: unknown; key: string; obj: object; type: TransformationType; options: object }) => unknown;
+
 interface PropertyCheck {
   name: string;
+  /** @Transform functions (plain to class), applied in order before the rules, when the property is present. */
+  transforms: PropertyTransform[];
   /** @IsOptional and the like: when one says no, the property's rules do not run. */
   conditions: Array<(object: object, value: unknown) => boolean>;
   rules: Rule[];
@@ -43,19 +51,30 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
  * an instance (class-transformer) and an error tree at every request, which
  * made a fifth of a hub's CPU. Same rules, same validator functions (called
  * directly), so "passes here" means "passes class-validator"; a value that
- * fails goes to class-validator for its messages. Undefined for a class
- * whose rules this does not cover (groups, @Transform, async or
- * conditional-only rules...), which then always goes to class-validator.
+ * fails goes to class-validator for its messages. A top-level @Transform is
+ * applied to a copy, as class-transformer applies it. Undefined for a class
+ * whose rules this does not cover (groups, @Expose, a nested @Transform, async
+ * or conditional-only rules...), which then always goes to class-validator.
  */
 export function compileDtoCheck(target: DtoClass): DtoCheck | undefined {
   if (compiled.has(target)) return compiled.get(target) ?? undefined;
   compiled.set(target, null); // a class that contains itself stays uncompiled
-  const check = build(target);
+  const check = build(target, true);
   compiled.set(target, check ?? null);
   return check;
 }
 
-function build(target: DtoClass): DtoCheck | undefined {
+/** Nested DTOs are checked in place: their conversions would have to be applied to a copy of the whole tree. */
+const nestedChecks = new Map<DtoClass, DtoCheck | null>();
+function compileNestedCheck(target: DtoClass): DtoCheck | undefined {
+  if (nestedChecks.has(target)) return nestedChecks.get(target) ?? undefined;
+  nestedChecks.set(target, null);
+  const check = build(target, false);
+  nestedChecks.set(target, check ?? null);
+  return check;
+}
+
+function build(target: DtoClass, topLevel: boolean): DtoCheck | undefined {
   const storage = getMetadataStorage();
   const metadatas = storage.getTargetValidationMetadatas(target, '', false, false, undefined);
   if (metadatas.length === 0) return undefined;
@@ -63,8 +82,9 @@ function build(target: DtoClass): DtoCheck | undefined {
   const byName = storage.groupByPropertyName(metadatas);
   const properties: PropertyCheck[] = [];
   for (const [name, list] of Object.entries(byName)) {
-    if (transformerStorage.findTransformMetadatas(target, name, TransformationType.PLAIN_TO_CLASS).length > 0) return undefined;
-    const property: PropertyCheck = { name, conditions: [], rules: [] };
+    const transforms = transformerStorage.findTransformMetadatas(target, name, TransformationType.PLAIN_TO_CLASS);
+    if (transforms.length > 0 && (!topLevel || transforms.some((t) => (t.options.groups?.length ?? 0) > 0 || t.options.since !== undefined || t.options.until !== undefined))) return undefined;
+    const property: PropertyCheck = { name, transforms: transforms.map((t) => t.transformFn as PropertyTransform), conditions: [], rules: [] };
     for (const m of list) {
       if ((m.groups?.length ?? 0) > 0 || m.always) return undefined;
       switch (m.type) {
@@ -81,7 +101,7 @@ function build(target: DtoClass): DtoCheck | undefined {
         }
         case ValidationTypes.NESTED_VALIDATION: {
           const type = transformerStorage.findTypeMetadata(target, name)?.typeFunction();
-          const nested = typeof type === 'function' ? compileDtoCheck(type as DtoClass) : undefined;
+          const nested = typeof type === 'function' ? compileNestedCheck(type as DtoClass) : undefined;
           if (nested === undefined || property.nested !== undefined) return undefined;
           property.nested = nested;
           break;
@@ -94,10 +114,19 @@ function build(target: DtoClass): DtoCheck | undefined {
   }
   const allowed = new Set(properties.map((p) => p.name));
   const targetName = target.name;
+  const converted = properties.filter((p) => p.transforms.length > 0);
 
-  return (value) => {
-    if (!isPlainObject(value)) return false;
-    for (const key of Object.keys(value)) if (!allowed.has(key)) return false;
+  return (given) => {
+    if (!isPlainObject(given)) return undefined;
+    for (const key of Object.keys(given)) if (!allowed.has(key)) return undefined;
+    let value = given;
+    if (converted.length > 0) {
+      value = { ...given };
+      for (const p of converted) {
+        if (!Object.hasOwn(given, p.name)) continue;
+        for (const transform of p.transforms) value[p.name] = transform({ value: value[p.name], key: p.name, obj: given, type: TransformationType.PLAIN_TO_CLASS, options: {} });
+      }
+    }
     for (const p of properties) {
       const v = Object.hasOwn(value, p.name) ? value[p.name] : undefined;
       if (!p.conditions.every((condition) => condition(value, v))) continue;
@@ -105,19 +134,19 @@ function build(target: DtoClass): DtoCheck | undefined {
         const args: ValidationArguments = { targetName, property: p.name, object: value, value: v, constraints: rule.constraints };
         if (rule.each) {
           // class-validator checks a non-array value itself here; not worth a fast path.
-          if (!Array.isArray(v) || !v.every((item) => rule.validate(item, args) === true)) return false;
+          if (!Array.isArray(v) || !v.every((item) => rule.validate(item, args) === true)) return undefined;
         } else if (rule.validate(v, args) !== true) {
-          return false;
+          return undefined;
         }
       }
       if (p.nested !== undefined && v !== undefined) {
         if (Array.isArray(v)) {
-          if (!v.every((item) => p.nested!(item))) return false;
-        } else if (!p.nested(v)) {
-          return false;
+          if (!v.every((item) => p.nested!(item) !== undefined)) return undefined;
+        } else if (p.nested(v) === undefined) {
+          return undefined;
         }
       }
     }
-    return true;
+    return value;
   };
 }
