@@ -111,10 +111,10 @@ export class KeyShareService implements OnApplicationBootstrap {
     }
     const ids = shares.map((s) => s.user_key_id.toLowerCase());
     if (new Set(ids).size !== ids.length) throw new ApiError(400, 'share.duplicate', 'a key ID appears twice in one message');
-    // One round trip for all (a store that is away answers 503 within a second, before any PSRD is taken).
-    const existing = await Promise.all(ids.map((id) => this.store.peek(id)));
-    for (const share of existing) share?.share.fill(0);
-    const taken = existing.findIndex((share) => share !== undefined);
+    // One round trip for all (a store that is away answers 503 within a second, before any PSRD is taken); asked
+    // without opening the records, so no share is decrypted (and wiped) only to learn that it is there.
+    const existing = await Promise.all(ids.map((id) => this.store.has(id)));
+    const taken = existing.indexOf(true);
     if (taken !== -1) throw new ApiError(400, 'share.exists', `a share for key ${ids[taken]} is already stored`);
     // One take over every pad: overlapping or reused bytes anywhere in the message fail it whole.
     const encrypted = shares.map((s) => Buffer.from(s.encrypted_share_value, 'base64'));

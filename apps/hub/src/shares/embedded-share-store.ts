@@ -38,6 +38,10 @@ export class EmbeddedShareStore implements ShareStore {
     return fileOp(() => this.file.insertIfAbsent(key, sealed, Date.now() + ttlSecs * 1000));
   }
 
+  async has(userKeyId: string): Promise<boolean> {
+    return fileOp(() => this.file.get(PREFIX + userKeyId)) !== undefined;
+  }
+
   async peek(userKeyId: string): Promise<StoredShare | undefined> {
     const key = PREFIX + userKeyId;
     const sealed = fileOp(() => this.file.get(key));

@@ -17,6 +17,10 @@ export class MemoryShareStore implements ShareStore {
     return true;
   }
 
+  async has(userKeyId: string): Promise<boolean> {
+    return this.shares.has(userKeyId);
+  }
+
   /** A copy: the caller may wipe what it got, and the stored share is wiped when taken or expired. */
   async peek(userKeyId: string): Promise<StoredShare | undefined> {
     const share = this.shares.get(userKeyId)?.share;

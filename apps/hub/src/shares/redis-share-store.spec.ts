@@ -91,6 +91,8 @@ describe('RedisShareStore', () => {
     const s = share(id);
     expect(await store.put(s, 60)).toBe(true);
     expect(await store.put(share(id), 60)).toBe(false);
+    expect(await store.has(id)).toBe(true);
+    expect(await store.has(uuid())).toBe(false);
     expect(await store.peek(id)).toEqual(s);
     expect(await store.list()).toEqual([{ user_key_id: id, master_client_name: 'carol', master_sae_id: 'sam', slave_sae_id: 'sunny', share_index: 2, size: 16 }]);
     expect(await raw.ttl(`dske:hank:share:${id}`)).toBeGreaterThan(55);
@@ -124,6 +126,7 @@ describe('RedisShareStore', () => {
     // Another record moved into a's place: the record key is the associated data, so it does not open.
     await raw.set(`dske:hank:share:${a}`, (await raw.getBuffer(`dske:hank:share:${b}`))!);
     expect(await store.peek(a)).toBeUndefined();
+    expect(await store.has(a)).toBe(true); // there, though it does not open: no share is stored under a again
     expect((await store.list()).map((s) => s.user_key_id)).toEqual([b]);
     const lines = log.lines.filter((l) => l.includes('does not open'));
     expect(lines[0]).toBe(`warn Share record ${a} does not open with this hub's storage key; counted as absent`);

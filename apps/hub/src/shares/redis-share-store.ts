@@ -187,6 +187,10 @@ export class RedisShareStore implements ShareStore {
     });
   }
 
+  has(userKeyId: string): Promise<boolean> {
+    return this.run(async () => (await this.redis.exists(this.prefix + userKeyId)) === 1);
+  }
+
   peek(userKeyId: string): Promise<StoredShare | undefined> {
     const key = this.prefix + userKeyId;
     return this.run(async () => {

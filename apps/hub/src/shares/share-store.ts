@@ -21,6 +21,8 @@ export type ShareSummary = Omit<StoredShare, 'share'> & { size: number };
 export interface ShareStore {
   /** Keeps its own (sealed or copied) form: the caller's buffer is the caller's to wipe. */
   put(share: StoredShare, ttlSecs: number): Promise<boolean>;
+  /** Whether a record is kept under this key ID, without opening it (a record that would not open counts too). */
+  has(userKeyId: string): Promise<boolean>;
   peek(userKeyId: string): Promise<StoredShare | undefined>;
   remove(userKeyId: string): Promise<boolean>;
   list(): Promise<ShareSummary[]>;

@@ -97,6 +97,8 @@ describe('HubState, embedded (the state file in --state-dir)', () => {
     const again = await open(dir);
     expect((await again.shares.list()).map((s) => s.user_key_id)).toEqual([kept]);
     expect((await again.shares.peek(kept))?.share.length).toBe(16);
+    expect(await again.shares.has(kept)).toBe(true);
+    expect(await again.shares.has(taken)).toBe(false);
     expect(await again.shares.remove(taken)).toBe(false);
     await again.close();
   });
