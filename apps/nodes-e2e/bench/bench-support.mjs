@@ -1,4 +1,6 @@
-/** What both node benchmarks need: a time limit that ends the run, and percentiles. */
+import { performance } from 'node:perf_hooks';
+
+/** What the node benchmarks need: a time limit that ends the run, percentiles, the SAE pairs and one key pair. */
 
 /** End the process after `limitMs` (test-support kills every node it spawned on exit). */
 export function startWatchdog(limitMs) {
@@ -12,3 +14,34 @@ export function startWatchdog(limitMs) {
 
 /** The p-th percentile of an ascending array (nearest rank). */
 export const percentile = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))];
+
+/** master SAE @ its client -> slave SAE @ its client (every SAE of the guide's topology takes part). */
+export const SAE_PAIRS = [
+  ['carol', 'sam', 'curtis', 'sunny'],
+  ['celia', 'serena', 'connie', 'sofia'],
+  ['connie', 'sofia', 'carol', 'sam'],
+  ['curtis', 'susan', 'celia', 'serena'],
+  ['curtis', 'sunny', 'connie', 'sofia'],
+  ['carol', 'sam', 'curtis', 'susan'],
+  ['celia', 'serena', 'carol', 'sam'],
+  ['connie', 'sofia', 'curtis', 'sunny'],
+];
+
+/**
+ * `number` key pairs on a running topology: get key at the master's client, get key with key IDs at the slave's
+ * client (one request each way, for all the keys), which must give the same keys. Returns the times in ms.
+ */
+export async function keyPair(httpJson, topology, [masterClient, master, slaveClient, slave], number = 1) {
+  const t0 = performance.now();
+  const made = await httpJson('GET', `${topology.clientUrl(masterClient)}/etsi/api/v1/keys/${slave}/enc_keys?size=256&number=${number}`, { headers: { authorization: `Bearer ${master}` } });
+  if (made.status !== 200) throw new Error(`get key ${master} -> ${slave}: ${made.status} ${made.text}`);
+  const t1 = performance.now();
+  const keys = made.body.keys;
+  const url = `${topology.clientUrl(slaveClient)}/etsi/api/v1/keys/${master}/dec_keys`;
+  const headers = { authorization: `Bearer ${slave}` };
+  const fetched =
+    number === 1 ? await httpJson('GET', `${url}?key_ID=${keys[0].key_ID}`, { headers }) : await httpJson('POST', url, { headers, body: { key_IDs: keys.map((k) => ({ key_ID: k.key_ID })) } });
+  if (fetched.status !== 200 || JSON.stringify(fetched.body.keys) !== JSON.stringify(keys)) throw new Error(`get key with key IDs ${master} -> ${slave}: ${fetched.status} ${fetched.text}`);
+  const t2 = performance.now();
+  return { pair: t2 - t0, enc: t1 - t0, dec: t2 - t1 };
+}

@@ -12,7 +12,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { startWatchdog } from './bench-support.mjs';
+import { keyPair, SAE_PAIRS, startWatchdog } from './bench-support.mjs';
 
 const require = createRequire(import.meta.url);
 const { WebSocket } = require('undici');
@@ -29,29 +29,8 @@ process.env.DSKE_TEST_NODE_FLAGS = `${process.env.DSKE_TEST_NODE_FLAGS ?? ''} --
 const { default: testSupport } = await import('../../../libs/test-support/dist/index.js');
 const { TopologyHarness, httpJson } = testSupport;
 
-const SAE_PAIRS = [
-  ['carol', 'sam', 'curtis', 'sunny'],
-  ['celia', 'serena', 'connie', 'sofia'],
-  ['connie', 'sofia', 'carol', 'sam'],
-  ['curtis', 'susan', 'celia', 'serena'],
-  ['curtis', 'sunny', 'connie', 'sofia'],
-  ['carol', 'sam', 'curtis', 'susan'],
-  ['celia', 'serena', 'carol', 'sam'],
-  ['connie', 'sofia', 'curtis', 'sunny'],
-];
-
 let topology;
 const watchdog = startWatchdog(600_000);
-
-async function keyPair([masterClient, master, slaveClient, slave], number) {
-  const made = await httpJson('GET', `${topology.clientUrl(masterClient)}/etsi/api/v1/keys/${slave}/enc_keys?size=256&number=${number}`, { headers: { authorization: `Bearer ${master}` } });
-  if (made.status !== 200) throw new Error(`get key ${master} -> ${slave}: ${made.status} ${made.text}`);
-  const url = `${topology.clientUrl(slaveClient)}/etsi/api/v1/keys/${master}/dec_keys`;
-  const headers = { authorization: `Bearer ${slave}` };
-  const keys = made.body.keys;
-  const fetched = number === 1 ? await httpJson('GET', `${url}?key_ID=${keys[0].key_ID}`, { headers }) : await httpJson('POST', url, { headers, body: { key_IDs: keys.map((k) => ({ key_ID: k.key_ID })) } });
-  if (fetched.status !== 200) throw new Error(`get key with key IDs ${master} -> ${slave}: ${fetched.status} ${fetched.text}`);
-}
 
 /** `total` key pairs over `loops` SAE loops; the keys per second. */
 async function load(total, loops, number) {
@@ -61,7 +40,7 @@ async function load(total, loops, number) {
     Array.from({ length: loops }, async (_, loop) => {
       while (next < total) {
         const i = next++;
-        await keyPair(SAE_PAIRS[(loops === 1 ? i : loop) % SAE_PAIRS.length], number);
+        await keyPair(httpJson, topology, SAE_PAIRS[(loops === 1 ? i : loop) % SAE_PAIRS.length], number);
       }
     }),
   );

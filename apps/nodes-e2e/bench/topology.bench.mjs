@@ -9,7 +9,7 @@
 import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import testSupport from '../../../libs/test-support/dist/index.js';
-import { percentile, startWatchdog } from './bench-support.mjs';
+import { keyPair as sharedKeyPair, percentile, SAE_PAIRS, startWatchdog } from './bench-support.mjs';
 
 const { TopologyHarness, httpJson } = testSupport;
 
@@ -34,41 +34,12 @@ const PHASE_LIMIT_MS = 30_000; // each measured phase stops early past this
 const MODES = (process.env.BENCH_STATE ?? 'memory full normal').split(/[\s,]+/).filter(Boolean);
 const WATCHDOG_MS = 200_000 * MODES.length + SOAK_PAIRS * 100;
 
-// master SAE @ its client -> slave SAE @ its client (every SAE of the guide's topology takes part).
-const PAIRS = [
-  ['carol', 'sam', 'curtis', 'sunny'],
-  ['celia', 'serena', 'connie', 'sofia'],
-  ['connie', 'sofia', 'carol', 'sam'],
-  ['curtis', 'susan', 'celia', 'serena'],
-  ['curtis', 'sunny', 'connie', 'sofia'],
-  ['carol', 'sam', 'curtis', 'susan'],
-  ['celia', 'serena', 'carol', 'sam'],
-  ['connie', 'sofia', 'curtis', 'sunny'],
-];
-
 let topology;
 const watchdog = startWatchdog(WATCHDOG_MS);
 
 const ms = (v) => `${v.toFixed(1)} ms`;
 
-/**
- * `number` key pairs: get key at the master's client, get key with key IDs at the slave's client (one request
- * each way, for all the keys).
- */
-async function keyPair([masterClient, master, slaveClient, slave], number = 1) {
-  const t0 = performance.now();
-  const made = await httpJson('GET', `${topology.clientUrl(masterClient)}/etsi/api/v1/keys/${slave}/enc_keys?size=256&number=${number}`, { headers: { authorization: `Bearer ${master}` } });
-  if (made.status !== 200) throw new Error(`get key ${master} -> ${slave}: ${made.status} ${made.text}`);
-  const t1 = performance.now();
-  const keys = made.body.keys;
-  const url = `${topology.clientUrl(slaveClient)}/etsi/api/v1/keys/${master}/dec_keys`;
-  const headers = { authorization: `Bearer ${slave}` };
-  const fetched =
-    number === 1 ? await httpJson('GET', `${url}?key_ID=${keys[0].key_ID}`, { headers }) : await httpJson('POST', url, { headers, body: { key_IDs: keys.map((k) => ({ key_ID: k.key_ID })) } });
-  if (fetched.status !== 200 || JSON.stringify(fetched.body.keys) !== JSON.stringify(keys)) throw new Error(`get key with key IDs ${master} -> ${slave}: ${fetched.status} ${fetched.text}`);
-  const t2 = performance.now();
-  return { pair: t2 - t0, enc: t1 - t0, dec: t2 - t1 };
-}
+const keyPair = (pair, number) => sharedKeyPair(httpJson, topology, pair, number);
 
 /** `pairs` sequential pairs, printed as the rate of each block of WARMUP_BLOCK: from cold nodes to optimized code. */
 async function warmUp(pairs) {
@@ -79,7 +50,7 @@ async function warmUp(pairs) {
   while (done < pairs && performance.now() - start < WARMUP_LIMIT_MS) {
     const block = Math.min(WARMUP_BLOCK, pairs - done);
     const t0 = performance.now();
-    for (let i = 0; i < block; i++) await keyPair(PAIRS[(done + i) % PAIRS.length]);
+    for (let i = 0; i < block; i++) await keyPair(SAE_PAIRS[(done + i) % SAE_PAIRS.length]);
     rates.push((block / ((performance.now() - t0) / 1000)).toFixed(1));
     done += block;
   }
@@ -88,7 +59,7 @@ async function warmUp(pairs) {
   console.log(`  node CPU per pair (user+system): ${cpuPer(cpuBefore, done)}`);
   // The batch messages (key-shares) have code of their own to warm.
   const batchStart = performance.now();
-  for (let i = 0; i < WARMUP_BATCH_REQUESTS; i++) await keyPair(PAIRS[i % PAIRS.length], 32);
+  for (let i = 0; i < WARMUP_BATCH_REQUESTS; i++) await keyPair(SAE_PAIRS[i % SAE_PAIRS.length], 32);
   console.log(`  then ${WARMUP_BATCH_REQUESTS} request pairs with number=32: ${((WARMUP_BATCH_REQUESTS * 32) / ((performance.now() - batchStart) / 1000)).toFixed(0)} keys/s`);
 }
 
@@ -98,7 +69,7 @@ async function batchPhase(number, requests) {
   const start = performance.now();
   const deadline = start + PHASE_LIMIT_MS;
   const samples = [];
-  while (samples.length < requests && performance.now() < deadline) samples.push(await keyPair(PAIRS[0], number));
+  while (samples.length < requests && performance.now() < deadline) samples.push(await keyPair(SAE_PAIRS[0], number));
   const seconds = (performance.now() - start) / 1000;
   const done = samples.length;
   console.log(`number=${number}, 1 loop: ${done * number} keys in ${seconds.toFixed(2)} s = ${((done * number) / seconds).toFixed(0)} keys/s (get key, then get key with key IDs, both for all ${number})`);
@@ -121,7 +92,7 @@ async function soak(pairs, every) {
     Array.from({ length: CONCURRENT_LOOPS }, async (_, loop) => {
       while (next < pairs) {
         const i = ++next;
-        await keyPair(PAIRS[loop % PAIRS.length]);
+        await keyPair(SAE_PAIRS[loop % SAE_PAIRS.length]);
         if (i % every === 0) line(i);
       }
     }),
@@ -138,7 +109,7 @@ async function phase(label, loops, totalPairs) {
     Array.from({ length: loops }, async (_, loop) => {
       while (next < totalPairs && performance.now() < deadline) {
         const i = next++;
-        samples.push(await keyPair(PAIRS[(loops === 1 ? i : loop) % PAIRS.length]));
+        samples.push(await keyPair(SAE_PAIRS[(loops === 1 ? i : loop) % SAE_PAIRS.length]));
       }
     }),
   );

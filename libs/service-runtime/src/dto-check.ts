@@ -37,7 +37,9 @@ interface PropertyCheck {
   nested?: DtoCheck;
 }
 
-const compiled = new Map<DtoClass, DtoCheck | null>();
+/** Top-level checks (conversions applied) and nested ones (checked in place), each compiled once per class. */
+const topLevelChecks = new Map<DtoClass, DtoCheck | null>();
+const nestedChecks = new Map<DtoClass, DtoCheck | null>();
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
@@ -57,20 +59,19 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
  * or conditional-only rules...), which then always goes to class-validator.
  */
 export function compileDtoCheck(target: DtoClass): DtoCheck | undefined {
-  if (compiled.has(target)) return compiled.get(target) ?? undefined;
-  compiled.set(target, null); // a class that contains itself stays uncompiled
-  const check = build(target, true);
-  compiled.set(target, check ?? null);
-  return check;
+  return compiledOnce(topLevelChecks, target, true);
 }
 
 /** Nested DTOs are checked in place: their conversions would have to be applied to a copy of the whole tree. */
-const nestedChecks = new Map<DtoClass, DtoCheck | null>();
 function compileNestedCheck(target: DtoClass): DtoCheck | undefined {
-  if (nestedChecks.has(target)) return nestedChecks.get(target) ?? undefined;
-  nestedChecks.set(target, null);
-  const check = build(target, false);
-  nestedChecks.set(target, check ?? null);
+  return compiledOnce(nestedChecks, target, false);
+}
+
+function compiledOnce(cache: Map<DtoClass, DtoCheck | null>, target: DtoClass, topLevel: boolean): DtoCheck | undefined {
+  if (cache.has(target)) return cache.get(target) ?? undefined;
+  cache.set(target, null); // a class that contains itself stays uncompiled
+  const check = build(target, topLevel);
+  cache.set(target, check ?? null);
   return check;
 }
 
