@@ -23,15 +23,16 @@ async function relayOver(count: number, acksInRequests = false) {
 }
 
 describe('KeyRelayService', () => {
-  it('fetches for the same keys at the same time share one gather (one message per hub), and a key is handed out once', async () => {
+  it('fetches for the same keys at the same time share one gather (k messages), and a key is handed out once', async () => {
     const { scripted, hubs, relay } = await relayOver(3);
     const [made] = await relay.makeKeys(ROUTE, 16, 1);
     const [a, b] = await Promise.all([relay.fetchKeys(ROUTE, [made.keyId]), relay.fetchKeys(ROUTE, [made.keyId.toUpperCase()])]);
     expect(Buffer.from(a[0].key)).toEqual(Buffer.from(made.key));
     expect(b).toBe(a);
-    for (const hub of scripted) expect(hub.count('GET', '/key-share')).toBe(1);
+    // k = 2 shares recover the key and their digest vouches for it: the first two hubs are asked, the third is not.
+    expect(scripted.map((hub) => hub.count('GET', '/key-share'))).toEqual([1, 1, 0]);
     await expect(relay.fetchKeys(ROUTE, [made.keyId])).rejects.toThrow('was delivered already');
-    // The hubs keep their shares until the key has reached the SAE; then every hub that gave one hears it.
+    // The hubs keep their shares until the key has reached the SAE; then every hub hears it, also the one not asked.
     await sleep(30);
     for (const hub of scripted) expect(hub.count('POST', '/key-share-acks')).toBe(0);
     relay.handedOut(ROUTE, [made.keyId]);
@@ -64,6 +65,7 @@ describe('KeyRelayService', () => {
   it('acknowledgements on a key-share message that was refused are not lost: they go again', async () => {
     const { scripted, hubs, relay } = await relayOver(2, true);
     const [a, b] = await relay.makeKeys(ROUTE, 16, 2);
+    // k = n = 2: every fetch asks both hubs.
     await relay.fetchKeys(ROUTE, [a.keyId]);
     relay.handedOut(ROUTE, [a.keyId]);
     // Hub 0 refuses the get that carries a's acknowledgement (and does not read it).
@@ -110,6 +112,58 @@ describe('KeyRelayService', () => {
     scripted[0].shares.clear();
     const [got] = await relay.fetchKeys(ROUTE, [made.keyId]);
     expect(Buffer.from(got.key)).toEqual(Buffer.from(made.key));
+    await Promise.all(hubs.map((h) => h.close()));
+  });
+
+  it('the first round starts one hub further on at each gather, so each hub gives k of n shares', async () => {
+    const { scripted, hubs, relay } = await relayOver(3);
+    const made = await relay.makeKeys(ROUTE, 16, 3);
+    for (const key of made) {
+      const [got] = await relay.fetchKeys(ROUTE, [key.keyId]);
+      expect(Buffer.from(got.key)).toEqual(Buffer.from(key.key));
+    }
+    expect(scripted.map((hub) => hub.count('GET', '/key-share'))).toEqual([2, 2, 2]);
+    await Promise.all(hubs.map((h) => h.close()));
+  });
+
+  it('a wrong share in the first round: the other hubs are asked, the key comes back, and the hub that lied is named', async () => {
+    const { scripted, hubs, relay } = await relayOver(3);
+    const warnings: string[] = [];
+    (relay as unknown as { logger: { warn: (m: string) => void } }).logger = { warn: (m: string) => warnings.push(m) };
+    const [made] = await relay.makeKeys(ROUTE, 16, 1);
+    scripted[1].shares.get(made.keyId)!.data[0] ^= 1;
+    const [got] = await relay.fetchKeys(ROUTE, [made.keyId]);
+    expect(Buffer.from(got.key)).toEqual(Buffer.from(made.key));
+    expect(scripted.map((hub) => hub.count('GET', '/key-share'))).toEqual([1, 1, 1]);
+    expect(warnings).toEqual([`Hub h1 sent a bad share for key ${made.keyId}; it was left out of the recovery`]);
+    await Promise.all(hubs.map((h) => h.close()));
+  });
+
+  it('a hub that was down at its last call is asked last; one that fails in the first round is replaced by the next', async () => {
+    const { scripted, hubs, relay } = await relayOver(3);
+    const [a, b] = await relay.makeKeys(ROUTE, 16, 2);
+    scripted[0].down = true;
+    const [got] = await relay.fetchKeys(ROUTE, [a.keyId]);
+    expect(Buffer.from(got.key)).toEqual(Buffer.from(a.key));
+    // Hub 0 failed in the first round (with hub 1), so hub 2 was asked in a second.
+    expect(scripted.map((hub) => hub.count('GET', '/key-share'))).toEqual([1, 1, 1]);
+    // Now hub 0 is known to be away: the next gather asks hubs 1 and 2 only.
+    const [again] = await relay.fetchKeys(ROUTE, [b.keyId]);
+    expect(Buffer.from(again.key)).toEqual(Buffer.from(b.key));
+    expect(scripted.map((hub) => hub.count('GET', '/key-share'))).toEqual([1, 2, 2]);
+    await Promise.all(hubs.map((h) => h.close()));
+  });
+
+  it('too few hubs in both rounds: 503 while unreachable hubs might hold the shares, 400 once they cannot', async () => {
+    const { scripted, hubs, relay } = await relayOver(3);
+    const [a] = await relay.makeKeys(ROUTE, 16, 1);
+    scripted[0].down = true;
+    scripted[1].down = true;
+    await expect(relay.fetchKeys(ROUTE, [a.keyId])).rejects.toMatchObject({ kind: 'unavailable', message: 'only 1 of 3 hubs gave a share of key ' + a.keyId + '; 2 needed' });
+    const unknown = '0d5b5a3c-0000-4000-8000-000000000000';
+    scripted[0].down = false;
+    scripted[1].down = false;
+    await expect(relay.fetchKeys(ROUTE, [unknown])).rejects.toMatchObject({ kind: 'not-found' });
     await Promise.all(hubs.map((h) => h.close()));
   });
 });

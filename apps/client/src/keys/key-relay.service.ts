@@ -6,6 +6,7 @@ import { HubCallError, HubConnection, ShareRoute } from '../peers/hub-connection
 import { PeerHubs } from '../peers/peer-hubs';
 import { ClientState } from '../state/client-state';
 import { DeliveredKeys, FetchedShares, KEEP_FETCHED_MS, type HubShare } from './fetched-shares';
+import { planShareSources } from './share-sources';
 
 export interface HubFailure {
   hub_name: string;
@@ -32,6 +33,16 @@ export interface RelayedKey {
   key: Uint8Array;
 }
 
+/** One pass over the shares at hand (KeyRelayService.recover); `failed`: the first key that did not come back. */
+interface Recovery {
+  keys: RelayedKey[];
+  rejected: Array<{ keyId: string; hub: string }>;
+  shapeFailures: HubFailure[];
+  failed?: { tooFew: boolean; message: string };
+  /** The recovered keys are not handed out: wipe them. */
+  wipe(): void;
+}
+
 
 const ackKey = (route: ShareRoute, keyId: string) => `${route.master_sae_id}\u0000${route.slave_sae_id}\u0000${keyId.toLowerCase()}`;
 
@@ -53,7 +64,9 @@ export class KeyRelayService {
   private readonly fetched = new FetchedShares();
   private readonly delivered = new DeliveredKeys();
   /** Per recovered key: the hubs that gave a share, told once the key reached the SAE (handedOut). */
-  private readonly unacknowledged = new Map<string, { hubs: HubConnection[]; since: number }>();
+  private readonly unacknowledged = new Map<string, { hubs: readonly HubConnection[]; since: number }>();
+  /** Where the next gather's first round starts (planShareSources). */
+  private nextSource = 0;
 
   constructor(
     private readonly peers: PeerHubs,
@@ -122,60 +135,98 @@ export class KeyRelayService {
     const k = this.config.minNrShares;
     const already = keyIds.find((keyId) => this.delivered.has(route, keyId));
     if (already !== undefined) throw new RelayError(`key ${already} was delivered already`, [], 'not-found');
-    // Shares kept from an earlier attempt come first: the hubs that gave them have deleted theirs.
+    // Shares kept from an earlier attempt come first; a hub that gave one for every key is not asked again.
     const perKey: HubShare[][] = keyIds.map((keyId) => this.fetched.take(route, keyId));
     const kept = Math.min(...perKey.map((shares) => shares.length));
-    const results = await Promise.allSettled(hubs.map((hub) => hub.getShares(route, keyIds)));
+    const keptFrom = hubs.filter((hub) => perKey.every((shares) => shares.some((s) => s.hub === hub.hubName)));
+    const plan = planShareSources(
+      hubs.filter((hub) => !keptFrom.includes(hub)),
+      { start: this.nextSource++, k, kept, ready: (hub) => hub.isUsable && hub.isReachable },
+    );
     const failures: HubFailure[] = [];
     let notFound = 0;
     let unauthorized = false;
-    results.forEach((r, i) => {
-      if (r.status === 'fulfilled') {
-        r.value.forEach((share, j) => perKey[j].push({ ...share, hub: hubs[i].hubName }));
-        return;
-      }
-      failures.push(describe(hubs[i], r.reason));
-      if (r.reason instanceof HubCallError && r.reason.kind === 'not-found') notFound++;
-      if (r.reason instanceof HubCallError && r.reason.status === 401) unauthorized = true;
-    });
-    // The subset that passed for one key is tried first for the next: a lying hub costs one search per batch.
-    let passed: number[] | undefined;
-    const outcomes = keyIds.map((keyId, j): RelayedKey | RelayError => {
-      const usable = this.consistentShares(perKey[j], j === 0 ? failures : []);
-      if (usable.length < k) {
-        // 400 when the missing shares cannot be anywhere; 503 when unreachable hubs might hold them.
-        const kind = unauthorized ? 'unauthorized' : hubs.length - notFound + kept >= k ? 'unavailable' : 'not-found';
-        return new RelayError(`only ${usable.length} of ${hubs.length} hubs gave a share of key ${keyId}; ${k} needed`, failures, kind);
-      }
-      try {
-        const result = recoverKeyRobust(usable, k, { preferred: passed });
-        passed = result.passed;
-        for (const x of result.rejected) {
-          const hub = usable.find((s) => s.x === x)?.hub;
-          this.logger.warn(`Hub ${hub} sent a bad share for key ${keyId}; it was left out of the recovery`);
+    const ask = async (round: HubConnection[]) => {
+      const results = await Promise.allSettled(round.map((hub) => hub.getShares(route, keyIds)));
+      results.forEach((r, i) => {
+        if (r.status === 'fulfilled') {
+          const hub = round[i].hubName;
+          // A hub whose share of a key is kept already sends the same one again: it counts once.
+          r.value.forEach((share, j) => perKey[j].some((s) => s.hub === hub) ? share.data.fill(0) : perKey[j].push({ ...share, hub }));
+          return;
         }
-        return { keyId, key: result.key };
-      } catch (error) {
-        if (error instanceof DskeError) return new RelayError(`key ${keyId} could not be recovered: ${error.message}`, failures);
-        throw error;
-      }
-    });
-    const failed = outcomes.find((o): o is RelayError => o instanceof RelayError);
-    if (failed === undefined) {
+        failures.push(describe(round[i], r.reason));
+        if (r.reason instanceof HubCallError && r.reason.kind === 'not-found') notFound++;
+        if (r.reason instanceof HubCallError && r.reason.status === 401) unauthorized = true;
+      });
+    };
+    await ask(plan.first);
+    let recovery = this.recover(keyIds, perKey);
+    if (recovery.failed !== undefined && plan.rest.length > 0) {
+      // Too few shares, or one of them wrong: the other hubs' shares decide.
+      recovery.wipe();
+      await ask(plan.rest);
+      recovery = this.recover(keyIds, perKey);
+    }
+    if (recovery.failed === undefined) {
+      for (const { keyId, hub } of recovery.rejected) this.logger.warn(`Hub ${hub} sent a bad share for key ${keyId}; it was left out of the recovery`);
       // Shares are key material: wiped once the keys are recovered.
       for (const shares of perKey) for (const share of shares) share.data.fill(0);
       // Handed out once: a later request for these keys is answered "not found", and the hubs may delete their shares.
       this.delivered.add(route, keyIds);
-      const gave = hubs.filter((_, i) => results[i].status === 'fulfilled');
       this.dropStaleAcks();
-      for (const keyId of keyIds) this.unacknowledged.set(ackKey(route, keyId), { hubs: gave, since: Date.now() });
+      // Every hub is told, asked or not: the ones not asked hold shares nobody will fetch.
+      for (const keyId of keyIds) this.unacknowledged.set(ackKey(route, keyId), { hubs, since: Date.now() });
       await this.accounted();
-      return outcomes as RelayedKey[];
+      return recovery.keys;
     }
-    // Nothing is handed out, but the hubs that answered have deleted their shares: keep them for a retry.
+    // Nothing is handed out; the shares that came are kept for a retry (the hubs keep theirs until acknowledged).
     keyIds.forEach((keyId, j) => this.fetched.keep(route, keyId, perKey[j]));
-    for (const o of outcomes) if (!(o instanceof RelayError)) o.key.fill(0);
-    throw failed;
+    recovery.wipe();
+    const failed = recovery.failed;
+    // In topology order, whichever round a hub was asked in.
+    failures.sort((a, b) => hubs.findIndex((h) => h.hubName === a.hub_name) - hubs.findIndex((h) => h.hubName === b.hub_name));
+    if (failed.tooFew) {
+      // 400 when the missing shares cannot be anywhere; 503 when unreachable hubs might hold them; 401: another pair's.
+      const couldHold = hubs.length - keptFrom.length - notFound + kept;
+      const kind = unauthorized ? 'unauthorized' : couldHold >= k ? 'unavailable' : 'not-found';
+      throw new RelayError(failed.message, [...failures, ...recovery.shapeFailures], kind);
+    }
+    throw new RelayError(failed.message, [...failures, ...recovery.shapeFailures]);
+  }
+
+  /**
+   * Recover each key from the shares at hand, tolerating wrong shares when
+   * more than k are there. Nothing is logged here: a first round that falls
+   * short is followed by a second, and only the last one's findings count.
+   */
+  private recover(keyIds: string[], perKey: HubShare[][]): Recovery {
+    const k = this.config.minNrShares;
+    const n = this.peers.hubs.length;
+    const keys: RelayedKey[] = [];
+    const rejected: Array<{ keyId: string; hub: string }> = [];
+    const shapeFailures: HubFailure[] = [];
+    let failed: Recovery['failed'];
+    // The subset that passed for one key is tried first for the next: a lying hub costs one search per batch.
+    let passed: number[] | undefined;
+    for (const [j, keyId] of keyIds.entries()) {
+      const usable = this.consistentShares(perKey[j], j === 0 ? shapeFailures : []);
+      if (usable.length < k) {
+        failed = { tooFew: true, message: `only ${usable.length} of ${n} hubs gave a share of key ${keyId}; ${k} needed` };
+        break;
+      }
+      try {
+        const result = recoverKeyRobust(usable, k, { preferred: passed });
+        passed = result.passed;
+        for (const x of result.rejected) rejected.push({ keyId, hub: usable.find((s) => s.x === x)?.hub ?? '?' });
+        keys.push({ keyId, key: result.key });
+      } catch (error) {
+        if (!(error instanceof DskeError)) throw error;
+        failed = { tooFew: false, message: `key ${keyId} could not be recovered: ${error.message}` };
+        break;
+      }
+    }
+    return { keys, rejected, shapeFailures, failed, wipe: () => keys.forEach((key) => key.key.fill(0)) };
   }
 
   /**
