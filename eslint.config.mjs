@@ -24,6 +24,12 @@ export default [
     },
   },
   {
+    // A node's program file (copied to apps/KIND/dist/node.js) runs a CommonJS bundle, and is CommonJS itself.
+    files: ['tools/node-entry.cjs'],
+    languageOptions: { sourceType: 'commonjs', globals: { require: 'readonly', process: 'readonly', __dirname: 'readonly' } },
+    rules: { '@typescript-eslint/no-require-imports': 'off' },
+  },
+  {
     // dske-core is pure: no NestJS, no HTTP stacks.
     files: ['libs/dske-core/**/*.ts'],
     rules: {

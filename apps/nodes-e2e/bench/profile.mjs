@@ -99,7 +99,7 @@ function moduleLines(file) {
 
 /** Busy milliseconds by package and by function over the profiles of one kind of node. */
 function summarize(kind, profiles) {
-  const bundle = join(process.cwd(), 'apps', kind, 'dist', 'node.js');
+  const bundle = join(process.cwd(), 'apps', kind, 'dist', 'node-bundle.js');
   const packageOf = moduleLines(bundle);
   const byPackage = new Map();
   const byFunction = new Map();
@@ -111,7 +111,7 @@ function summarize(kind, profiles) {
       const ms = self.get(id) ?? 0;
       if (ms === 0 || callFrame.functionName === '(idle)') continue;
       const native = callFrame.functionName.startsWith('(') ? callFrame.functionName : `(${callFrame.functionName || 'native'})`;
-      const where = callFrame.url.endsWith(`apps/${kind}/dist/node.js`) ? packageOf(callFrame.lineNumber) : callFrame.url || native;
+      const where = callFrame.url.endsWith(`apps/${kind}/dist/node-bundle.js`) ? packageOf(callFrame.lineNumber) : callFrame.url || native;
       busy += ms;
       byPackage.set(where, (byPackage.get(where) ?? 0) + ms);
       const fn = `${callFrame.functionName || '(anonymous)'} ${where}:${callFrame.lineNumber + 1}`;

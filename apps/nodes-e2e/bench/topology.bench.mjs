@@ -2,7 +2,8 @@
 // Prints: time from spawn to all nodes ready; the warm-up (sequential pairs from cold nodes, rate per block);
 // then, on warm nodes, key pairs per second with p50/p99 latency of
 // get key + get key with key IDs, sequential and with 8 concurrent SAE loops; keys per second with number=32;
-// resident memory per node (and, with BENCH_SOAK_PAIRS, over a long run).
+// resident memory per node (RSS, PSS and private; idle, after the run and BENCH_SETTLE_SECONDS later; with
+// BENCH_SOAK_PAIRS, over a long run).
 // Once per node state mode (BENCH_STATE, default all three): memory only; every node with a state directory and
 // --state-sync full (fsync per commit, the default); and --state-sync normal (written to the OS, fsynced at checkpoints).
 // Uses the built programs (apps/*/dist) and libs/test-support/dist. No timed assertions.
@@ -30,9 +31,11 @@ const WARMUP_LIMIT_MS = 45_000; // the warm-up stops early past this (durable st
 const CLIENT_ARGS = (process.env.BENCH_CLIENT_ARGS ?? '').split(/\s+/).filter(Boolean);
 /** BENCH_SOAK_PAIRS=N: after the phases, N more pairs with the nodes' memory printed every N/10 (no time limit). */
 const SOAK_PAIRS = Number(process.env.BENCH_SOAK_PAIRS ?? 0);
+/** Memory is read again this long after the run: what V8 gives back once the load stops (0: not read again). */
+const SETTLE_SECONDS = Number(process.env.BENCH_SETTLE_SECONDS ?? 15);
 const PHASE_LIMIT_MS = 30_000; // each measured phase stops early past this
 const MODES = (process.env.BENCH_STATE ?? 'memory full normal').split(/[\s,]+/).filter(Boolean);
-const WATCHDOG_MS = 200_000 * MODES.length + SOAK_PAIRS * 100;
+const WATCHDOG_MS = (200_000 + SETTLE_SECONDS * 1000) * MODES.length + SOAK_PAIRS * 100;
 
 let topology;
 const watchdog = startWatchdog(WATCHDOG_MS);
@@ -157,6 +160,24 @@ function rssKiB(pid) {
   return match ? Number(match[1]) : NaN;
 }
 
+/**
+ * RSS, PSS and private memory of a process in KiB. RSS counts every page of the node binary a process touched,
+ * although the ten nodes share them; PSS divides each shared page among the processes that map it, and private
+ * memory is what ending the process would give back.
+ */
+function memoryKiB(pid) {
+  const text = readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8');
+  const field = (name) => Number(new RegExp(`^${name}:\\s+(\\d+) kB$`, 'm').exec(text)?.[1] ?? NaN);
+  return { rss: field('Rss'), pss: field('Pss'), private: field('Private_Clean') + field('Private_Dirty') };
+}
+
+/** "RSS a, PSS b, private c MiB" averaged over some nodes. */
+function memoryLine(nodes) {
+  const all = nodes.map((node) => memoryKiB(node.child.pid));
+  const mean = (key) => (all.reduce((sum, m) => sum + m[key], 0) / 1024 / all.length).toFixed(1);
+  return `RSS ${mean('rss')}, PSS ${mean('pss')}, private ${mean('private')} MiB`;
+}
+
 /** The harness options of one state mode. */
 function stateOptions(mode) {
   if (mode === 'memory') return {};
@@ -177,6 +198,7 @@ try {
     await new Promise((resolve) => setTimeout(resolve, 2000)); // registrations and first refills settle
     const idle = (nodes) => (nodes.reduce((sum, node) => sum + rssKiB(node.child.pid), 0) / 1024 / nodes.length).toFixed(1);
     console.log(`resident memory idle (VmRSS): ${idle([...topology.hubs.values()])} MiB per hub, ${idle([...topology.clients.values()])} MiB per client`);
+    console.log(`  per hub: ${memoryLine([...topology.hubs.values()])}; per client: ${memoryLine([...topology.clients.values()])}`);
     await warmUp(WARMUP_PAIRS);
     await phase(`sequential, 1 loop`, 1, SEQUENTIAL_PAIRS);
     await phase(`concurrent, ${CONCURRENT_LOOPS} SAE loops`, CONCURRENT_LOOPS, CONCURRENT_PAIRS);
@@ -191,6 +213,11 @@ try {
     const perKind = (kind) => rows.filter(([name]) => name.startsWith(kind)).map(([, kib]) => kib / 1024);
     for (const kind of ['hub', 'client']) console.log(`  per ${kind}: ${Math.min(...perKind(kind)).toFixed(1)}-${Math.max(...perKind(kind)).toFixed(1)} MiB`);
     console.log(`  ${'total'.padEnd(14)} ${(total / 1024).toFixed(1)} MiB (${(total / 1024 / rows.length).toFixed(1)} MiB per node)`);
+    console.log(`  per hub: ${memoryLine([...topology.hubs.values()])}; per client: ${memoryLine([...topology.clients.values()])}`);
+    if (SETTLE_SECONDS > 0) {
+      await new Promise((resolve) => setTimeout(resolve, SETTLE_SECONDS * 1000));
+      console.log(`  ${SETTLE_SECONDS} s later, idle: per hub ${memoryLine([...topology.hubs.values()])}; per client ${memoryLine([...topology.clients.values()])}`);
+    }
     await topology.close();
     topology = undefined;
     console.log('');

@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { CLIENT_SETTINGS, HUB_SETTINGS, NODE_PROGRAM_FILE } from '@dske/topology';
+import { CLIENT_SETTINGS, HUB_SETTINGS, NODE_PROGRAM_FILE, NODE_RUNTIME_FLAGS } from '@dske/topology';
 import { NodeProcess, REPO_ROOT, freePortRange, httpJson, spawnNode, waitForReady } from '@dske/test-support';
 
 // The node programs as an operator runs them: --help, bad flags, environment variables.
@@ -19,9 +19,9 @@ function cleanEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
 }
 
 /** Run a node program to its exit; one that is still running after 20 s is killed by PID (and the test fails). */
-function run(kind: 'hub' | 'client', args: string[], env: NodeJS.ProcessEnv = {}): Promise<Run> {
+function run(kind: 'hub' | 'client', args: string[], env: NodeJS.ProcessEnv = {}, nodeFlags: readonly string[] = []): Promise<Run> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [join(REPO_ROOT, 'apps', kind, NODE_PROGRAM_FILE), ...args], { cwd: REPO_ROOT, env: cleanEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [...nodeFlags, join(REPO_ROOT, 'apps', kind, NODE_PROGRAM_FILE), ...args], { cwd: REPO_ROOT, env: cleanEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
@@ -33,6 +33,23 @@ function run(kind: 'hub' | 'client', args: string[], env: NodeJS.ProcessEnv = {}
     });
   });
 }
+
+describe('the code cache of a start (node-bundle.cache)', () => {
+  for (const kind of ['hub', 'client'] as const) {
+    it(`${kind}: taken with the flags the nodes run with; with other flags V8 refuses it and the program runs as without`, async () => {
+      const report = { DSKE_CODE_CACHE_REPORT: '1' };
+      const taken = await run(kind, ['--help'], report, NODE_RUNTIME_FLAGS);
+      expect(taken.stderr).toBe('code cache: taken\n');
+      expect(taken.code).toBe(0);
+      const refused = await run(kind, ['--help'], report);
+      expect(refused.stderr).toBe('code cache: refused\n');
+      expect(refused.code).toBe(0);
+      expect(refused.stdout).toBe(taken.stdout);
+      // Silent unless asked.
+      expect((await run(kind, ['--help'], {}, NODE_RUNTIME_FLAGS)).stderr).toBe('');
+    });
+  }
+});
 
 describe('hub --help', () => {
   it('lists every option with its default and environment variable', async () => {
