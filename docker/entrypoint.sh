@@ -20,8 +20,10 @@ case "$program" in
   hub | client | manager)
     shift
     # exec: the node process gets the container's signals (SIGTERM on stop) directly.
-    # The flags are NODE_RUNTIME_FLAGS of libs/topology, the nodes' file NODE_PROGRAM_FILE (a test keeps them equal).
+    # The flags are NODE_RUNTIME_FLAGS of libs/topology, the environment NODE_RUNTIME_ENV, the nodes' file
+    # NODE_PROGRAM_FILE (a test keeps them equal).
     if [ "$program" = manager ]; then file=dist/main.js; else file=dist/node.js; fi
+    export MALLOC_ARENA_MAX=1
     exec node --max-semi-space-size=2 "$app_dir/apps/$program/$file" "$@"
     ;;
   help | -h | --help)

@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { loadTopology, type ClientPlan } from '@dske/topology';
+import { loadTopology, NODE_RUNTIME_ENV, type ClientPlan } from '@dske/topology';
 import {
   isRecordedProcessRunning, logFileName, logTail, nodeCommand, nodeEnvironment, nodeProgram, processCommandLine, readPidRecord, removePidRecord,
   terminate, writePidRecord, type PidRecord,
@@ -34,13 +34,14 @@ describe('nodeCommand', () => {
 });
 
 describe('nodeEnvironment', () => {
-  it('drops the variables node programs read settings from, keeps the rest', () => {
+  it('drops the variables node programs read settings from, keeps the rest, and adds the runtime environment', () => {
     const env = nodeEnvironment({ PATH: '/bin', REDIS_URL: 'redis://x', DSKE_PORT: '1', DSKE_NAME: 'x', DSKE_HUBS: 'h', DSKE_HIDE_PSRD: '1' });
-    expect(env).toEqual({ PATH: '/bin', DSKE_HIDE_PSRD: '1' });
+    expect(env).toEqual({ PATH: '/bin', DSKE_HIDE_PSRD: '1', MALLOC_ARENA_MAX: '1' });
+    expect(nodeEnvironment({ MALLOC_ARENA_MAX: '8' })).toEqual(NODE_RUNTIME_ENV);
   });
 
   it('passes the mgmt token on: the manager reaches the nodes with the same one', () => {
-    expect(nodeEnvironment({ PATH: '/bin', DSKE_MGMT_TOKEN: 't0k', DSKE_PORT: '1' })).toEqual({ PATH: '/bin', DSKE_MGMT_TOKEN: 't0k' });
+    expect(nodeEnvironment({ PATH: '/bin', DSKE_MGMT_TOKEN: 't0k', DSKE_PORT: '1' })).toEqual({ PATH: '/bin', DSKE_MGMT_TOKEN: 't0k', ...NODE_RUNTIME_ENV });
   });
 });
 

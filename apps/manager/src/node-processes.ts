@@ -8,7 +8,7 @@
 import { spawn, type ChildProcess, execFileSync } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { CLIENT_SETTINGS, clientArgs, HUB_SETTINGS, hubArgs, MGMT_TOKEN_ENV, NODE_NAME_ENV, NODE_PROGRAM_FILE, NODE_RUNTIME_FLAGS, type NodePlan, type Topology } from '@dske/topology';
+import { CLIENT_SETTINGS, clientArgs, HUB_SETTINGS, hubArgs, MGMT_TOKEN_ENV, NODE_NAME_ENV, NODE_PROGRAM_FILE, NODE_RUNTIME_ENV, NODE_RUNTIME_FLAGS, type NodePlan, type Topology } from '@dske/topology';
 import type { NodeKind } from './selection';
 import { sleep } from './wait-loop';
 
@@ -35,7 +35,7 @@ export function nodeCommand(topology: Topology, node: NodePlan, program: string 
 
 /**
  * The node's environment: ours minus the variables the node programs read
- * settings from (DSKE_PORT, REDIS_URL, ...). The topology file is the only
+ * settings from (DSKE_PORT, REDIS_URL, ...), plus NODE_RUNTIME_ENV. The topology file is the only
  * source of a managed node's settings; a stray REDIS_URL or DSKE_HOST in the
  * user's shell must not change what `start` runs.
  */
@@ -44,7 +44,7 @@ export function nodeEnvironment(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
   // Except the mgmt token: it is not part of the topology, and the manager uses the same one to reach the nodes
   // (in the environment, not on the command line, where ps would show it).
   settingVariables.delete(MGMT_TOKEN_ENV);
-  return Object.fromEntries(Object.entries(env).filter(([name]) => !settingVariables.has(name)));
+  return { ...Object.fromEntries(Object.entries(env).filter(([name]) => !settingVariables.has(name))), ...NODE_RUNTIME_ENV };
 }
 
 export const logFileName = (node: Pick<NodePlan, 'kind' | 'name'>): string => `${node.kind}-${node.name}.out`;

@@ -1,7 +1,8 @@
+import { readFileSync } from 'node:fs';
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { CLIENT_SETTINGS, HUB_SETTINGS, NODE_PROGRAM_FILE, NODE_RUNTIME_FLAGS } from '@dske/topology';
+import { CLIENT_SETTINGS, HUB_SETTINGS, NODE_PROGRAM_FILE, NODE_RUNTIME_ENV, NODE_RUNTIME_FLAGS } from '@dske/topology';
 import { NodeProcess, REPO_ROOT, freePortRange, httpJson, spawnNode, waitForReady } from '@dske/test-support';
 
 // The node programs as an operator runs them: --help, bad flags, environment variables.
@@ -157,6 +158,10 @@ describe('settings from environment variables', () => {
     const status = await httpJson<{ name: string }>('GET', `http://127.0.0.1:${port}/hub/envhub/mgmt/v1/status`);
     expect(status.status).toBe(200);
     expect(status.body.name).toBe('envhub');
+    // The tests start nodes as the manager and the image do: with NODE_RUNTIME_ENV (and NODE_RUNTIME_FLAGS).
+    const environ = readFileSync(`/proc/${hub.child.pid}/environ`, 'utf8').split('\0');
+    for (const [name, value] of Object.entries(NODE_RUNTIME_ENV)) expect(environ).toContain(`${name}=${value}`);
+    expect(readFileSync(`/proc/${hub.child.pid}/cmdline`, 'utf8').split('\0')).toEqual(expect.arrayContaining([...NODE_RUNTIME_FLAGS]));
 
     // -p is the user guide's short form of --port.
     const flagged = spawnNode('hub', 'flaghub', port + 1, ['flaghub', '-p', String(port + 1)], cleanEnv({ DSKE_PORT: '1' }));

@@ -1,7 +1,7 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import { createWriteStream, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { NODE_PROGRAM_FILE, NODE_RUNTIME_FLAGS } from '@dske/topology';
+import { NODE_PROGRAM_FILE, NODE_RUNTIME_ENV, NODE_RUNTIME_FLAGS } from '@dske/topology';
 
 /** Repository root, from libs/test-support/{src,dist}. */
 export const REPO_ROOT = join(__dirname, '..', '..', '..');
@@ -33,7 +33,7 @@ export function spawnNode(kind: 'hub' | 'client', name: string, port: number, ar
   const out = createWriteStream(logFile);
   const child = spawn(process.execPath, [...NODE_RUNTIME_FLAGS, ...EXTRA_NODE_FLAGS, join(REPO_ROOT, 'apps', kind, NODE_PROGRAM_FILE), ...args], {
     cwd: REPO_ROOT,
-    env: { ...process.env, ...env },
+    env: { ...process.env, ...NODE_RUNTIME_ENV, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   child.stdout?.pipe(out);

@@ -6,7 +6,7 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { NODE_PROGRAM_FILE, NODE_RUNTIME_FLAGS } from '../node-command';
+import { NODE_PROGRAM_FILE, NODE_RUNTIME_ENV, NODE_RUNTIME_FLAGS } from '../node-command';
 
 const REPO_ROOT = resolve(__dirname, '..', '..', '..', '..');
 const read = (path: string): string => readFileSync(join(REPO_ROOT, path), 'utf8');
@@ -116,6 +116,7 @@ describe('docker/Dockerfile', () => {
     expect(script).toMatch(/hub \| client \| manager\)/);
     // Containers run the nodes with the same Node.js flags as the manager does.
     expect(script).toContain(`exec node ${NODE_RUNTIME_FLAGS.join(' ')} "$app_dir/apps/$program/$file" "$@"`);
+    for (const [name, value] of Object.entries(NODE_RUNTIME_ENV)) expect(script).toContain(`export ${name}=${value}\n`);
     expect(script).toContain(`if [ "$program" = manager ]; then file=dist/main.js; else file=${NODE_PROGRAM_FILE}; fi`);
     for (const app of ['hub', 'client', 'manager']) {
       expect(JSON.parse(read(`apps/${app}/package.json`)).main).toBe('dist/main.js');
