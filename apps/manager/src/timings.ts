@@ -23,7 +23,7 @@ export interface Timings {
    * the guide's start output has no such lines.
    */
   readyReportEveryMs: number;
-  /** How often ports and readiness are probed. */
+  /** How often ports and readiness are probed (often: each wait would otherwise lose half an interval on average). */
   pollEveryMs: number;
   /** After SIGTERM, how long a node gets to exit before SIGKILL. */
   killGraceMs: number;
@@ -49,7 +49,7 @@ export function timingsFrom(env: NodeJS.ProcessEnv): Timings {
     readyWaitMs: seconds(env, READY_WAIT_ENV, DEFAULT_READY_WAIT_SECS),
     reportEveryMs: 5000,
     readyReportEveryMs: 15_000,
-    pollEveryMs: 200,
+    pollEveryMs: 50,
     killGraceMs: 5000,
     stopRequestMs: 5000,
     requestMs: 30_000,

@@ -9,7 +9,6 @@
  */
 import { chmodSync, chownSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { missingCredentials } from '@dske/lab-pki';
 import { NODE_SECRET_FILES, nodeSecretsDir, OPERATOR_DIR, renderNodeSecrets, type NodePlan } from '@dske/topology';
 import type { ManagerContext } from '../context';
 import { ManagerError, reasonOf, UsageError } from '../errors';
@@ -45,6 +44,8 @@ export async function provisionCommand(ctx: ManagerContext, options: ProvisionOp
   const say = options.k8sSecrets ? io.err : io.out;
   let files: Map<string, string>;
   try {
+    // Loaded here, not with the CLI: the X.509 library is half of every other command's start-up.
+    const { missingCredentials } = await import('@dske/lab-pki');
     files = await missingCredentials(topology, read, options.host ?? []);
   } catch (error) {
     throw new ManagerError(`${dir}: ${reasonOf(error)}`);

@@ -8,7 +8,6 @@
  */
 import { chmodSync, existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
-import { createLabPki } from '@dske/lab-pki';
 import type { ManagerContext } from '../context';
 import { ManagerError, reasonOf, UsageError } from '../errors';
 
@@ -45,6 +44,8 @@ export async function tlsCreateCommand(ctx: ManagerContext, options: TlsCreateOp
   const configFile = resolve(io.cwd, configName);
   const dir = options.dir !== undefined ? resolve(io.cwd, options.dir) : (topology.settings.tls_dir ?? join(dirname(configFile), DEFAULT_TLS_DIR));
   const pki = topology.clients.map((c) => ({ name: c.name, encryptors: c.encryptors }));
+  // Loaded here, not with the CLI: the X.509 library is half of every other command's start-up.
+  const { createLabPki } = await import('@dske/lab-pki');
   const files = await createLabPki({ clients: pki }, options.host ?? []);
 
   const existing = [...files.keys()].filter((name) => existsSync(join(dir, name)));
