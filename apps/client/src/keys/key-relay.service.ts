@@ -106,8 +106,9 @@ export class KeyRelayService {
   }
 
   /**
-   * Fetch every hub's shares of the keys and recover each, tolerating wrong
-   * shares when more than k arrive. Requests for the same keys at the same
+   * Fetch the keys' shares from k hubs (more when that falls short, see
+   * planShareSources) and recover each, tolerating wrong shares when more
+   * than k arrive. Requests for the same keys at the same
    * time (an SAE retrying after its own timeout) share one gather, so they
    * cannot split the shares between them; shares of keys that cannot be
    * handed out are kept for a retry (FetchedShares).
