@@ -368,6 +368,26 @@ describe('bad input: 4xx with a JSON error, never 500, node stays up', () => {
     }
   });
 
+  it('every path and method of each node\'s OpenAPI document, and no other method, is answered: the 405 check agrees with the document', async () => {
+    for (const root of [topology.hubUrl('hank'), topology.clientUrl('carol')]) {
+      const origin = new URL(root).origin;
+      const doc = await httpJson<{ paths: Record<string, Record<string, unknown>> }>('GET', `${origin}/openapi.json`);
+      expect(doc.status).toBe(200);
+      const paths = Object.entries(doc.body.paths);
+      expect(paths.length).toBeGreaterThan(8);
+      for (const [template, operations] of paths) {
+        const path = template.replace(/\{[^}]+\}/g, 'x');
+        const documented = Object.keys(operations).map((m) => m.toUpperCase()).sort();
+        const refused = await httpJson('DELETE', `${origin}${path}`);
+        expect(refused.status, `DELETE ${path}`).toBe(405);
+        expect(refused.headers.get('allow'), path).toBe(documented.join(', '));
+        // (Not the stop endpoint: it would stop the node.)
+        if (path.endsWith('/mgmt/v1/stop')) continue;
+        for (const method of documented) expect((await httpJson(method, `${origin}${path}`)).status, `${method} ${path}`).not.toBe(405);
+      }
+    }
+  });
+
   it('both nodes still do their job afterwards', async () => {
     const caller = new EtsiCaller(topology);
     const made = await caller.getKey('carol', 'sam', 'sunny');

@@ -2,14 +2,14 @@ import 'reflect-metadata';
 import { ArgumentMetadata, ConsoleLogger, DynamicModule, INestApplication, Logger, Type, ValidationPipe } from '@nestjs/common';
 import { HttpAdapterHost, NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
-import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { DocumentBuilder, OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
 import { ApiError } from './api-error';
 import { ApiErrorFilter, ErrorRenderer } from './error-filter';
 import { NodeLifecycle } from './node-lifecycle';
 import { READINESS } from './health';
 import { startHealthListener } from './health-listener';
 import { findRedocBundle, REDOC_SCRIPT_PATH, redocPage } from './redoc-page';
-import { DocumentedMethods } from './documented-methods';
+import { DocumentedMethods, type ExpressLayer } from './documented-methods';
 import { FORBIDDEN_NAMES, jsonShapeRefusal } from './json-shape';
 import { compileDtoCheck, DtoClass } from './dto-check';
 import { batchOutput } from './batched-output';
@@ -187,7 +187,7 @@ export async function startNodeApp(options: NodeAppOptions): Promise<INestApplic
   const observer = requestObserverOf(app);
   const nodePrefix = `/${options.kind}/${options.name}`;
   if (observer !== undefined) app.use(timeRequests(observer, nodePrefix));
-  // Filled in below from the OpenAPI document, before the node listens.
+  // Filled in below from the controllers' routes, before the node listens.
   const routes: { documented?: DocumentedMethods } = {};
   app.use((req: ShapeRequest, res: { setHeader(name: string, value: string): void }, next: (error?: unknown) => void) => next(requestShapeError(req, routes.documented, res)));
   app.use(rejectNonJsonBodies);
@@ -226,9 +226,9 @@ export async function startNodeApp(options: NodeAppOptions): Promise<INestApplic
   if (options.saeBearerAuth) {
     builder.addBearerAuth({ type: 'http', scheme: 'bearer', description: 'Lab mode: the SAE ID of the calling encryptor (not for production)' }, 'sae');
   }
-  const document = SwaggerModule.createDocument(app, builder.build());
-  routes.documented = new DocumentedMethods(document.paths as Record<string, Record<string, unknown>>);
-  SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'openapi.json', customSiteTitle: title });
+  // Built at the first request for it (about a tenth of a node's start-up CPU otherwise).
+  let document: OpenAPIObject | undefined;
+  SwaggerModule.setup('docs', app, () => (document ??= SwaggerModule.createDocument(app, builder.build())), { jsonDocumentUrl: 'openapi.json', customSiteTitle: title });
   const redocBundle = findRedocBundle();
   const redocHtml = redocPage(title, redocBundle !== undefined);
   app.getHttpAdapter().get('/redoc', (_req: unknown, res: { type: (t: string) => { send: (b: string) => void } }) => {
@@ -242,6 +242,11 @@ export async function startNodeApp(options: NodeAppOptions): Promise<INestApplic
   }
 
   app.get(NodeLifecycle).attach(app);
+  // The routes app.init() adds to Express are the controllers' routes, the ones the OpenAPI document lists.
+  const router = (app.getHttpAdapter().getInstance() as { router: { stack: ExpressLayer[] } }).router;
+  const ours = router.stack.length;
+  await app.init();
+  routes.documented = DocumentedMethods.fromExpressRoutes(router.stack.slice(ours));
   await app.listen(options.port, options.host);
   if (options.healthPort !== undefined) {
     await startHealthListener(options.healthPort, app.get(NodeLifecycle), app.get(READINESS));

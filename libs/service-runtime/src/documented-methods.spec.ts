@@ -35,4 +35,18 @@ describe('DocumentedMethods', () => {
     expect(methods.refused('GET', '/docs')).toBeUndefined();
     expect(methods.refused('HEAD', '/docs')).toEqual([]);
   });
+
+  it('from Express router layers: route paths with :name parameters become templates; layers without a route are not paths', () => {
+    const fromRoutes = DocumentedMethods.fromExpressRoutes([
+      {},
+      { route: { path: '/client/carol/etsi/api/v1/keys/:slave_SAE_ID/enc_keys', methods: { get: true } } },
+      { route: { path: '/client/carol/etsi/api/v1/keys/:slave_SAE_ID/enc_keys', methods: { post: true } } },
+      { route: { path: '/client/carol/mgmt/v1/stop', methods: { post: true, _all: true } } },
+      { route: { path: ['/a', '/b'], methods: { get: true } } },
+    ]);
+    expect(fromRoutes.refused('PUT', '/client/carol/etsi/api/v1/keys/sunny/enc_keys')).toEqual(['GET', 'POST']);
+    expect(fromRoutes.refused('GET', '/client/carol/mgmt/v1/stop')).toEqual(['POST']);
+    expect(fromRoutes.refused('DELETE', '/a')).toBeUndefined();
+    expect(fromRoutes.isVariant('/client/carol/mgmt/v1/STOP')).toBe(true);
+  });
 });

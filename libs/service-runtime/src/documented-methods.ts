@@ -5,7 +5,27 @@
  * path that is a documented one only in other letter case or with a trailing
  * slash (`/STOP`, `/stop/`, which Express routes alike) is no path at all.
  */
+/** What DocumentedMethods reads of an Express router layer: a route's path (`:name` parameters) and methods. */
+export interface ExpressLayer {
+  route?: { path: unknown; methods: Record<string, boolean | undefined> };
+}
+
 export class DocumentedMethods {
+  /**
+   * From the routes Nest registered with Express for the controllers: the
+   * same paths and methods as the OpenAPI document (a test compares them),
+   * without building the document.
+   */
+  static fromExpressRoutes(layers: readonly ExpressLayer[]): DocumentedMethods {
+    const paths: Record<string, Record<string, true>> = {};
+    for (const { route } of layers) {
+      if (route === undefined || typeof route.path !== 'string') continue;
+      const path = route.path.replace(/:([A-Za-z0-9_]+)/g, '{$1}');
+      for (const [method, on] of Object.entries(route.methods)) if (on && method !== '_all') (paths[path] ??= {})[method] = true;
+    }
+    return new DocumentedMethods(paths);
+  }
+
   private readonly routes: Array<{ pattern: RegExp; loose: RegExp; methods: Set<string> }>;
 
   constructor(paths: Record<string, Record<string, unknown>>) {
