@@ -50,6 +50,4 @@ if (training) {
 const main = new Module(bundle, null);
 main.filename = bundle;
 main.paths = Module._nodeModulePaths(dirname(bundle));
-require.main = main;
-process.mainModule = main;
 script.runInThisContext()(main.exports, Module.createRequire(bundle), main, bundle, dirname(bundle));

@@ -88,7 +88,7 @@ async function soak(pairs, every) {
     const kib = nodes.map((node) => rssKiB(node.child.pid));
     console.log(`  after ${String(done).padStart(6)} pairs: ${(kib.reduce((a, b) => a + b, 0) / 1024 / nodes.length).toFixed(1)} MiB per node (max ${(Math.max(...kib) / 1024).toFixed(1)})`);
   };
-  console.log(`soak: ${pairs} pairs, 8 SAE loops, resident memory (VmRSS) every ${every}:`);
+  console.log(`soak: ${pairs} pairs, 8 SAE loops, resident memory (RSS) every ${every}:`);
   line(0);
   let next = 0;
   await Promise.all(
@@ -155,10 +155,7 @@ function nodeCpuMs() {
 /** Every node of the running topology, hubs first. */
 const allNodes = () => [...topology.hubs.values(), ...topology.clients.values()];
 
-function rssKiB(pid) {
-  const match = /^VmRSS:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return match ? Number(match[1]) : NaN;
-}
+const rssKiB = (pid) => memoryKiB(pid).rss;
 
 /**
  * RSS, PSS and private memory of a process in KiB. RSS counts every page of the node binary a process touched,
@@ -178,6 +175,9 @@ function memoryLine(nodes) {
   return `RSS ${mean('rss')}, PSS ${mean('pss')}, private ${mean('private')} MiB`;
 }
 
+/** memoryLine of the hubs and of the clients. */
+const memoryByKind = () => `per hub ${memoryLine([...topology.hubs.values()])}; per client ${memoryLine([...topology.clients.values()])}`;
+
 /** The harness options of one state mode. */
 function stateOptions(mode) {
   if (mode === 'memory') return {};
@@ -196,16 +196,14 @@ try {
     console.log(`start: spawn to all 10 nodes ready (/readyz 200): ${((performance.now() - spawned) / 1000).toFixed(2)} s`);
 
     await new Promise((resolve) => setTimeout(resolve, 2000)); // registrations and first refills settle
-    const idle = (nodes) => (nodes.reduce((sum, node) => sum + rssKiB(node.child.pid), 0) / 1024 / nodes.length).toFixed(1);
-    console.log(`resident memory idle (VmRSS): ${idle([...topology.hubs.values()])} MiB per hub, ${idle([...topology.clients.values()])} MiB per client`);
-    console.log(`  per hub: ${memoryLine([...topology.hubs.values()])}; per client: ${memoryLine([...topology.clients.values()])}`);
+    console.log(`resident memory idle: ${memoryByKind()}`);
     await warmUp(WARMUP_PAIRS);
     await phase(`sequential, 1 loop`, 1, SEQUENTIAL_PAIRS);
     await phase(`concurrent, ${CONCURRENT_LOOPS} SAE loops`, CONCURRENT_LOOPS, CONCURRENT_PAIRS);
     await batchPhase(32, BATCH_REQUESTS);
     if (SOAK_PAIRS > 0) await soak(SOAK_PAIRS, Math.max(1, Math.round(SOAK_PAIRS / 10)));
 
-    console.log('resident memory after the run (VmRSS):');
+    console.log('resident memory after the run (RSS):');
     const nodes = allNodes();
     const rows = nodes.map((node) => [`${node.kind} ${node.name}`, rssKiB(node.child.pid)]);
     for (const [name, kib] of rows) console.log(`  ${name.padEnd(14)} ${(kib / 1024).toFixed(1)} MiB`);
@@ -213,10 +211,10 @@ try {
     const perKind = (kind) => rows.filter(([name]) => name.startsWith(kind)).map(([, kib]) => kib / 1024);
     for (const kind of ['hub', 'client']) console.log(`  per ${kind}: ${Math.min(...perKind(kind)).toFixed(1)}-${Math.max(...perKind(kind)).toFixed(1)} MiB`);
     console.log(`  ${'total'.padEnd(14)} ${(total / 1024).toFixed(1)} MiB (${(total / 1024 / rows.length).toFixed(1)} MiB per node)`);
-    console.log(`  per hub: ${memoryLine([...topology.hubs.values()])}; per client: ${memoryLine([...topology.clients.values()])}`);
+    console.log(`  ${memoryByKind()}`);
     if (SETTLE_SECONDS > 0) {
       await new Promise((resolve) => setTimeout(resolve, SETTLE_SECONDS * 1000));
-      console.log(`  ${SETTLE_SECONDS} s later, idle: per hub ${memoryLine([...topology.hubs.values()])}; per client ${memoryLine([...topology.clients.values()])}`);
+      console.log(`  ${SETTLE_SECONDS} s later, idle: ${memoryByKind()}`);
     }
     await topology.close();
     topology = undefined;

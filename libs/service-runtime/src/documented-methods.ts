@@ -1,3 +1,8 @@
+/** What DocumentedMethods reads of an Express router layer: a route's path (`:name` parameters) and methods. */
+export interface ExpressLayer {
+  route?: { path: unknown; methods: Record<string, boolean | undefined> };
+}
+
 /**
  * Which methods each path answers, as the node's own OpenAPI document says:
  * a request with any other method on a documented path (HEAD included, which
@@ -5,11 +10,6 @@
  * path that is a documented one only in other letter case or with a trailing
  * slash (`/STOP`, `/stop/`, which Express routes alike) is no path at all.
  */
-/** What DocumentedMethods reads of an Express router layer: a route's path (`:name` parameters) and methods. */
-export interface ExpressLayer {
-  route?: { path: unknown; methods: Record<string, boolean | undefined> };
-}
-
 export class DocumentedMethods {
   /**
    * From the routes Nest registered with Express for the controllers: the

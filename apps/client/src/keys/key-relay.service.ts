@@ -63,7 +63,7 @@ export class KeyRelayService {
   private readonly gathering = new Map<string, Promise<RelayedKey[]>>();
   private readonly fetched = new FetchedShares();
   private readonly delivered = new DeliveredKeys();
-  /** Per recovered key: the hubs that gave a share, told once the key reached the SAE (handedOut). */
+  /** Per recovered key: the hubs that may hold a share of it (every hub, asked or not), told once the key reached the SAE (handedOut). */
   private readonly unacknowledged = new Map<string, { hubs: readonly HubConnection[]; since: number }>();
   /** Where the next gather's first round starts (planShareSources). */
   private nextSource = 0;
