@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { httpJson, scrapeMetrics, TopologyHarness, type Scrape } from '@dske/test-support';
 import { EtsiCaller } from './etsi-client';
@@ -37,6 +38,17 @@ describe('Prometheus metrics at /metrics on every hub and client', () => {
   });
   afterAll(async () => {
     await topology?.close();
+  });
+
+  it('an idle node wakes a few times a second, not a hundred (the event-loop lag metric samples every 200 ms)', async () => {
+    // Voluntary context switches of each node's main thread: every timer firing and every request is one or two.
+    const switches = (pid: number) => Number(/^voluntary_ctxt_switches:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/task/${pid}/status`, 'utf8'))![1]);
+    const pids = [...HUBS.map((h) => topology.hub(h).child.pid!), ...CLIENTS.map((c) => topology.client(c.name).child.pid!)];
+    const before = pids.map(switches);
+    await sleep(2000);
+    const perSecond = pids.map((pid, i) => (switches(pid) - before[i]) / 2);
+    // prom-client's default 10 ms sampling made this 100 or more.
+    for (const rate of perSecond) expect(rate).toBeLessThan(30);
   });
 
   it('parses as the Prometheus text format, with HELP and TYPE, dske_ names by convention and the process metrics', async () => {
