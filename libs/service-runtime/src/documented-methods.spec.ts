@@ -36,6 +36,14 @@ describe('DocumentedMethods', () => {
     expect(methods.refused('HEAD', '/docs')).toEqual([]);
   });
 
+  it('a literal path beside a parameter template has the methods of both', () => {
+    const overlapping = new DocumentedMethods({ '/x/{name}': { post: {} }, '/x/lookup': { get: {} } });
+    expect(overlapping.refused('GET', '/x/lookup')).toBeUndefined();
+    expect(overlapping.refused('POST', '/x/lookup')).toBeUndefined();
+    expect(overlapping.refused('PUT', '/x/lookup')).toEqual(['GET', 'POST']);
+    expect(overlapping.refused('GET', '/x/other')).toEqual(['POST']);
+  });
+
   it('from Express router layers: route paths with :name parameters become templates; layers without a route are not paths', () => {
     const fromRoutes = DocumentedMethods.fromExpressRoutes([
       {},

@@ -41,11 +41,20 @@ export class DocumentedMethods {
     return !this.routes.some((r) => r.pattern.test(path)) && this.routes.some((r) => r.loose.test(path));
   }
 
-  /** The methods `path` documents when `method` is not one of them; undefined when allowed or not a documented path. */
+  /**
+   * The methods `path` documents when `method` is not one of them; undefined
+   * when allowed or not a documented path. A path that several templates
+   * match (GET /x/lookup beside POST /x/{name}) has the methods of them all.
+   */
   refused(method: string, path: string): string[] | undefined {
-    const route = this.routes.find((r) => r.pattern.test(path));
-    if (route === undefined) return method === 'HEAD' ? [] : undefined;
-    return route.methods.has(method) ? undefined : [...route.methods].sort();
+    let allowed: Set<string> | undefined;
+    for (const route of this.routes) {
+      if (!route.pattern.test(path)) continue;
+      if (route.methods.has(method)) return undefined;
+      allowed = new Set([...(allowed ?? []), ...route.methods]);
+    }
+    if (allowed === undefined) return method === 'HEAD' ? [] : undefined;
+    return [...allowed].sort();
   }
 }
 
