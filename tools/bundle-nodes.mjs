@@ -84,7 +84,8 @@ for (const app of apps) {
     // runs (3 % of a client's CPU, 10-15 % of the sequential key rate). The inputs are CommonJS, which esbuild
     // wraps per module without renaming, so our classes, Nest's and the DTOs (Swagger names schemas after them,
     // Nest its log contexts after providers) keep their names; only some ESM helpers inside rxjs and tslib are
-    // renamed, and nothing reads their names. bundle-names.spec checks the DTO and provider names.
+    // renamed, and nothing reads their names. apps/nodes-e2e/src/bundle.spec.ts checks
+    // that no class of the apps and libraries is renamed.
     keepNames: false,
     external: EXTERNAL,
     plugins: [loadedOnFirstUse],

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 
 /** What the node benchmarks need: a time limit that ends the run, percentiles, the SAE pairs and one key pair. */
@@ -10,6 +11,12 @@ export function startWatchdog(limitMs) {
   }, limitMs);
   for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => process.exit(130));
   return watchdog;
+}
+
+/** User and system CPU time of a process so far, in ms (/proc/PID/stat, clock ticks of 10 ms). */
+export function processCpuMs(pid) {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /s, '').split(' ');
+  return { user: Number(fields[11]) * 10, system: Number(fields[12]) * 10 };
 }
 
 /** The p-th percentile of an ascending array (nearest rank). */

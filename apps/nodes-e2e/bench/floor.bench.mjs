@@ -7,9 +7,8 @@
 import { fork } from 'node:child_process';
 import { createHmac, randomBytes, randomUUID } from 'node:crypto';
 import http from 'node:http';
-import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { startWatchdog } from './bench-support.mjs';
+import { processCpuMs, startWatchdog } from './bench-support.mjs';
 
 const SELF = fileURLToPath(import.meta.url);
 const HUBS = 5;
@@ -98,8 +97,8 @@ async function main() {
   };
   const cpuMs = (nodes) =>
     nodes.reduce((sum, { pid }) => {
-      const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /s, '').split(' ');
-      return sum + (Number(fields[11]) + Number(fields[12])) * 10;
+      const { user, system } = processCpuMs(pid);
+      return sum + user + system;
     }, 0);
   const warmup = Number(process.env.FLOOR_WARMUP_PAIRS ?? 3000);
   const pairs = Number(process.env.FLOOR_PAIRS ?? 4000);

@@ -10,7 +10,7 @@
 import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import testSupport from '../../../libs/test-support/dist/index.js';
-import { keyPair as sharedKeyPair, percentile, SAE_PAIRS, startWatchdog } from './bench-support.mjs';
+import { keyPair as sharedKeyPair, percentile, processCpuMs, SAE_PAIRS, startWatchdog } from './bench-support.mjs';
 
 const { TopologyHarness, httpJson } = testSupport;
 
@@ -141,15 +141,9 @@ function cpuPer(before, count) {
   return `hubs ${per('hub')}, clients ${per('client')}`;
 }
 
-/** User and system CPU time of every node so far, in ms (/proc/PID/stat, clock ticks of 10 ms). */
+/** User and system CPU time of every node so far, in ms. */
 function nodeCpuMs() {
-  const nodes = allNodes();
-  return new Map(
-    nodes.map((node) => {
-      const fields = readFileSync(`/proc/${node.child.pid}/stat`, 'utf8').replace(/^.*\) /s, '').split(' ');
-      return [node, { user: Number(fields[11]) * 10, system: Number(fields[12]) * 10 }];
-    }),
-  );
+  return new Map(allNodes().map((node) => [node, processCpuMs(node.child.pid)]));
 }
 
 /** Every node of the running topology, hubs first. */

@@ -26,8 +26,9 @@ describe.each(['hub', 'client'] as const)('%s node bundle', (kind) => {
     const classes = [join('apps', kind, 'src'), ...libs.map((lib) => join('libs', lib, 'src'))].flatMap((tree) => declaredClasses(join(REPO_ROOT, tree)));
     // `class X {` or, for a decorated class, `var X = class ...` (a class expression takes the name it is assigned to).
     const declared = (name: string) => new RegExp(`\\bclass ${name}[ {]|\\b${name} ?= ?class\\b`).test(bundle);
-    expect(classes).toContain(kind === 'hub' ? 'PostKeyShareDto' : 'KeyRequestDto');
-    expect(declared(kind === 'hub' ? 'PostKeyShareDto' : 'KeyRequestDto')).toBe(true);
+    const dto = kind === 'hub' ? 'PostKeyShareDto' : 'KeyRequestDto';
+    expect(classes).toContain(dto);
+    expect(declared(dto)).toBe(true);
     // A class of a library the app does not load is not there at all; none may be there under another name.
     expect(classes.filter((name) => !declared(name) && declared(`${name}\\d+`))).toEqual([]);
   });

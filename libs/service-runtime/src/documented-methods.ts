@@ -51,7 +51,8 @@ export class DocumentedMethods {
     for (const route of this.routes) {
       if (!route.pattern.test(path)) continue;
       if (route.methods.has(method)) return undefined;
-      allowed = new Set([...(allowed ?? []), ...route.methods]);
+      allowed ??= new Set();
+      for (const allowedMethod of route.methods) allowed.add(allowedMethod);
     }
     if (allowed === undefined) return method === 'HEAD' ? [] : undefined;
     return [...allowed].sort();
