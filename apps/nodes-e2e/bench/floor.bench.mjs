@@ -8,7 +8,7 @@ import { fork } from 'node:child_process';
 import { createHmac, randomBytes, randomUUID } from 'node:crypto';
 import http from 'node:http';
 import { fileURLToPath } from 'node:url';
-import { processCpuMs, startWatchdog } from './bench-support.mjs';
+import { benchJson, processCpuMs, startWatchdog } from './bench-support.mjs';
 
 const SELF = fileURLToPath(import.meta.url);
 const HUBS = 5;
@@ -86,11 +86,8 @@ async function main() {
     });
   const hubs = await Promise.all(Array.from({ length: HUBS }, () => start(['hub'])));
   const clients = await Promise.all(Array.from({ length: CLIENTS }, () => start(['client', JSON.stringify(hubs.map((h) => h.port))])));
-  const agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
-  const get = (port, path) =>
-    new Promise((resolve, reject) => {
-      http.get({ host: '127.0.0.1', port, path, agent }, (res) => readAll(res, resolve)).on('error', reject);
-    });
+  // The same bench client as nodes-e2e:bench's.
+  const get = (port, path) => benchJson('GET', `http://127.0.0.1:${port}${path}`);
   const pair = async (i) => {
     await get(clients[i % CLIENTS].port, '/api/v1/keys/sunny/enc_keys');
     await get(clients[(i + 1) % CLIENTS].port, '/api/v1/keys/sam/dec_keys?key_ID=6f1e0d7a-93f4-4ad2-b1c6-2c1d0f9e8a11');

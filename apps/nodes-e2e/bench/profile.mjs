@@ -27,7 +27,7 @@ const SAMPLING_US = 200;
 // Every node listens for an inspector on a port of its own choosing (it prints which, in its log).
 process.env.DSKE_TEST_NODE_FLAGS = `${process.env.DSKE_TEST_NODE_FLAGS ?? ''} --inspect=127.0.0.1:0`;
 const { default: testSupport } = await import('../../../libs/test-support/dist/index.js');
-const { TopologyHarness, httpJson } = testSupport;
+const { TopologyHarness } = testSupport;
 
 let topology;
 const watchdog = startWatchdog(600_000);
@@ -40,7 +40,7 @@ async function load(total, loops, number) {
     Array.from({ length: loops }, async (_, loop) => {
       while (next < total) {
         const i = next++;
-        await keyPair(httpJson, topology, SAE_PAIRS[(loops === 1 ? i : loop) % SAE_PAIRS.length], number);
+        await keyPair(topology, SAE_PAIRS[(loops === 1 ? i : loop) % SAE_PAIRS.length], number);
       }
     }),
   );

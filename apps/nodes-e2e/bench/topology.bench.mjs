@@ -12,7 +12,7 @@ import { performance } from 'node:perf_hooks';
 import testSupport from '../../../libs/test-support/dist/index.js';
 import { keyPair as sharedKeyPair, percentile, processCpuMs, SAE_PAIRS, startWatchdog } from './bench-support.mjs';
 
-const { TopologyHarness, httpJson } = testSupport;
+const { TopologyHarness } = testSupport;
 
 const SEQUENTIAL_PAIRS = Number(process.env.BENCH_SEQUENTIAL_PAIRS ?? 200);
 const CONCURRENT_LOOPS = 8;
@@ -42,7 +42,7 @@ const watchdog = startWatchdog(WATCHDOG_MS);
 
 const ms = (v) => `${v.toFixed(1)} ms`;
 
-const keyPair = (pair, number) => sharedKeyPair(httpJson, topology, pair, number);
+const keyPair = (pair, number) => sharedKeyPair(topology, pair, number);
 
 /** `pairs` sequential pairs, printed as the rate of each block of WARMUP_BLOCK: from cold nodes to optimized code. */
 async function warmUp(pairs) {
@@ -69,6 +69,7 @@ async function warmUp(pairs) {
 /** Keys per second in pairs of requests for `number` keys each (the same SAE pair, one loop). */
 async function batchPhase(number, requests) {
   const cpuBefore = nodeCpuMs();
+  const ownBefore = process.cpuUsage();
   const start = performance.now();
   const deadline = start + PHASE_LIMIT_MS;
   const samples = [];
@@ -78,7 +79,7 @@ async function batchPhase(number, requests) {
   console.log(`number=${number}, 1 loop: ${done * number} keys in ${seconds.toFixed(2)} s = ${((done * number) / seconds).toFixed(0)} keys/s (get key, then get key with key IDs, both for all ${number})`);
   const p50 = (field) => ms(percentile(samples.map((s) => s[field]).sort((a, b) => a - b), 50));
   console.log(`  get key p50 ${p50('enc')}, get key with key IDs p50 ${p50('dec')}`);
-  console.log(`  node CPU per request pair (user+system): ${cpuPer(cpuBefore, done)}`);
+  console.log(`  node CPU per request pair (user+system): ${cpuPer(cpuBefore, done)}; this bench client ${ownCpuPer(ownBefore, done)}`);
 }
 
 /** A long run: resident memory of every node every `every` pairs, to see whether it grows and stays. */
@@ -107,6 +108,7 @@ async function phase(label, loops, totalPairs) {
   const deadline = performance.now() + PHASE_LIMIT_MS;
   let next = 0;
   const cpuBefore = nodeCpuMs();
+  const ownBefore = process.cpuUsage();
   const start = performance.now();
   await Promise.all(
     Array.from({ length: loops }, async (_, loop) => {
@@ -124,7 +126,13 @@ async function phase(label, loops, totalPairs) {
   console.log(`${label}: ${samples.length} pairs in ${seconds.toFixed(2)} s = ${(samples.length / seconds).toFixed(1)} pairs/s`);
   console.log(`  pair (get key + get key with key IDs): ${stat('pair')}`);
   console.log(`  get key: ${stat('enc')}; get key with key IDs: ${stat('dec')}`);
-  console.log(`  node CPU per pair (user+system): ${cpuPer(cpuBefore, samples.length)}`);
+  console.log(`  node CPU per pair (user+system): ${cpuPer(cpuBefore, samples.length)}; this bench client ${ownCpuPer(ownBefore, samples.length)}`);
+}
+
+/** The bench process's own CPU since `before` (process.cpuUsage), per one of `count` pairs: it runs on the same cores. */
+function ownCpuPer(before, count) {
+  const { user, system } = process.cpuUsage(before);
+  return `${((user + system) / 1000 / count).toFixed(1)} ms`;
 }
 
 /** The nodes' CPU since `before`, per one of `count` pairs, hubs and clients apart. */
