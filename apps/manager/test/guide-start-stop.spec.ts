@@ -51,9 +51,9 @@ describe("the user guide's topology: start, ps, status, stop", () => {
       return readFileSync(`/proc/${record.pid}/cmdline`, 'utf8').split('\0').filter(Boolean).slice(1);
     };
     const program = (kind: string) => join(__dirname, '..', '..', kind, 'dist', 'node.js');
-    expect(argv('hub', 'hank')).toEqual(['--max-semi-space-size=2', '--liftoff-only', program('hub'), 'hank', '--port', String(p(0)), '--share-timeout-secs', '60', '--state-dir', '.dske-manager/state/hub-hank']);
+    expect(argv('hub', 'hank')).toEqual(['--max-semi-space-size=2', '--liftoff-only', '--expose-gc', program('hub'), 'hank', '--port', String(p(0)), '--share-timeout-secs', '60', '--state-dir', '.dske-manager/state/hub-hank']);
     expect(argv('client', 'curtis')).toEqual([
-      '--max-semi-space-size=2', '--liftoff-only', program('client'), 'curtis', '--port', String(p(9)), '--state-dir', '.dske-manager/state/client-curtis', '--hubs', ...hubUrls(),
+      '--max-semi-space-size=2', '--liftoff-only', '--expose-gc', program('client'), 'curtis', '--port', String(p(9)), '--state-dir', '.dske-manager/state/client-curtis', '--hubs', ...hubUrls(),
       '--encryptors', 'sunny', 'susan', '--min-nr-shares', '3', '--start-request-psrd-threshold', '500', '--stop-request-psrd-threshold', '2000', '--get-psrd-block-size', '1000',
     ]);
     expect(argv('client', 'cindy')).not.toContain('--encryptors');

@@ -253,5 +253,6 @@ export async function startNodeApp(options: NodeAppOptions): Promise<INestApplic
     new Logger('Startup').log(`Health probes on http://127.0.0.1:${options.healthPort}/healthz and /readyz`);
   }
   new Logger('Startup').log(`${title} listening on ${options.tls ? 'https' : 'http'}://${options.host}:${options.port} (docs at /docs)`);
+  app.get(NodeLifecycle).collectWhenIdle();
   return app;
 }
