@@ -2,7 +2,8 @@
 // Prints: time from spawn to all nodes ready; the warm-up (sequential pairs from cold nodes, rate per block);
 // then, on warm nodes, key pairs per second with p50/p99 latency of
 // get key + get key with key IDs, sequential and with 8 concurrent SAE loops; keys per second with number=32;
-// resident memory per node (RSS, PSS and private; idle, after the run and BENCH_SETTLE_SECONDS later; with
+// resident memory per node (RSS, PSS and private; 2 s after start and idle BENCH_SETTLE_SECONDS later, after the run
+// and BENCH_SETTLE_SECONDS later; with
 // BENCH_SOAK_PAIRS, over a long run).
 // Once per node state mode (BENCH_STATE, default all three): memory only; every node with a state directory and
 // --state-sync full (fsync per commit, the default); and --state-sync normal (written to the OS, fsynced at checkpoints).
@@ -31,11 +32,15 @@ const WARMUP_LIMIT_MS = 45_000; // the warm-up stops early past this (durable st
 const CLIENT_ARGS = (process.env.BENCH_CLIENT_ARGS ?? '').split(/\s+/).filter(Boolean);
 /** BENCH_SOAK_PAIRS=N: after the phases, N more pairs with the nodes' memory printed every N/10 (no time limit). */
 const SOAK_PAIRS = Number(process.env.BENCH_SOAK_PAIRS ?? 0);
-/** Memory is read again this long after the run: what V8 gives back once the load stops (0: not read again). */
-const SETTLE_SECONDS = Number(process.env.BENCH_SETTLE_SECONDS ?? 15);
+/**
+ * Memory is read again this long after the start and after the run: what V8 gives back once the load stops (0: not
+ * read again). A node makes a full collection 5-10 s into an idle spell (IdleHeapCollector), and V8 gives back the
+ * last of the pages it freed some 20 s after that.
+ */
+const SETTLE_SECONDS = Number(process.env.BENCH_SETTLE_SECONDS ?? 30);
 const PHASE_LIMIT_MS = 30_000; // each measured phase stops early past this
 const MODES = (process.env.BENCH_STATE ?? 'memory full normal').split(/[\s,]+/).filter(Boolean);
-const WATCHDOG_MS = (200_000 + SETTLE_SECONDS * 1000) * MODES.length + SOAK_PAIRS * 100;
+const WATCHDOG_MS = (200_000 + 2 * SETTLE_SECONDS * 1000) * MODES.length + SOAK_PAIRS * 100;
 
 let topology;
 const watchdog = startWatchdog(WATCHDOG_MS);
@@ -198,7 +203,11 @@ try {
     console.log(`start: spawn to all 10 nodes ready (/readyz 200): ${((performance.now() - spawned) / 1000).toFixed(2)} s`);
 
     await new Promise((resolve) => setTimeout(resolve, 2000)); // registrations and first refills settle
-    console.log(`resident memory idle: ${memoryByKind()}`);
+    console.log(`resident memory 2 s after the start: ${memoryByKind()}`);
+    if (SETTLE_SECONDS > 0) {
+      await new Promise((resolve) => setTimeout(resolve, SETTLE_SECONDS * 1000));
+      console.log(`resident memory idle, ${SETTLE_SECONDS} s later: ${memoryByKind()}`);
+    }
     await warmUp(WARMUP_PAIRS);
     await phase(`sequential, 1 loop`, 1, SEQUENTIAL_PAIRS);
     await phase(`concurrent, ${CONCURRENT_LOOPS} SAE loops`, CONCURRENT_LOOPS, CONCURRENT_PAIRS);
