@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { loadTopology, NODE_RUNTIME_ENV, type ClientPlan } from '@dske/topology';
+import { loadTopology, NODE_RUNTIME_ENV, NODE_RUNTIME_FLAGS, type ClientPlan } from '@dske/topology';
 import {
   isRecordedProcessRunning, logFileName, logTail, nodeCommand, nodeEnvironment, nodeProgram, processCommandLine, readPidRecord, removePidRecord,
   terminate, writePidRecord, type PidRecord,
@@ -15,13 +15,13 @@ const dir = mkdtempSync(join(tmpdir(), 'dske-manager-unit-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('nodeCommand', () => {
-  it("is `node --max-semi-space-size=2 <repo>/apps/<kind>/dist/main.js` with the topology library's arguments", () => {
+  it("is `node NODE_RUNTIME_FLAGS <repo>/apps/<kind>/dist/node.js` with the topology library's arguments", () => {
     expect(nodeProgram('hub')).toBe(join(REPO, 'apps', 'hub', 'dist', 'node.js'));
     expect(nodeCommand(guide, guide.hubs[1])).toEqual([
-      process.execPath, '--max-semi-space-size=2', '--liftoff-only', '--expose-gc', nodeProgram('hub'), 'helen', '--port', '8101', '--share-timeout-secs', '60', '--state-dir', '.dske-manager/state/hub-helen',
+      process.execPath, ...NODE_RUNTIME_FLAGS, nodeProgram('hub'), 'helen', '--port', '8101', '--share-timeout-secs', '60', '--state-dir', '.dske-manager/state/hub-helen',
     ]);
     const carol = nodeCommand(guide, guide.node('client', 'carol') as ClientPlan);
-    expect(carol.slice(0, 8)).toEqual([process.execPath, '--max-semi-space-size=2', '--liftoff-only', '--expose-gc', nodeProgram('client'), 'carol', '--port', '8105']);
+    expect(carol.slice(0, NODE_RUNTIME_FLAGS.length + 5)).toEqual([process.execPath, ...NODE_RUNTIME_FLAGS, nodeProgram('client'), 'carol', '--port', '8105']);
     expect(carol).toContain('http://127.0.0.1:8104/hub/hugo');
     // Each node its own state directory, relative to the manager's working directory where the node runs.
     expect(carol.slice(carol.indexOf('--state-dir'), carol.indexOf('--state-dir') + 2)).toEqual(['--state-dir', '.dske-manager/state/client-carol']);

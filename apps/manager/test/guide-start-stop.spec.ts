@@ -7,6 +7,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isPortFree } from '@dske/test-support';
+import { NODE_RUNTIME_FLAGS } from '@dske/topology';
 import { cleanUpAll, guideTopology, liveNodePids, manager, parseStatus, withoutStillWaiting, type TopologyDir } from './support/manager-run';
 
 const HUBS = ['hank', 'helen', 'hilary', 'holly', 'hugo'];
@@ -51,9 +52,9 @@ describe("the user guide's topology: start, ps, status, stop", () => {
       return readFileSync(`/proc/${record.pid}/cmdline`, 'utf8').split('\0').filter(Boolean).slice(1);
     };
     const program = (kind: string) => join(__dirname, '..', '..', kind, 'dist', 'node.js');
-    expect(argv('hub', 'hank')).toEqual(['--max-semi-space-size=2', '--liftoff-only', '--expose-gc', program('hub'), 'hank', '--port', String(p(0)), '--share-timeout-secs', '60', '--state-dir', '.dske-manager/state/hub-hank']);
+    expect(argv('hub', 'hank')).toEqual([...NODE_RUNTIME_FLAGS, program('hub'), 'hank', '--port', String(p(0)), '--share-timeout-secs', '60', '--state-dir', '.dske-manager/state/hub-hank']);
     expect(argv('client', 'curtis')).toEqual([
-      '--max-semi-space-size=2', '--liftoff-only', '--expose-gc', program('client'), 'curtis', '--port', String(p(9)), '--state-dir', '.dske-manager/state/client-curtis', '--hubs', ...hubUrls(),
+      ...NODE_RUNTIME_FLAGS, program('client'), 'curtis', '--port', String(p(9)), '--state-dir', '.dske-manager/state/client-curtis', '--hubs', ...hubUrls(),
       '--encryptors', 'sunny', 'susan', '--min-nr-shares', '3', '--start-request-psrd-threshold', '500', '--stop-request-psrd-threshold', '2000', '--get-psrd-block-size', '1000',
     ]);
     expect(argv('client', 'cindy')).not.toContain('--encryptors');

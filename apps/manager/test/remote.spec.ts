@@ -7,10 +7,12 @@
  */
 import { createServer as createHttpServer, request as httpRequest } from 'node:http';
 import { createServer, connect, type Server, type Socket } from 'node:net';
-import { readdirSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePortRange, isPortFree } from '@dske/test-support';
+import { writePidRecord } from '../src/node-processes';
 import { cleanUpAll, liveNodePids, manager, parseEtsi, parseStatus, smallTopology, withoutStillWaiting, type TopologyDir } from './support/manager-run';
 
 const NODES = ['hank', 'helen', 'hilary', 'carol', 'curtis'];
@@ -182,5 +184,23 @@ describe('--url-base and --node-url on a running topology', () => {
     ]);
     // The stale pid files of the stopped processes are gone too; the nodes' state stays.
     expect(readdirSync(join(t.dir, '.dske-manager'))).toEqual(['state']);
+  });
+});
+
+describe('stop through --url-base when nothing answers', () => {
+  afterAll(cleanUpAll);
+
+  it('forgets the pid files of node processes that are gone (a node still exiting at the last stop)', async () => {
+    const t = await smallTopology();
+    // A process that has ended: its PID is free, so the recorded command line no longer matches anything.
+    const ended = spawnSync(process.execPath, ['-e', '0']);
+    expect(ended.status).toBe(0);
+    NODES.forEach((name, i) =>
+      writePidRecord(t.dir, { kind: kindOf(i), name, port: t.port(i), pid: ended.pid!, command: [process.execPath, 'apps/x/dist/node.js', name], started_at: new Date().toISOString() }),
+    );
+    const stop = await manager(t.dir, ['--url-base', 'http://127.0.0.1', 'stop']);
+    expect(stop.code).toBe(1);
+    expect(stop.stderr.at(-1)).toBe('manager: error: 5 of 5 nodes could not be stopped: client curtis, client carol, hub hilary, hub helen, hub hank');
+    expect(existsSync(join(t.dir, '.dske-manager')) ? readdirSync(join(t.dir, '.dske-manager')).filter((f) => f.endsWith('.pid')) : []).toEqual([]);
   });
 });

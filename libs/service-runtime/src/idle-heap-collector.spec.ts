@@ -47,6 +47,17 @@ describe('IdleHeapCollector', () => {
     expect(collect).toHaveBeenCalledTimes(1);
   });
 
+  it('does not count its own collection as work: a slow one does not make the next idle interval collect again', () => {
+    const loop = scriptedLoop();
+    const collector = new IdleHeapCollector(() => loop.interval(400, 400), loop.loopTime); // 400 ms of collecting
+    loop.interval(0);
+    expect(collector.check()).toBe(true);
+    for (let i = 0; i < 3; i++) {
+      loop.interval(20);
+      expect(collector.check()).toBe(false);
+    }
+  });
+
   it('reads a check without elapsed time as no news', () => {
     const loop = scriptedLoop();
     const collect = vi.fn();
@@ -56,7 +67,14 @@ describe('IdleHeapCollector', () => {
     expect(collect).toHaveBeenCalledTimes(1);
   });
 
-  it('checks on an unref-ed timer every IDLE_CHECK_MS once started, and not after stop', () => {
+  it('checks on a timer that keeps no process alive', () => {
+    const collector = new IdleHeapCollector(vi.fn()).start();
+    const timer = (collector as unknown as { timer: NodeJS.Timeout }).timer;
+    expect(timer.hasRef()).toBe(false);
+    collector.stop();
+  });
+
+  it('checks every IDLE_CHECK_MS once started, and not after stop', () => {
     vi.useFakeTimers();
     const loop = scriptedLoop();
     const collect = vi.fn();
@@ -75,10 +93,19 @@ describe('IdleHeapCollector', () => {
   });
 
   it('starts only where the process can collect (node --expose-gc)', () => {
-    expect(startIdleHeapCollector(undefined)).toBeUndefined();
+    expect(startIdleHeapCollector(null)).toBeUndefined();
     expect(startIdleHeapCollector('gc')).toBeUndefined();
     const started = startIdleHeapCollector(vi.fn());
     expect(started).toBeInstanceOf(IdleHeapCollector);
     started?.stop();
+  });
+
+  it('tells `collected` after each collection, once the gc has run', () => {
+    const calls: string[] = [];
+    const started = startIdleHeapCollector(() => calls.push('gc'), () => calls.push('collected'));
+    started?.stop();
+    // What check() calls once an interval is idle (the real event loop is busy while this test runs).
+    (started as unknown as { collect: () => void }).collect();
+    expect(calls).toEqual(['gc', 'collected']);
   });
 });

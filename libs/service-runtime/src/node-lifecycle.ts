@@ -1,13 +1,20 @@
-import { INestApplication, Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
+import { INestApplication, Injectable, Logger, OnApplicationShutdown, Optional } from '@nestjs/common';
 import { IdleHeapCollector, startIdleHeapCollector } from './idle-heap-collector';
+import type { Counter } from 'prom-client';
+import { NodeMetrics } from './node-metrics';
 
 /** Lets the mgmt stop endpoint answer first and then end the process cleanly. */
 @Injectable()
 export class NodeLifecycle implements OnApplicationShutdown {
   private app?: INestApplication;
   private collector?: IdleHeapCollector;
+  private readonly collections?: Counter;
   private stopping = false;
   private readonly logger = new Logger('Lifecycle');
+
+  constructor(@Optional() metrics?: NodeMetrics) {
+    this.collections = metrics?.counter('dske_idle_collections_total', 'Full garbage collections this node made when it fell idle after work (or after its start)');
+  }
 
   attach(app: INestApplication): void {
     this.app = app;
@@ -20,7 +27,7 @@ export class NodeLifecycle implements OnApplicationShutdown {
    */
   collectWhenIdle(): void {
     this.collector?.stop();
-    this.collector = startIdleHeapCollector();
+    this.collector = startIdleHeapCollector(undefined, () => this.collections?.inc());
   }
 
   onApplicationShutdown(): void {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { clientArgs, clientEnvironment, hubArgs, hubEnvironment, parseTopology, TopologyError, type Topology } from './index';
+import { clientArgs, clientEnvironment, hubArgs, hubEnvironment, NODE_RUNTIME_ENV, NODE_RUNTIME_FLAGS, parseTopology, TopologyError, type Topology } from './index';
 
 const doc = (...lines: string[]): string => `${lines.join('\n')}\n`;
 const NODES = [
@@ -263,5 +263,12 @@ describe('node environments for containers', () => {
       'DSKE_STOP_REQUEST_PSRD_THRESHOLD',
       'DSKE_GET_PSRD_BLOCK_SIZE',
     ]);
+  });
+});
+
+describe('NODE_RUNTIME_FLAGS and NODE_RUNTIME_ENV (the one place that names them; the manager, the tests, the image and the code cache take them from here)', () => {
+  it('are small semi-spaces, WebAssembly in Liftoff, gc() for the idle collection, one malloc arena', () => {
+    expect(NODE_RUNTIME_FLAGS).toEqual(['--max-semi-space-size=2', '--no-wasm-tier-up', '--no-wasm-dynamic-tiering', '--expose-gc']);
+    expect(NODE_RUNTIME_ENV).toEqual({ MALLOC_ARENA_MAX: '1' });
   });
 });

@@ -64,8 +64,10 @@ async function stop(ctx: ManagerContext): Promise<void> {
     },
   });
   await Promise.all(local.map((node) => settle(ctx, node)));
-  // A remote node may be one this manager started here: forget its pid file once that process is gone (never signal it).
-  for (const node of remote) runningRecord(ctx, node);
+  // A remote node may be one this manager started here: forget its pid file once that process is gone (never
+  // signal it). Also for one that refused the connection: a process that was still exiting at the last stop is
+  // gone now, and its pid file with it.
+  for (const node of order.filter(isRemote)) runningRecord(ctx, node);
   removeStateDirIfEmpty(io.cwd);
 
   const busy = left.filter((node) => !isRemote(node));
