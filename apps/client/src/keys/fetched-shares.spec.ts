@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { FetchedShares, type HubShare } from './fetched-shares';
+import { DeliveredKeys, FetchedShares, type HubShare } from './fetched-shares';
 
 const route = { master_sae_id: 'sa', slave_sae_id: 'sb' };
 const share = (x: number, byte = x + 1): HubShare => ({ x, hub: `h${x}`, data: Uint8Array.of(byte, byte) });
@@ -27,5 +27,24 @@ describe('FetchedShares', () => {
     expect(kept.size).toBe(0);
     expect(b.data).toEqual(new Uint8Array(2));
     expect(c.data).toEqual(new Uint8Array(2));
+  });
+});
+
+describe('DeliveredKeys', () => {
+  it('remembers a key for its SAE pair until it expires, and forgets expired ones without being asked about them', () => {
+    let now = 0;
+    const delivered = new DeliveredKeys(1000, () => now);
+    const route = { master_sae_id: 'sa', slave_sae_id: 'sb' };
+    delivered.add(route, ['K1', 'k2']);
+    expect(delivered.has(route, 'k1')).toBe(true);
+    expect(delivered.has({ master_sae_id: 'sb', slave_sae_id: 'sa' }, 'k1')).toBe(false);
+    now = 500;
+    delivered.add(route, ['k3']);
+    now = 1000;
+    delivered.expire();
+    expect(delivered.size).toBe(1);
+    expect(delivered.has(route, 'k3')).toBe(true);
+    now = 1500;
+    expect(delivered.size).toBe(0);
   });
 });

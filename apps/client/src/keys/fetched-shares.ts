@@ -55,7 +55,8 @@ export class FetchedShares {
     return this.kept.size;
   }
 
-  private expire(): void {
+  /** Wipe and drop what expired (also called by the relay's sweep, so an idle client lets go of them). */
+  expire(): void {
     const now = this.now();
     // Kept in insertion order, and every entry lives equally long: the expired ones are in front.
     for (const [id, entry] of this.kept) {
@@ -88,6 +89,7 @@ export class DeliveredKeys {
   }
 
   add(route: { master_sae_id: string; slave_sae_id: string }, keyIds: readonly string[]): void {
+    this.expire();
     const expires = this.now() + this.keepMs;
     for (const keyId of keyIds) this.keys.set(DeliveredKeys.id(route, keyId), expires);
   }
@@ -97,11 +99,26 @@ export class DeliveredKeys {
   }
 
   has(route: { master_sae_id: string; slave_sae_id: string }, keyId: string): boolean {
+    this.expire();
+    return this.keys.has(DeliveredKeys.id(route, keyId));
+  }
+
+  /** How many keys are remembered now. */
+  get size(): number {
+    this.expire();
+    return this.keys.size;
+  }
+
+  /**
+   * Forget what expired: on every use, and from the relay's sweep, so a
+   * client that stops fetching lets go of them (a burst of keys left tens of
+   * thousands of IDs behind until the next fetch).
+   */
+  expire(): void {
     const now = this.now();
     for (const [id, expires] of this.keys) {
       if (expires > now) break;
       this.keys.delete(id);
     }
-    return this.keys.has(DeliveredKeys.id(route, keyId));
   }
 }

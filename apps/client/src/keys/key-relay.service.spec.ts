@@ -1,10 +1,11 @@
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { ClientConfig } from '../client-config';
 import { ACK_LINGER_MS } from '../peers/ack-queue';
 import { HubConnection } from '../peers/hub-connection';
 import type { PeerHubs } from '../peers/peer-hubs';
 import { ScriptedHub } from '../peers/testing/scripted-hub';
-import { KeyRelayService } from './key-relay.service';
+import { DeliveredKeys, KEEP_FETCHED_MS } from './fetched-shares';
+import { KeyRelayService, RELAY_SWEEP_MS } from './key-relay.service';
 
 const CONFIG: ClientConfig = {
   name: 'ca', port: 1, host: '127.0.0.1', hubUrls: [], encryptors: ['sa'], minNrShares: 2,
@@ -165,5 +166,22 @@ describe('KeyRelayService', () => {
     scripted[1].down = false;
     await expect(relay.fetchKeys(ROUTE, [unknown])).rejects.toMatchObject({ kind: 'not-found' });
     await Promise.all(hubs.map((h) => h.close()));
+  });
+});
+
+describe('KeyRelayService sweep', () => {
+  afterEach(() => vi.useRealTimers());
+
+  it('forgets delivered keys once they expire, also while no key is fetched; stops with the module', () => {
+    vi.useFakeTimers();
+    const relay = new KeyRelayService({ hubs: [] } as unknown as PeerHubs, CONFIG);
+    const remembered = () => (relay as unknown as { delivered: { keys: Map<string, number> } }).delivered.keys.size;
+    (relay as unknown as { delivered: DeliveredKeys }).delivered.add(ROUTE, ['k1', 'k2']);
+    vi.advanceTimersByTime(KEEP_FETCHED_MS - 1);
+    expect(remembered()).toBe(2);
+    vi.advanceTimersByTime(RELAY_SWEEP_MS);
+    expect(remembered()).toBe(0);
+    relay.onModuleDestroy();
+    expect(vi.getTimerCount()).toBe(0);
   });
 });

@@ -1,4 +1,4 @@
-import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
+import { Inject, Injectable, Logger, OnModuleDestroy, Optional } from '@nestjs/common';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { DskeError, recoverKeyRobust, splitKey } from '@dske/core';
 import { CLIENT_CONFIG, ClientConfig } from '../client-config';
@@ -44,6 +44,9 @@ interface Recovery {
 }
 
 
+/** How often what expired (delivered key IDs, kept shares, pending acknowledgements) is dropped, fetches or not. */
+export const RELAY_SWEEP_MS = 60_000;
+
 const ackKey = (route: ShareRoute, keyId: string) => `${route.master_sae_id}\u0000${route.slave_sae_id}\u0000${keyId.toLowerCase()}`;
 
 const describe = (hub: HubConnection, error: unknown): HubFailure => ({
@@ -56,7 +59,7 @@ const describe = (hub: HubConnection, error: unknown): HubFailure => ({
  * many keys a request asks for, each hub gets one message.
  */
 @Injectable()
-export class KeyRelayService {
+export class KeyRelayService implements OnModuleDestroy {
   private readonly logger = new Logger('KeyRelay');
   private readonly gathers = new Map<string, Promise<RelayedKey[]>>();
   /** Per key (and SAE pair): the gather that fetches it now. */
@@ -67,6 +70,8 @@ export class KeyRelayService {
   private readonly unacknowledged = new Map<string, { hubs: readonly HubConnection[]; since: number }>();
   /** Where the next gather's first round starts (planShareSources). */
   private nextSource = 0;
+  /** What expired goes also while no key is fetched (a timer that keeps no process alive). */
+  private readonly sweep = setInterval(() => this.sweepExpired(), RELAY_SWEEP_MS).unref();
 
   constructor(
     private readonly peers: PeerHubs,
@@ -249,6 +254,17 @@ export class KeyRelayService {
   notHandedOut(route: ShareRoute, keyIds: readonly string[]): void {
     for (const keyId of keyIds) this.unacknowledged.delete(ackKey(route, keyId));
     this.delivered.remove(route, keyIds);
+  }
+
+  onModuleDestroy(): void {
+    clearInterval(this.sweep);
+  }
+
+  /** Drop what expired: remembered deliveries, kept shares (wiped), acknowledgements nobody will send. */
+  sweepExpired(): void {
+    this.delivered.expire();
+    this.fetched.expire();
+    this.dropStaleAcks();
   }
 
   /** Keys whose answer neither went out nor failed within the delivery window: their shares expire on the hubs. */
