@@ -42,17 +42,21 @@ export const SAE_PAIRS = [
  */
 const agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
 
+/** A request's or answer's whole body as text, to `done`. */
+export const readAll = (stream, done) => {
+  const chunks = [];
+  stream.on('data', (chunk) => chunks.push(chunk));
+  stream.on('end', () => done(Buffer.concat(chunks).toString('utf8')));
+};
+
 /** One call: { status, text, body (the parsed JSON, undefined if none) }; `body` is sent as JSON. */
 export function benchJson(method, url, { headers = {}, body } = {}) {
   const text = body === undefined ? undefined : JSON.stringify(body);
   const sent = text === undefined ? headers : { ...headers, 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) };
   return new Promise((resolve, reject) => {
     const request = http.request(url, { method, agent, headers: sent }, (response) => {
-      const chunks = [];
-      response.on('data', (chunk) => chunks.push(chunk));
       response.on('error', reject);
-      response.on('end', () => {
-        const answer = Buffer.concat(chunks).toString('utf8');
+      readAll(response, (answer) => {
         let parsed;
         try {
           parsed = answer ? JSON.parse(answer) : undefined;

@@ -8,7 +8,7 @@ import { fork } from 'node:child_process';
 import { createHmac, randomBytes, randomUUID } from 'node:crypto';
 import http from 'node:http';
 import { fileURLToPath } from 'node:url';
-import { benchJson, processCpuMs, startWatchdog } from './bench-support.mjs';
+import { benchJson, processCpuMs, readAll, startWatchdog } from './bench-support.mjs';
 
 const SELF = fileURLToPath(import.meta.url);
 const HUBS = 5;
@@ -26,11 +26,6 @@ const shareBody = () =>
     user_key_id: randomUUID(),
   });
 const mac = (text) => createHmac('sha256', randomBytes(32)).update(text).digest('base64');
-const readAll = (stream, done) => {
-  const chunks = [];
-  stream.on('data', (chunk) => chunks.push(chunk));
-  stream.on('end', () => done(Buffer.concat(chunks).toString('utf8')));
-};
 
 function serve(handler) {
   const server = http.createServer(handler);
