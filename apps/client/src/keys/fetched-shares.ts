@@ -4,6 +4,11 @@ export type HubShare = Share & { hub: string };
 
 /** How long shares of a key that could not be recovered yet are kept for a retry; longer than any share timeout in use. */
 export const KEEP_FETCHED_MS = 300_000;
+
+/** One key of one SAE pair, as a map key (key IDs compare without case, as UUIDs do). */
+export const routedKeyId = (route: { master_sae_id: string; slave_sae_id: string }, keyId: string): string =>
+  `${route.master_sae_id}\u0000${route.slave_sae_id}\u0000${keyId.toLowerCase()}`;
+
 /** At most this many keys' shares are kept; the oldest go first (wiped). */
 export const MAX_KEPT_KEYS = 4096;
 
@@ -23,14 +28,10 @@ export class FetchedShares {
     private readonly now: () => number = Date.now,
   ) {}
 
-  private static id(route: { master_sae_id: string; slave_sae_id: string }, keyId: string): string {
-    return `${route.master_sae_id}\u0000${route.slave_sae_id}\u0000${keyId.toLowerCase()}`;
-  }
-
   /** The kept shares of a key for this SAE pair, handed over (no longer kept). */
   take(route: { master_sae_id: string; slave_sae_id: string }, keyId: string): HubShare[] {
     this.expire();
-    const id = FetchedShares.id(route, keyId);
+    const id = routedKeyId(route, keyId);
     const entry = this.kept.get(id);
     this.kept.delete(id);
     return entry?.shares ?? [];
@@ -39,7 +40,7 @@ export class FetchedShares {
   /** Keep a key's shares (one per x) for a retry; the caller must not wipe them. */
   keep(route: { master_sae_id: string; slave_sae_id: string }, keyId: string, shares: readonly HubShare[]): void {
     this.expire();
-    const id = FetchedShares.id(route, keyId);
+    const id = routedKeyId(route, keyId);
     const byX = new Map<number, HubShare>();
     for (const share of [...(this.kept.get(id)?.shares ?? []), ...shares]) {
       if (!byX.has(share.x)) byX.set(share.x, share);
@@ -84,23 +85,19 @@ export class DeliveredKeys {
     private readonly now: () => number = Date.now,
   ) {}
 
-  private static id(route: { master_sae_id: string; slave_sae_id: string }, keyId: string): string {
-    return `${route.master_sae_id}\u0000${route.slave_sae_id}\u0000${keyId.toLowerCase()}`;
-  }
-
   add(route: { master_sae_id: string; slave_sae_id: string }, keyIds: readonly string[]): void {
     this.expire();
     const expires = this.now() + this.keepMs;
-    for (const keyId of keyIds) this.keys.set(DeliveredKeys.id(route, keyId), expires);
+    for (const keyId of keyIds) this.keys.set(routedKeyId(route, keyId), expires);
   }
 
   remove(route: { master_sae_id: string; slave_sae_id: string }, keyIds: readonly string[]): void {
-    for (const keyId of keyIds) this.keys.delete(DeliveredKeys.id(route, keyId));
+    for (const keyId of keyIds) this.keys.delete(routedKeyId(route, keyId));
   }
 
   has(route: { master_sae_id: string; slave_sae_id: string }, keyId: string): boolean {
     this.expire();
-    return this.keys.has(DeliveredKeys.id(route, keyId));
+    return this.keys.has(routedKeyId(route, keyId));
   }
 
   /** How many keys are remembered now. */

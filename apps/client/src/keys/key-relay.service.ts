@@ -5,7 +5,7 @@ import { CLIENT_CONFIG, ClientConfig } from '../client-config';
 import { HubCallError, HubConnection, ShareRoute } from '../peers/hub-connection';
 import { PeerHubs } from '../peers/peer-hubs';
 import { ClientState } from '../state/client-state';
-import { DeliveredKeys, FetchedShares, KEEP_FETCHED_MS, type HubShare } from './fetched-shares';
+import { DeliveredKeys, FetchedShares, KEEP_FETCHED_MS, routedKeyId, type HubShare } from './fetched-shares';
 import { planShareSources } from './share-sources';
 
 export interface HubFailure {
@@ -47,7 +47,6 @@ interface Recovery {
 /** How often what expired (delivered key IDs, kept shares, pending acknowledgements) is dropped, fetches or not. */
 export const RELAY_SWEEP_MS = 60_000;
 
-const ackKey = (route: ShareRoute, keyId: string) => `${route.master_sae_id}\u0000${route.slave_sae_id}\u0000${keyId.toLowerCase()}`;
 
 const describe = (hub: HubConnection, error: unknown): HubFailure => ({
   hub_name: hub.hubName,
@@ -119,7 +118,7 @@ export class KeyRelayService implements OnModuleDestroy {
    * handed out are kept for a retry (FetchedShares).
    */
   fetchKeys(route: ShareRoute, keyIds: string[]): Promise<RelayedKey[]> {
-    const keyOf = (keyId: string) => `${route.master_sae_id}\u0000${route.slave_sae_id}\u0000${keyId.toLowerCase()}`;
+    const keyOf = (keyId: string) => routedKeyId(route, keyId);
     const id = keyIds.map(keyOf).join(',');
     const running = this.gathers.get(id);
     if (running) return running;
@@ -182,7 +181,7 @@ export class KeyRelayService implements OnModuleDestroy {
       this.delivered.add(route, keyIds);
       this.dropStaleAcks();
       // Every hub is told, asked or not: the ones not asked hold shares nobody will fetch.
-      for (const keyId of keyIds) this.unacknowledged.set(ackKey(route, keyId), { hubs, since: Date.now() });
+      for (const keyId of keyIds) this.unacknowledged.set(routedKeyId(route, keyId), { hubs, since: Date.now() });
       await this.accounted();
       return recovery.keys;
     }
@@ -243,8 +242,8 @@ export class KeyRelayService implements OnModuleDestroy {
   handedOut(route: ShareRoute, keyIds: readonly string[]): void {
     const byHub = new Map<HubConnection, string[]>();
     for (const keyId of keyIds) {
-      const entry = this.unacknowledged.get(ackKey(route, keyId));
-      this.unacknowledged.delete(ackKey(route, keyId));
+      const entry = this.unacknowledged.get(routedKeyId(route, keyId));
+      this.unacknowledged.delete(routedKeyId(route, keyId));
       for (const hub of entry?.hubs ?? []) byHub.set(hub, [...(byHub.get(hub) ?? []), keyId]);
     }
     for (const [hub, ids] of byHub) hub.acknowledge(ids);
@@ -252,7 +251,7 @@ export class KeyRelayService implements OnModuleDestroy {
 
   /** The answer with these keys never went out (the SAE hung up): they may be fetched again; the hubs keep their shares. */
   notHandedOut(route: ShareRoute, keyIds: readonly string[]): void {
-    for (const keyId of keyIds) this.unacknowledged.delete(ackKey(route, keyId));
+    for (const keyId of keyIds) this.unacknowledged.delete(routedKeyId(route, keyId));
     this.delivered.remove(route, keyIds);
   }
 
@@ -261,7 +260,7 @@ export class KeyRelayService implements OnModuleDestroy {
   }
 
   /** Drop what expired: remembered deliveries, kept shares (wiped), acknowledgements nobody will send. */
-  sweepExpired(): void {
+  private sweepExpired(): void {
     this.delivered.expire();
     this.fetched.expire();
     this.dropStaleAcks();
