@@ -58,23 +58,45 @@ export function spawnNode(kind: 'hub' | 'client', name: string, port: number, ar
   };
 }
 
-/** The HTTP status a URL answers with (throws when nothing listens). */
-export type StatusProbe = (url: string) => Promise<number>;
+/** The HTTP status a URL answers with, and the message of a JSON error body (throws when nothing listens). */
+export type StatusProbe = (url: string) => Promise<{ status: number; message?: string }>;
 
-const fetchStatus: StatusProbe = async (url) => (await fetch(url, { signal: AbortSignal.timeout(1000) })).status;
+const fetchStatus: StatusProbe = async (url) => {
+  const answer = await fetch(url, { signal: AbortSignal.timeout(1000) });
+  return { status: answer.status, message: probeMessage(await answer.text()) };
+};
 
-/** Poll a URL until it answers 200, the process dies, or time runs out. */
+/** The `message` of a JSON error body (a node's /readyz says why it is not ready), if any. */
+export function probeMessage(body: unknown): string | undefined {
+  let parsed = body;
+  if (typeof body === 'string') {
+    try {
+      parsed = JSON.parse(body);
+    } catch {
+      return undefined;
+    }
+  }
+  const message = (parsed as { message?: unknown } | null)?.message;
+  return typeof message === 'string' ? message : undefined;
+}
+
+/** Poll a URL until it answers 200, the process dies, or time runs out; a timeout names the last answer. */
 export async function waitForReady(url: string, node: NodeProcess, timeoutMs = 30_000, probe: StatusProbe = fetchStatus): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
+  const started = Date.now();
+  const deadline = started + timeoutMs;
+  let last = 'no answer yet';
   while (Date.now() < deadline) {
     if (node.child.exitCode !== null) throw new Error(`${node.kind} ${node.name} exited with ${node.child.exitCode}:\n${node.log().slice(-2000)}`);
     try {
+      const answer = await probe(url);
       // Our node logs "listening on" once it has bound its port: a 200 from some other process on that port does not count.
-      if ((await probe(url)) === 200 && node.log().includes(' listening on ')) return;
-    } catch {
-      // not listening yet
+      const listening = node.log().includes(' listening on ');
+      if (answer.status === 200 && listening) return;
+      last = `${answer.status}${answer.message === undefined ? '' : ` ${answer.message}`}${listening ? '' : ' (its log has no "listening on" yet)'} after ${Date.now() - started} ms`;
+    } catch (error) {
+      last = `${(error as Error).message} after ${Date.now() - started} ms`;
     }
     await new Promise((r) => setTimeout(r, 150));
   }
-  throw new Error(`${node.kind} ${node.name} not ready at ${url} after ${timeoutMs} ms:\n${node.log().slice(-2000)}`);
+  throw new Error(`${node.kind} ${node.name} not ready at ${url} after ${timeoutMs} ms; last answer: ${last}\n${node.log().slice(-4000)}`);
 }

@@ -1,6 +1,6 @@
 import { httpsJson } from './https';
 import { freePortRange } from './ports';
-import { NodeProcess, spawnNode, StatusProbe, waitForReady } from './processes';
+import { NodeProcess, probeMessage, spawnNode, StatusProbe, waitForReady } from './processes';
 import { RedisServer } from './redis-server';
 import { startProxy, type ProxyHooks } from './hub-proxy';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -25,7 +25,7 @@ export interface HarnessOptions {
   https?: boolean;
   /** Hubs serve HTTPS too (a secure deployment): hub URLs and their readiness probes use https. */
   hubsHttps?: boolean;
-  /** How long each node may take to answer /readyz 200 (default 30 s). */
+  /** How long each node may take to answer /readyz 200 (default 60 s: a client once took more than 30 in CI). */
   readyTimeoutMs?: number;
   env?: NodeJS.ProcessEnv;
   /** Every node gets a --state-dir of its own (KIND-NAME in a temporary directory that close() removes). */
@@ -35,7 +35,10 @@ export interface HarnessOptions {
 }
 
 /** Readiness over HTTPS: any server certificate will do, no client certificate is sent. */
-const httpsStatus: StatusProbe = async (url) => (await httpsJson('GET', url, { tls: { insecure: true }, timeoutMs: 1000 })).status;
+const httpsStatus: StatusProbe = async (url) => {
+  const answer = await httpsJson('GET', url, { tls: { insecure: true }, timeoutMs: 1000 });
+  return { status: answer.status, message: probeMessage(answer.body) };
+};
 
 export const DEFAULT_HUBS = ['hank', 'helen', 'hilary', 'holly', 'hugo'];
 export const DEFAULT_CLIENTS = [
@@ -87,7 +90,7 @@ export class TopologyHarness {
     const proxied = options.hubProxy !== undefined;
     const base = await freePortRange(hubs.length + clients.length + (proxied ? hubs.length : 0));
     const harness = new TopologyHarness(base, options.https ? 'https' : 'http', options.hubsHttps ? 'https' : 'http');
-    const readyTimeoutMs = options.readyTimeoutMs ?? 30_000;
+    const readyTimeoutMs = options.readyTimeoutMs ?? 60_000;
     try {
       if (options.stateDirs) harness.stateRoot = mkdtempSync(join(tmpdir(), 'dske-node-state-'));
       const stateArgs = (kind: string, name: string) => (harness.stateRoot === undefined ? [] : ['--state-dir', join(harness.stateRoot, `${kind}-${name}`)]);
@@ -118,18 +121,18 @@ export class TopologyHarness {
         harness.clientCommand.set(client.name, { args, env: options.env });
         harness.clients.set(client.name, spawnNode('client', client.name, port, args, options.env));
       });
-      await Promise.all([
-        ...[...harness.hubs.values()].map((node) =>
-          options.hubsHttps
-            ? waitForReady(`https://127.0.0.1:${node.port}/readyz`, node, readyTimeoutMs, httpsStatus)
-            : waitForReady(`http://127.0.0.1:${node.port}/readyz`, node, readyTimeoutMs),
-        ),
-        ...[...harness.clients.values()].map((node) =>
-          options.https
-            ? waitForReady(`https://127.0.0.1:${node.port}/readyz`, node, readyTimeoutMs, httpsStatus)
-            : waitForReady(`http://127.0.0.1:${node.port}/readyz`, node, readyTimeoutMs),
-        ),
-      ]);
+      const probes = [...harness.hubs.values(), ...harness.clients.values()].map((node) => {
+        const https = node.kind === 'hub' ? options.hubsHttps : options.https;
+        return https
+          ? waitForReady(`https://127.0.0.1:${node.port}/readyz`, node, readyTimeoutMs, httpsStatus)
+          : waitForReady(`http://127.0.0.1:${node.port}/readyz`, node, readyTimeoutMs);
+      });
+      // Every node's outcome, not only the first failure: which nodes were still waiting, and on what, tells why.
+      const failed = (await Promise.allSettled(probes)).flatMap((outcome) => (outcome.status === 'rejected' ? [outcome.reason as Error] : []));
+      if (failed.length > 0) {
+        const others = failed.slice(1).map((error) => `\n- ${error.message.split('\n')[0]}`);
+        throw new Error(`${failed[0].message}${others.length > 0 ? `\nAlso not ready:${others.join('')}` : ''}`);
+      }
       return harness;
     } catch (error) {
       await harness.close();
