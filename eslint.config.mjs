@@ -30,6 +30,24 @@ export default [
     rules: { '@typescript-eslint/no-require-imports': 'off' },
   },
   {
+    // The node programs are bundled whole (tools/bundle-nodes.mjs) and V8 keeps all of a bundle's source: they take
+    // the topology library's node entry, without the topology file reader and the deployment generators, and
+    // undici's Pool alone (apps/client/src/peers/undici-pool.ts), not undici's index with fetch and WebSocket.
+    files: ['apps/hub/src/**/*.ts', 'apps/client/src/**/*.ts', 'libs/service-runtime/src/**/*.ts', 'libs/node-state/src/**/*.ts'],
+    ignores: ['**/*.spec.ts', '**/testing/**'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: [
+            { name: '@dske/topology', message: "Nodes import '@dske/topology/nodes'." },
+            { name: 'undici', message: "Nodes take undici's Pool from peers/undici-pool.ts.", allowTypeImports: true },
+          ],
+        },
+      ],
+    },
+  },
+  {
     // dske-core is pure: no NestJS, no HTTP stacks.
     files: ['libs/dske-core/**/*.ts'],
     rules: {

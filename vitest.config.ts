@@ -7,6 +7,7 @@ const lib = (name: string) => fileURLToPath(new URL(`./libs/${name}/src/index.ts
 const alias = {
   // Test helpers that live beside what they test and stay out of the build.
   '@dske/service-runtime/testing': fileURLToPath(new URL('./libs/service-runtime/src/dto-check.testing.ts', import.meta.url)),
+  '@dske/topology/nodes': fileURLToPath(new URL('./libs/topology/src/nodes.ts', import.meta.url)),
   '@dske/core': lib('dske-core'),
   '@dske/topology': lib('topology'),
   '@dske/test-support': lib('test-support'),

@@ -11,7 +11,7 @@ import { spawn } from 'node:child_process';
 import { chmodSync, copyFileSync, existsSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
-import { dirname, join } from 'node:path';
+import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -34,17 +34,54 @@ const EXTERNAL = [
 /**
  * Modules that class-validator requires at start-up for decorators no DTO of ours uses (IsPhoneNumber's
  * libphonenumber-js metadata, 1.5 MiB of heap; one validator.js file per rule): each becomes a stand-in that
- * loads the real module on first use. The stand-in is a function proxy, so it can be called (validator's files
+ * loads the real module from node_modules on first use, and is all the bundle holds of it (with validator's
+ * index, 600 KB of source less per node). The stand-in is a function proxy, so it can be called (validator's files
  * export their function) or read (`.parsePhoneNumber`); `__esModule` is the real module's, read here at build time,
  * so that the importer's interop helper does not load it just to ask.
  */
 const LOADED_ON_FIRST_USE = [
   { importer: /node_modules\/class-validator\//, specifier: /^libphonenumber-js\/max$/ },
   { importer: /node_modules\/class-validator\//, specifier: /^validator\/lib\/[A-Za-z0-9]+$/ },
+  // IsStrongPassword's require of validator's index, which requires every rule.
+  { importer: /node_modules\/class-validator\//, specifier: /^validator$/ },
+];
+
+/**
+ * Modules that are only ever required late (inside a function, or by a module that is itself loaded on demand)
+ * and that most nodes never load: the bundle keeps a plain require of the installed file, run when it was run
+ * before, so their source is not part of every node (V8 keeps a running script's source whole). iconv-lite's
+ * double-byte tables (400 KB) serve only a form body in a CJK charset; ioredis (250 KB) only hubs with a Redis
+ * URL (HubState.openRedis imports the Redis store on demand); undici's HTTP parser, WebAssembly as base64 (2 x 70
+ * KB), is read once, at a client's first connection, and its file's source can then be collected. bundle.spec.ts
+ * checks that these requires resolve.
+ */
+const LEFT_IN_NODE_MODULES = [
+  { importer: /node_modules\/iconv-lite\/encodings\/dbcs-data\.js$/, specifier: /^\.\/tables\/[a-z0-9-]+\.json$/ },
+  { importer: /apps\/hub\/dist\/shares\/redis-share-store\.js$/, specifier: /^ioredis$/ },
+  { importer: /node_modules\/undici\/lib\/dispatcher\/client-h1\.js$/, specifier: /^\.\.\/llhttp\/llhttp(_simd)?-wasm\.js$/ },
 ];
 const requireHere = createRequire(import.meta.url);
 
-const loadedOnFirstUse = {
+/** How the bundle in `dist` requires an installed file: relative to itself, so a moved checkout or image still finds it. */
+function requirePath(dist, file) {
+  const path = relative(dist, file);
+  return path.startsWith('.') ? path : `./${path}`;
+}
+
+const leftInNodeModules = (dist) => ({
+  name: 'left-in-node-modules',
+  setup(bundle) {
+    for (const { importer, specifier } of LEFT_IN_NODE_MODULES) {
+      bundle.onResolve({ filter: specifier }, (args) => {
+        if (!importer.test(args.importer)) return undefined;
+        if (args.kind !== 'require-call') throw new Error(`bundle-nodes: ${args.importer} imports ${args.path} with ${args.kind}, not require()`);
+        return { path: requirePath(dist, requireHere.resolve(args.path, { paths: [args.resolveDir] })), external: true };
+      });
+    }
+  },
+});
+
+const loadedOnFirstUse = (dist) => ({
   name: 'loaded-on-first-use',
   setup(bundle) {
     for (const { importer, specifier } of LOADED_ON_FIRST_USE) {
@@ -54,11 +91,13 @@ const loadedOnFirstUse = {
         return { path: real, namespace: 'first-use' };
       });
     }
+    // The stand-in's own require of the real module stays a require of the installed file: its source is not bundled.
+    bundle.onResolve({ filter: /.*/, namespace: 'first-use' }, (args) => ({ path: args.path, external: true }));
     bundle.onLoad({ filter: /.*/, namespace: 'first-use' }, (args) => {
       const esModule = requireHere(args.path).__esModule === true;
       const contents = [
         'let loaded;',
-        `const load = () => (loaded ??= require(${JSON.stringify(args.path)}));`,
+        `const load = () => (loaded ??= require(${JSON.stringify(requirePath(dist, args.path))}));`,
         'module.exports = new Proxy(function firstUse() {}, {',
         '  apply: (_, self, args) => Reflect.apply(load(), self, args),',
         `  get: (_, key) => (key === '__esModule' ? ${esModule} : load()[key]),`,
@@ -67,7 +106,7 @@ const loadedOnFirstUse = {
       return { contents, loader: 'js', resolveDir: dirname(args.path) };
     });
   },
-};
+});
 
 const apps = process.argv.slice(2).length > 0 ? process.argv.slice(2) : ['hub', 'client'];
 for (const app of apps) {
@@ -88,7 +127,7 @@ for (const app of apps) {
     // that no class of the apps and libraries is renamed.
     keepNames: false,
     external: EXTERNAL,
-    plugins: [loadedOnFirstUse],
+    plugins: [loadedOnFirstUse(dist), leftInNodeModules(dist)],
     logLevel: 'warning',
     legalComments: 'none',
     // V8 keeps the source of a running script: without whitespace and comments it is 2 MB (3 MiB of RSS) smaller

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-import { CLIENT_SETTINGS, validateClientSettings } from '@dske/topology';
+import { CLIENT_SETTINGS, validateClientSettings } from '@dske/topology/nodes';
 // Only the command-line parser is loaded up front, so `--help` and bad flags answer without loading NestJS.
 import { deferDateTimeFormat, parseNodeCommandLine, readMgmtToken, readTlsFiles } from '@dske/service-runtime/cli';
 import type { ClientConfig } from './client-config';

@@ -6,7 +6,7 @@ import {
 import type {
   AllocationWire, GetKeyShareQuery, GetKeyShareResponse, PostKeyShareRequest, PostKeyShareResponse, PsrdConfirmationRequest, PsrdResponse, RegistrationRequest, RegistrationResponse,
 } from '@dske/core';
-import { MAX_PSRD_BLOCK_SIZE, NAME_PATTERN } from '@dske/topology';
+import { MAX_PSRD_BLOCK_SIZE, NAME_PATTERN } from '@dske/topology/nodes';
 
 const NAME = NAME_PATTERN;
 const NAME_MESSAGE = '$property must be a lower-case DNS label';

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-import { HUB_SETTINGS } from '@dske/topology';
+import { HUB_SETTINGS } from '@dske/topology/nodes';
 // Only the command-line parser is loaded up front, so `--help` and bad flags answer without loading NestJS.
 import { deferDateTimeFormat, parseNodeCommandLine, readMgmtToken, readTlsFiles } from '@dske/service-runtime/cli';
 import type { HubConfig } from './hub-config';

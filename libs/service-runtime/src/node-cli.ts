@@ -1,5 +1,5 @@
 import { Command, Option } from 'commander';
-import { isValidName, NODE_NAME_ENV, SettingSpec, SettingError, parseSettingValue } from '@dske/topology';
+import { isValidName, NODE_NAME_ENV, SettingSpec, SettingError, parseSettingValue } from '@dske/topology/nodes';
 
 // What a node sets up before NestJS loads.
 export { deferDateTimeFormat } from './log-time';

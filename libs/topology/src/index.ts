@@ -1,15 +1,9 @@
-export * from './settings';
-export * from './parse-setting';
-export { validateClientSettings, type ClientSettingValues } from './client-rules';
+export * from './nodes';
 export * from './setting-render';
-export * from './names';
 export * from './topology-error';
 export type { ClientPlan, HubPlan, NodePlan, Topology, TopologySettings } from './plan';
 export * from './config';
 export * from './urls';
 export * from './node-command';
 export * from './deploy';
-export * from './tls-files';
 export * from './redis-url';
-export { redactUrl } from './text';
-export * from './provision-files';

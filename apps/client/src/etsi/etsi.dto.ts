@@ -1,7 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { ArrayMaxSize, ArrayMinSize, IsArray, IsInt, IsObject, IsOptional, IsString, IsUUID, Matches, ValidateIf, ValidateNested } from 'class-validator';
-import { NAME_PATTERN } from '@dske/topology';
+import { NAME_PATTERN } from '@dske/topology/nodes';
 import type { EtsiError, EtsiKey, EtsiKeyContainer, EtsiKeyIds, EtsiKeyRequest, EtsiStatus } from '@dske/core';
 import { ETSI_LIMITS } from './etsi-limits';
 

@@ -1,5 +1,5 @@
 import { Logger } from '@nestjs/common';
-import { Pool } from 'undici';
+import { Pool, poolRequest } from './undici-pool';
 
 export interface HubResponse {
   status: number;
@@ -115,7 +115,7 @@ export class HubHttp implements HubTransport {
     const controller = new AbortController();
     const deadline = setTimeout(() => controller.abort(new Error(`no answer within ${this.timeoutMs} ms`)), this.timeoutMs);
     try {
-      const response = await this.pool.request({
+      const response = await poolRequest(this.pool, {
         method,
         path: fullPath,
         headers: { ...(options.body !== undefined ? { 'content-type': 'application/json' } : {}), ...options.headers },

@@ -1,6 +1,6 @@
 import type { Logger } from '@nestjs/common';
 import type { PsrdBlock } from '@dske/core';
-import { MAX_PSRD_BLOCK_SIZE } from '@dske/topology';
+import { MAX_PSRD_BLOCK_SIZE } from '@dske/topology/nodes';
 import type { ClientConfig } from '../client-config';
 import { HubCallError } from './hub-errors';
 import type { HubRegistration, PoolSide } from './hub-registration';

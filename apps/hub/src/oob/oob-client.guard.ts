@@ -1,6 +1,6 @@
 import { CanActivate, ExecutionContext, Inject, Injectable } from '@nestjs/common';
 import { ApiError, peerCertificate } from '@dske/service-runtime';
-import { NODE_CERT_OU } from '@dske/topology';
+import { NODE_CERT_OU } from '@dske/topology/nodes';
 import { HUB_CONFIG, HubConfig } from '../hub-config';
 
 /**

@@ -1,6 +1,6 @@
 import Redis from 'ioredis';
 import { RecordSeal } from '@dske/core';
-import { redactUrl } from '@dske/topology';
+import { redactUrl } from '@dske/topology/nodes';
 import { decodeShare, encodeShare, ShareStore, ShareSummary, StoredShare, storeUnavailable, summarize } from './share-store';
 
 /** Logs where the store's state changes: one line when it goes away, one when it is back. */
