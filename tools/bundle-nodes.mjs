@@ -44,18 +44,26 @@ const LOADED_ON_FIRST_USE = [
   { importer: /node_modules\/class-validator\//, specifier: /^validator\/lib\/[A-Za-z0-9]+$/ },
   // IsStrongPassword's require of validator's index, which requires every rule.
   { importer: /node_modules\/class-validator\//, specifier: /^validator$/ },
+  // Read only for metric exemplars, which no node turns on.
+  { importer: /node_modules\/prom-client\//, specifier: /^@opentelemetry\/api$/ },
+  // File uploads (FileInterceptor), which no route takes.
+  { importer: /node_modules\/@nestjs\/platform-express\//, specifier: /^multer$/ },
+  // Formats a key in the message of an error that qs's side channel throws on misuse.
+  { importer: /node_modules\/side-channel[a-z-]*\//, specifier: /^object-inspect$/ },
 ];
 
 /**
- * Modules that are only ever required late (inside a function, or by a module that is itself loaded on demand)
- * and that most nodes never load: the bundle keeps a plain require of the installed file, run when it was run
- * before, so their source is not part of every node (V8 keeps a running script's source whole). iconv-lite's
+ * Modules the bundle requires from node_modules, at the moment it required them before: data, whose JSON V8
+ * parses without keeping its text (mime-db, 150 KB, read at start), and modules only ever required late (inside
+ * a function, or by a module that is itself loaded on demand) that most nodes never load. Bundled, their source
+ * would be part of every node's (V8 keeps a running script's source whole). iconv-lite's
  * double-byte tables (400 KB) serve only a form body in a CJK charset; ioredis (250 KB) only hubs with a Redis
  * URL (HubState.openRedis imports the Redis store on demand); undici's HTTP parser, WebAssembly as base64 (2 x 70
  * KB), is read once, at a client's first connection, and its file's source can then be collected. bundle.spec.ts
  * checks that these requires resolve.
  */
 const LEFT_IN_NODE_MODULES = [
+  { importer: /node_modules\/mime-types\/index\.js$/, specifier: /^mime-db$/ },
   { importer: /node_modules\/iconv-lite\/encodings\/dbcs-data\.js$/, specifier: /^\.\/tables\/[a-z0-9-]+\.json$/ },
   { importer: /apps\/hub\/dist\/shares\/redis-share-store\.js$/, specifier: /^ioredis$/ },
   { importer: /node_modules\/undici\/lib\/dispatcher\/client-h1\.js$/, specifier: /^\.\.\/llhttp\/llhttp(_simd)?-wasm\.js$/ },
