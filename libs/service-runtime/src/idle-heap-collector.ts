@@ -12,12 +12,13 @@ export interface LoopTime {
 }
 
 /**
- * One full garbage collection when a node falls idle after work. V8 collects
+ * A collection when a node falls idle after work (startIdleHeapCollector's
+ * is two full garbage collections in a row). V8 collects
  * the old generation only when allocation pushes it to, so what the start
  * left (a second 4 MiB copy of the bundle's source, read and then wrapped;
  * the set-up of Nest's modules) and what the last burst of keys left stays
  * resident in a node that then idles: 8-10 MiB per node. The collection takes
- * 10-20 ms, once per idle spell, and never while requests keep the loop busy.
+ * 10-40 ms, once per idle spell, and never while requests keep the loop busy.
  */
 export class IdleHeapCollector {
   /** The start is work: the first idle interval collects what it left. */
