@@ -32,10 +32,10 @@ const EXTERNAL = [
 ];
 
 /**
- * Modules that class-validator requires at start-up for decorators no DTO of ours uses (IsPhoneNumber's
- * libphonenumber-js metadata, 1.5 MiB of heap; one validator.js file per rule): each becomes a stand-in that
- * loads the real module from node_modules on first use, and is all the bundle holds of it (with validator's
- * index, 600 KB of source less per node). The stand-in is a function proxy, so it can be called (validator's files
+ * Modules required at start-up for what no node uses: class-validator's for decorators no DTO of ours uses
+ * (IsPhoneNumber's libphonenumber-js metadata, 1.5 MiB of heap; one validator.js file per rule), and the others
+ * named below. Each becomes a stand-in that loads the real module from node_modules on first use, and is all the
+ * bundle holds of it (with validator's index, 600 KB of source less per node). The stand-in is a function proxy, so it can be called (validator's files
  * export their function) or read (`.parsePhoneNumber`); `__esModule` is the real module's, read here at build time,
  * so that the importer's interop helper does not load it just to ask.
  */
