@@ -95,23 +95,25 @@ const loadedOnFirstUse = (dist) => ({
     for (const { importer, specifier } of LOADED_ON_FIRST_USE) {
       bundle.onResolve({ filter: specifier }, (args) => {
         if (!importer.test(args.importer)) return undefined;
+        // Named relative to the checkout: esbuild writes the name into the bundle, which should not depend on where it was built.
         const real = requireHere.resolve(args.path, { paths: [args.resolveDir] });
-        return { path: real, namespace: 'first-use' };
+        return { path: relative(root, real), namespace: 'first-use' };
       });
     }
     // The stand-in's own require of the real module stays a require of the installed file: its source is not bundled.
     bundle.onResolve({ filter: /.*/, namespace: 'first-use' }, (args) => ({ path: args.path, external: true }));
     bundle.onLoad({ filter: /.*/, namespace: 'first-use' }, (args) => {
-      const esModule = requireHere(args.path).__esModule === true;
+      const real = join(root, args.path);
+      const esModule = requireHere(real).__esModule === true;
       const contents = [
         'let loaded;',
-        `const load = () => (loaded ??= require(${JSON.stringify(requirePath(dist, args.path))}));`,
+        `const load = () => (loaded ??= require(${JSON.stringify(requirePath(dist, real))}));`,
         'module.exports = new Proxy(function firstUse() {}, {',
         '  apply: (_, self, args) => Reflect.apply(load(), self, args),',
         `  get: (_, key) => (key === '__esModule' ? ${esModule} : load()[key]),`,
         '});',
       ].join('\n');
-      return { contents, loader: 'js', resolveDir: dirname(args.path) };
+      return { contents, loader: 'js', resolveDir: dirname(real) };
     });
   },
 });

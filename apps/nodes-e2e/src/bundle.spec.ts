@@ -49,6 +49,11 @@ describe.each(['hub', 'client'] as const)('%s node bundle', (kind) => {
     expect(modules.filter((path) => unwanted.test(path))).toEqual([]);
   });
 
+  it('names no path of the checkout it was built in', () => {
+    expect(bundle.includes(REPO_ROOT)).toBe(false);
+    expect(modules.some((path) => path.startsWith('first-use:node_modules/validator/lib/'))).toBe(true);
+  });
+
   it('finds every installed file it requires instead of bundling (paths relative to the bundle)', () => {
     const dist = join(REPO_ROOT, 'apps', kind, 'dist');
     const required = [...new Set([...bundle.matchAll(/require\("(\.\.?\/[^"]+)"\)/g)].map((match) => match[1]))];
