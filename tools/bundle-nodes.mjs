@@ -76,30 +76,28 @@ function requirePath(dist, file) {
   return path.startsWith('.') ? path : `./${path}`;
 }
 
+/** For each { importer, specifier } of `list`, `resolved(args, file)` says how such a require is bundled (`file`: the installed file it names). */
+function onListedRequire(bundle, list, resolved) {
+  for (const { importer, specifier } of list) {
+    bundle.onResolve({ filter: specifier }, (args) => (importer.test(args.importer) ? resolved(args, requireHere.resolve(args.path, { paths: [args.resolveDir] })) : undefined));
+  }
+}
+
 const leftInNodeModules = (dist) => ({
   name: 'left-in-node-modules',
   setup(bundle) {
-    for (const { importer, specifier } of LEFT_IN_NODE_MODULES) {
-      bundle.onResolve({ filter: specifier }, (args) => {
-        if (!importer.test(args.importer)) return undefined;
-        if (args.kind !== 'require-call') throw new Error(`bundle-nodes: ${args.importer} imports ${args.path} with ${args.kind}, not require()`);
-        return { path: requirePath(dist, requireHere.resolve(args.path, { paths: [args.resolveDir] })), external: true };
-      });
-    }
+    onListedRequire(bundle, LEFT_IN_NODE_MODULES, (args, file) => {
+      if (args.kind !== 'require-call') throw new Error(`bundle-nodes: ${args.importer} imports ${args.path} with ${args.kind}, not require()`);
+      return { path: requirePath(dist, file), external: true };
+    });
   },
 });
 
 const loadedOnFirstUse = (dist) => ({
   name: 'loaded-on-first-use',
   setup(bundle) {
-    for (const { importer, specifier } of LOADED_ON_FIRST_USE) {
-      bundle.onResolve({ filter: specifier }, (args) => {
-        if (!importer.test(args.importer)) return undefined;
-        // Named relative to the checkout: esbuild writes the name into the bundle, which should not depend on where it was built.
-        const real = requireHere.resolve(args.path, { paths: [args.resolveDir] });
-        return { path: relative(root, real), namespace: 'first-use' };
-      });
-    }
+    // Named relative to the checkout: esbuild writes the name into the bundle, which should not depend on where it was built.
+    onListedRequire(bundle, LOADED_ON_FIRST_USE, (_args, file) => ({ path: relative(root, file), namespace: 'first-use' }));
     // The stand-in's own require of the real module stays a require of the installed file: its source is not bundled.
     bundle.onResolve({ filter: /.*/, namespace: 'first-use' }, (args) => ({ path: args.path, external: true }));
     bundle.onLoad({ filter: /.*/, namespace: 'first-use' }, (args) => {

@@ -90,9 +90,9 @@ export async function waitForReady(url: string, node: NodeProcess, timeoutMs = 3
     try {
       const answer = await probe(url);
       // Our node logs "listening on" once it has bound its port: a 200 from some other process on that port does not count.
-      const listening = node.log().includes(' listening on ');
-      if (answer.status === 200 && listening) return;
-      last = `${answer.status}${answer.message === undefined ? '' : ` ${answer.message}`}${listening ? '' : ' (its log has no "listening on" yet)'} after ${Date.now() - started} ms`;
+      if (answer.status === 200 && node.log().includes(' listening on ')) return;
+      const why = answer.status === 200 ? ' (its log has no "listening on" yet)' : answer.message === undefined ? '' : ` ${answer.message}`;
+      last = `${answer.status}${why} after ${Date.now() - started} ms`;
     } catch (error) {
       last = `${(error as Error).message} after ${Date.now() - started} ms`;
     }
