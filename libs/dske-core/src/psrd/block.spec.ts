@@ -153,10 +153,43 @@ describe('PsrdBlock runs', () => {
   });
 
   it('wipe zeroes every byte and leaves nothing to use', () => {
-    const b = block(8);
+    const bytes = counting(8);
+    const b = new PsrdBlock(UUID, bytes);
     b.wipe();
+    expect(bytes).toEqual(new Uint8Array(8));
+    expect(b.heldBytes).toBe(0);
     expect(b.unusedBytes).toBe(0);
     expect(b.read(0, 8)).toEqual(new Uint8Array(8));
+  });
+
+  it('a used-up block keeps no storage, reads and snapshots as zeros, and takes bytes back', () => {
+    const bytes = counting(12);
+    const b = new PsrdBlock(UUID, bytes);
+    b.markUsed(0, 5);
+    expect(b.heldBytes).toBe(12);
+    const last = b.read(5, 7);
+    b.markUsed(5, 7);
+    expect(b.heldBytes).toBe(0);
+    // The storage it had was wiped before it was let go: whoever else holds it sees zeros.
+    expect(bytes).toEqual(new Uint8Array(12));
+    expect(b.size).toBe(12);
+    expect(b.usedBytes).toBe(12);
+    expect(b.read(0, 12)).toEqual(new Uint8Array(12));
+    expect(b.preview()).toBe(`${Buffer.alloc(10).toString('base64')}...`);
+    expect(PsrdBlock.fromSnapshot(b.snapshot()).read(0, 12)).toEqual(new Uint8Array(12));
+    b.restore(5, last);
+    expect(b.heldBytes).toBe(12);
+    expect(b.read(0, 12)).toEqual(Uint8Array.from([0, 0, 0, 0, 0, ...counting(12).subarray(5)]));
+    expect(b.lowestFreeRun(100)).toEqual({ start: 5, size: 7 });
+  });
+
+  it('a used-up block read back from a snapshot keeps no storage either', () => {
+    const b = block(6);
+    b.markUsed(0, 6);
+    const back = PsrdBlock.fromSnapshot(b.snapshot());
+    expect(back.heldBytes).toBe(0);
+    expect(back.size).toBe(6);
+    expect(back.snapshot()).toEqual(b.snapshot());
   });
 });
 

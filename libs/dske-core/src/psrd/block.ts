@@ -4,6 +4,9 @@ import { UUID_PATTERN } from './fragment';
 
 const SNAPSHOT_VERSION = 1;
 
+/** The storage of a used-up block: every byte of it is a wiped zero, so none needs keeping. */
+const RELEASED = new Uint8Array(0);
+
 interface FreeRun {
   start: number;
   end: number; // exclusive
@@ -12,19 +15,25 @@ interface FreeRun {
 /**
  * A block of pre-shared random data. Unused bytes are tracked as sorted,
  * disjoint free runs, so allocating or marking a range costs O(runs), not
- * O(block size). A byte marked used is wiped.
+ * O(block size). A byte marked used is wiped. A used-up block lets go of its
+ * storage (all zeros by then): a pool remembers its recently emptied blocks,
+ * and a client stocked for large requests holds blocks of several KiB.
  */
 export class PsrdBlock {
   private free: FreeRun[];
   private unused: number;
+  private data: Uint8Array;
+  readonly size: number;
 
   constructor(
     readonly uuid: string,
-    private readonly data: Uint8Array,
+    data: Uint8Array,
   ) {
     if (!UUID_PATTERN.test(uuid)) throw new DskeError('psrd.invalid-block', `block UUID '${uuid}' is not a UUID`);
     if (data.length < 1) throw new DskeError('psrd.invalid-block', 'a PSRD block needs at least one byte');
     this.uuid = uuid.toLowerCase();
+    this.data = data;
+    this.size = data.length;
     this.free = [{ start: 0, end: data.length }];
     this.unused = data.length;
   }
@@ -35,16 +44,17 @@ export class PsrdBlock {
     return new PsrdBlock(randomUUID(), randomBytes(size));
   }
 
-  get size(): number {
-    return this.data.length;
-  }
-
   get unusedBytes(): number {
     return this.unused;
   }
 
   get usedBytes(): number {
-    return this.data.length - this.unused;
+    return this.size - this.unused;
+  }
+
+  /** Bytes this block keeps in memory: its size while any byte is unused, none once it is used up. */
+  get heldBytes(): number {
+    return this.data.length;
   }
 
   /** The lowest unused run, at most `max` bytes long, or undefined when the block is used up. */
@@ -62,6 +72,7 @@ export class PsrdBlock {
   /** Copies bytes out without using them. */
   read(start: number, size: number): Uint8Array {
     // A copy, never a view: the range may be wiped right after (Buffer#slice would alias).
+    if (this.data === RELEASED) return new Uint8Array(size);
     return new Uint8Array(this.data.subarray(start, start + size));
   }
 
@@ -76,7 +87,8 @@ export class PsrdBlock {
     if (end < run.end) pieces.push({ start: end, end: run.end });
     this.free.splice(i, 1, ...pieces);
     this.unused -= size;
-    this.data.fill(0, start, end);
+    if (this.unused === 0) this.release();
+    else this.data.fill(0, start, end);
   }
 
   /** Puts bytes back as unused (an allocation that never left this node). */
@@ -85,6 +97,7 @@ export class PsrdBlock {
     if (this.free.some((run) => run.start < end && start < run.end)) {
       throw new DskeError('psrd.invalid-block', `bytes ${start}..${end - 1} of block ${this.uuid} are not in use`);
     }
+    if (this.data === RELEASED) this.data = new Uint8Array(this.size);
     this.data.set(bytes, start);
     let i = this.free.findIndex((run) => run.start > start);
     if (i < 0) i = this.free.length;
@@ -106,8 +119,8 @@ export class PsrdBlock {
    * unused byte is a future pad or MAC key and never shows.
    */
   preview(bytes = 10): string {
-    const firstUnused = this.free[0]?.start ?? this.data.length;
-    return `${Buffer.from(this.data.subarray(0, Math.min(bytes, firstUnused))).toString('base64')}...`;
+    const firstUnused = this.free[0]?.start ?? this.size;
+    return `${Buffer.from(this.read(0, Math.min(bytes, firstUnused))).toString('base64')}...`;
   }
 
   /**
@@ -117,10 +130,11 @@ export class PsrdBlock {
    * u32 each) || data. Nothing here is secret-free: seal it before it leaves.
    */
   snapshot(): Buffer {
-    const out = Buffer.alloc(1 + 36 + 8 + this.free.length * 8 + this.data.length);
+    // Buffer.alloc zero-fills: a used-up block's data is the zeros it was wiped to.
+    const out = Buffer.alloc(1 + 36 + 8 + this.free.length * 8 + this.size);
     out[0] = SNAPSHOT_VERSION;
     out.write(this.uuid, 1, 36, 'latin1');
-    out.writeUInt32BE(this.data.length, 37);
+    out.writeUInt32BE(this.size, 37);
     out.writeUInt32BE(this.free.length, 41);
     let at = 45;
     for (const run of this.free) {
@@ -152,13 +166,20 @@ export class PsrdBlock {
     const block = new PsrdBlock(uuid, new Uint8Array(buf.subarray(at, at + size)));
     block.free = free;
     block.unused = free.reduce((n, run) => n + run.end - run.start, 0);
+    if (block.unused === 0) block.release();
     return block;
   }
 
   /** Wipe every byte and mark them used (the block is dropped: its peer registered afresh). */
   wipe(): void {
-    this.data.fill(0);
     this.free = [];
     this.unused = 0;
+    this.release();
+  }
+
+  /** Zero the storage (a view may be shared with a caller's buffer) and let it go. */
+  private release(): void {
+    this.data.fill(0);
+    this.data = RELEASED;
   }
 }
