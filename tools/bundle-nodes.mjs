@@ -18,8 +18,9 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 
 /** Found at run time from node_modules, not bundled. */
 const EXTERNAL = [
-  // A native addon, loaded through its own bindings lookup.
+  // Native addons, loaded through their own lookup (relative to their own directory).
   'better-sqlite3',
+  '@dske/malloc-trim',
   // Serves its files from its own directory (__dirname): bundled, that would be ours.
   'swagger-ui-dist',
   // Packages NestJS asks for only when an app uses them (microservices, websockets, other adapters, caches).

@@ -100,12 +100,27 @@ describe('IdleHeapCollector', () => {
     started?.stop();
   });
 
-  it('collects twice in a row (the second compacts what the first left sparse), then tells `collected`', () => {
+  it('collects twice in a row (the second compacts what the first left sparse), trims the C heap, then tells `collected`', () => {
     const calls: string[] = [];
-    const started = startIdleHeapCollector(() => calls.push('gc'), () => calls.push('collected'));
+    const started = startIdleHeapCollector(
+      () => calls.push('gc'),
+      () => calls.push('collected'),
+      () => calls.push('trim') > 0,
+    );
     started?.stop();
     // What check() calls once an interval is idle (the real event loop is busy while this test runs).
     (started as unknown as { collect: () => void }).collect();
+    expect(calls).toEqual(['gc', 'gc', 'trim', 'collected']);
+  });
+
+  it('trims with the built addon by default, and collects all the same where there is none', () => {
+    const withAddon = startIdleHeapCollector(vi.fn());
+    withAddon?.stop();
+    expect(() => (withAddon as unknown as { collect: () => void }).collect()).not.toThrow();
+    const calls: string[] = [];
+    const without = startIdleHeapCollector(() => calls.push('gc'), () => calls.push('collected'), null);
+    without?.stop();
+    (without as unknown as { collect: () => void }).collect();
     expect(calls).toEqual(['gc', 'gc', 'collected']);
   });
 });
