@@ -49,6 +49,12 @@ describe.each(['hub', 'client'] as const)('%s node bundle', (kind) => {
     expect(modules.filter((path) => unwanted.test(path))).toEqual([]);
   });
 
+  it('takes its native addons from node_modules, where their own lookup finds the compiled file (better-sqlite3, @dske/malloc-trim)', () => {
+    for (const addon of ['better-sqlite3', '@dske/malloc-trim']) expect(bundle).toContain(`require("${addon}")`);
+    // Bundled, the addon's path (beside its package) would be looked up beside the bundle.
+    expect(modules.filter((path) => path.startsWith('libs/malloc-trim/'))).toEqual([]);
+  });
+
   it('names no path of the checkout it was built in', () => {
     expect(bundle.includes(REPO_ROOT)).toBe(false);
     expect(modules.some((path) => path.startsWith('first-use:node_modules/validator/lib/'))).toBe(true);
