@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { IDLE_CHECK_MS, IdleHeapCollector, startIdleHeapCollector, type LoopTime } from './idle-heap-collector';
+import { IDLE_CHECK_MS, IdleHeapCollector, LATE_COLLECTION_MS, startIdleHeapCollector, type LoopTime } from './idle-heap-collector';
 
 /** A scripted event loop: each interval adds `active` busy and the rest idle ms. */
 function scriptedLoop() {
@@ -45,6 +45,53 @@ describe('IdleHeapCollector', () => {
     loop.interval(0);
     expect(collector.check()).toBe(false);
     expect(collect).toHaveBeenCalledTimes(1);
+  });
+
+  it('collects once more LATE_COLLECTION_MS after the work (what records kept for minutes held), then not again', () => {
+    const loop = scriptedLoop();
+    const collect = vi.fn();
+    const collector = new IdleHeapCollector(collect, loop.loopTime);
+    loop.interval(0);
+    collector.check(); // the start's collection
+    // The start alone is not followed by a late collection.
+    for (let quiet = 0; quiet < 2 * LATE_COLLECTION_MS; quiet += IDLE_CHECK_MS) {
+      loop.interval(10);
+      collector.check();
+    }
+    expect(collect).toHaveBeenCalledTimes(1);
+    loop.interval(4000);
+    expect(collector.check()).toBe(false);
+    loop.interval(10);
+    expect(collector.check()).toBe(true); // as the work stops
+    const checks: boolean[] = [];
+    for (let quiet = IDLE_CHECK_MS; quiet < LATE_COLLECTION_MS + 3 * IDLE_CHECK_MS; quiet += IDLE_CHECK_MS) {
+      loop.interval(10);
+      checks.push(collector.check());
+    }
+    // Quiet since the work: IDLE_CHECK_MS after the first collection, then one check per interval.
+    const late = LATE_COLLECTION_MS / IDLE_CHECK_MS - 2;
+    expect(checks.indexOf(true)).toBe(late);
+    expect(checks.filter(Boolean)).toHaveLength(1);
+    expect(collect).toHaveBeenCalledTimes(3);
+  });
+
+  it('starts the late collection\'s wait again with every interval of work', () => {
+    const loop = scriptedLoop();
+    const collect = vi.fn();
+    const collector = new IdleHeapCollector(collect, loop.loopTime);
+    loop.interval(4000);
+    collector.check();
+    loop.interval(0, LATE_COLLECTION_MS - IDLE_CHECK_MS);
+    expect(collector.check()).toBe(true); // the idle collection after the work
+    loop.interval(4000); // work again, just before the late collection was due
+    expect(collector.check()).toBe(false);
+    loop.interval(0, LATE_COLLECTION_MS - IDLE_CHECK_MS);
+    expect(collector.check()).toBe(true); // the idle collection after this work
+    loop.interval(0, IDLE_CHECK_MS - 1);
+    expect(collector.check()).toBe(false);
+    loop.interval(0, 1);
+    expect(collector.check()).toBe(true); // LATE_COLLECTION_MS after this work
+    expect(collect).toHaveBeenCalledTimes(3);
   });
 
   it('does not count its own collection as work: a slow one does not make the next idle interval collect again', () => {

@@ -5,6 +5,12 @@ import { loadMallocTrim } from '@dske/malloc-trim';
 export const IDLE_CHECK_MS = 5_000;
 /** A share of an interval busier than this is work; an idle node's own timers keep it far below. */
 export const IDLE_UTILIZATION = 0.02;
+/**
+ * Quiet time after work before a second, late collection. What work leaves in records kept for minutes is
+ * gone by then (a client's delivered key IDs, kept 5 minutes and swept every minute; a hub's shares, kept
+ * share_timeout_secs, 60 s by default), and an idle node runs no collection of its own to give it back.
+ */
+export const LATE_COLLECTION_MS = 7 * 60_000;
 
 /** Cumulative event-loop time in ms, busy and idle (performance.eventLoopUtilization's `active` and `idle`). */
 export interface LoopTime {
@@ -19,11 +25,17 @@ export interface LoopTime {
  * left (a second 4 MiB copy of the bundle's source, read and then wrapped;
  * the set-up of Nest's modules) and what the last burst of keys left stays
  * resident in a node that then idles: 8-10 MiB per node. The collection takes
- * 10-40 ms, once per idle spell, and never while requests keep the loop busy.
+ * 10-40 ms, once per idle spell and once more LATE_COLLECTION_MS after it
+ * (for the records that expire in between), never while requests keep the
+ * loop busy.
  */
 export class IdleHeapCollector {
   /** The start is work: the first idle interval collects what it left. */
   private worked = true;
+  /** Work since the last late collection: one is due once the node has been quiet for LATE_COLLECTION_MS. */
+  private lateDue = false;
+  /** Event-loop time since the last work, in ms. */
+  private quietMs = 0;
   private last: LoopTime;
   private timer: NodeJS.Timeout | undefined;
 
@@ -56,10 +68,18 @@ export class IdleHeapCollector {
     this.last = now;
     if (total > 0 && active / total > IDLE_UTILIZATION) {
       this.worked = true;
+      this.lateDue = true;
+      this.quietMs = 0;
       return false;
     }
-    if (!this.worked) return false;
-    this.worked = false;
+    this.quietMs += total;
+    if (this.worked) {
+      this.worked = false;
+    } else if (this.lateDue && this.quietMs >= LATE_COLLECTION_MS) {
+      this.lateDue = false;
+    } else {
+      return false;
+    }
     this.collect();
     // The collection's own time is not work: counted as such, a slow one would make the next idle interval collect again.
     this.last = this.loopTime();

@@ -13,7 +13,7 @@ export class NodeLifecycle implements OnApplicationShutdown {
   private readonly logger = new Logger('Lifecycle');
 
   constructor(@Optional() metrics?: NodeMetrics) {
-    this.collections = metrics?.counter('dske_idle_collections_total', 'Idle collections (two full garbage collections in a row, then a trim of the C heap where glibc has one) this node made when it fell idle after work (or after its start)');
+    this.collections = metrics?.counter('dske_idle_collections_total', 'Idle collections (two full garbage collections in a row, then a trim of the C heap where glibc has one) this node made when it fell idle after work (or after its start), and once more 7 minutes after the work');
   }
 
   attach(app: INestApplication): void {
