@@ -94,6 +94,17 @@ describe('IdleHeapCollector', () => {
     expect(collect).toHaveBeenCalledTimes(3);
   });
 
+  it('tidies in every idle interval that does not collect, never in a busy one', () => {
+    const loop = scriptedLoop();
+    const calls: string[] = [];
+    const collector = new IdleHeapCollector(() => calls.push('collect'), loop.loopTime, () => calls.push('tidy'));
+    for (const busy of [0, 10, 4000, 10, 10]) {
+      loop.interval(busy);
+      collector.check();
+    }
+    expect(calls).toEqual(['collect', 'tidy', 'collect', 'tidy']);
+  });
+
   it('does not count its own collection as work: a slow one does not make the next idle interval collect again', () => {
     const loop = scriptedLoop();
     const collector = new IdleHeapCollector(() => loop.interval(400, 400), loop.loopTime); // 400 ms of collecting
@@ -158,6 +169,18 @@ describe('IdleHeapCollector', () => {
     // What check() calls once an interval is idle (the real event loop is busy while this test runs).
     (started as unknown as { collect: () => void }).collect();
     expect(calls).toEqual(['gc', 'gc', 'trim', 'collected']);
+  });
+
+  it('trims in the idle intervals between collections too', () => {
+    const calls: string[] = [];
+    const started = startIdleHeapCollector(
+      () => calls.push('gc'),
+      () => calls.push('collected'),
+      () => calls.push('trim') > 0,
+    );
+    started?.stop();
+    (started as unknown as { tidy: () => void }).tidy();
+    expect(calls).toEqual(['trim']);
   });
 
   it('trims with the built addon by default, and collects all the same where there is none', () => {
