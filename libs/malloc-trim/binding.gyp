@@ -3,7 +3,7 @@
     {
       "target_name": "malloc_trim",
       "sources": ["native/malloc_trim.c"],
-      "cflags": ["-O2", "-Wall", "-Wextra"]
+      "cflags": ["-Wall", "-Wextra"]
     }
   ]
 }

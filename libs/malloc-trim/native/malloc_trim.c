@@ -1,6 +1,7 @@
 // glibc keeps what a process frees in the middle of its heap: free() gives back only the top of it, and only
 // malloc_trim() hands the pages of free chunks inside it back to the system (madvise). Elsewhere (macOS, musl)
 // there is no such call, and trim() answers false.
+#include <stdlib.h> // first: glibc's headers define __GLIBC__
 #include <node_api.h>
 #include <stdbool.h>
 #if defined(__GLIBC__)

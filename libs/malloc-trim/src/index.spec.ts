@@ -1,19 +1,49 @@
 import { spawnSync } from 'node:child_process';
-import { describe, expect, it } from 'vitest';
-import { ADDON_PATH, loadMallocTrim } from './index';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it, vi } from 'vitest';
+import { ADDON_PATH, installedMallocTrim, loadMallocTrim } from './index';
+
+/** glibc has malloc_trim: Linux here, in CI and in the image. On macOS or musl the addon answers that it has none. */
+const glibc = typeof (process.report?.getReport() as { header?: { glibcVersionRuntime?: string } } | undefined)?.header?.glibcVersionRuntime === 'string';
 
 describe('loadMallocTrim', () => {
-  it('loads the addon that npm install built (glibc: this machine and the image)', () => {
+  it.runIf(glibc)('loads the addon that npm ci built (a C compiler is one of what npm test needs)', () => {
     const addon = loadMallocTrim();
     expect(addon).toBeDefined();
     expect(typeof addon!.trim()).toBe('boolean');
   });
 
-  it('is undefined when the addon is not there (not built), instead of throwing', () => {
-    expect(loadMallocTrim('/nonexistent/malloc_trim.node')).toBeUndefined();
+  it.skipIf(glibc)('is undefined where the C library has no malloc_trim', () => {
+    expect(loadMallocTrim()).toBeUndefined();
   });
 
-  it('hands freed heap chunks in the middle of the heap back to the system', () => {
+  it('is undefined, without a word, when the addon is not there (not built)', () => {
+    const warn = vi.fn();
+    expect(loadMallocTrim('/nonexistent/malloc_trim.node', warn)).toBeUndefined();
+    expect(warn).not.toHaveBeenCalled();
+  });
+
+  it('is undefined when the file does not load (another platform\'s build), and says why', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'malloc-trim-'));
+    try {
+      const path = join(dir, 'malloc_trim.node');
+      writeFileSync(path, 'not an ELF file');
+      const warn = vi.fn();
+      expect(loadMallocTrim(path, warn)).toBeUndefined();
+      expect(warn).toHaveBeenCalledTimes(1);
+      expect(warn.mock.calls[0][0]).toContain(path);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('loads the installed addon once per process', () => {
+    expect(installedMallocTrim()).toBe(installedMallocTrim());
+  });
+
+  it.runIf(glibc)('hands freed heap chunks in the middle of the heap back to the system', () => {
     // 64 MiB of 16 KiB buffers (below glibc's mmap threshold, so on the heap), with small ones kept between them:
     // once the large ones are collected, their pages stay resident until malloc_trim gives them back. (In a
     // function: an -e script's top-level bindings kept the buffers alive through gc().)

@@ -1,4 +1,8 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
+
+// The installed addon, replaced: what matters here is whether the collector calls it, and when.
+const installed = vi.hoisted(() => ({ trim: vi.fn(() => true) }));
+vi.mock('@dske/malloc-trim', () => ({ installedMallocTrim: () => installed }));
 import { IDLE_CHECK_MS, IdleHeapCollector, LATE_COLLECTION_MS, startIdleHeapCollector, type LoopTime } from './idle-heap-collector';
 
 /** A scripted event loop: each interval adds `active` busy and the rest idle ms. */
@@ -94,15 +98,15 @@ describe('IdleHeapCollector', () => {
     expect(collect).toHaveBeenCalledTimes(3);
   });
 
-  it('tidies in every idle interval that does not collect, never in a busy one', () => {
+  it('trims the C heap in every idle interval, after the collection when there is one, never in a busy one', () => {
     const loop = scriptedLoop();
     const calls: string[] = [];
-    const collector = new IdleHeapCollector(() => calls.push('collect'), loop.loopTime, () => calls.push('tidy'));
+    const collector = new IdleHeapCollector(() => calls.push('collect'), loop.loopTime, () => calls.push('trim'));
     for (const busy of [0, 10, 4000, 10, 10]) {
       loop.interval(busy);
       collector.check();
     }
-    expect(calls).toEqual(['collect', 'tidy', 'collect', 'tidy']);
+    expect(calls).toEqual(['collect', 'trim', 'trim', 'collect', 'trim', 'trim']);
   });
 
   it('does not count its own collection as work: a slow one does not make the next idle interval collect again', () => {
@@ -158,7 +162,7 @@ describe('IdleHeapCollector', () => {
     started?.stop();
   });
 
-  it('collects twice in a row (the second compacts what the first left sparse), trims the C heap, then tells `collected`', () => {
+  it('collects twice in a row (the second compacts what the first left sparse), tells `collected`, then trims the C heap', () => {
     const calls: string[] = [];
     const started = startIdleHeapCollector(
       () => calls.push('gc'),
@@ -166,31 +170,25 @@ describe('IdleHeapCollector', () => {
       () => calls.push('trim') > 0,
     );
     started?.stop();
-    // What check() calls once an interval is idle (the real event loop is busy while this test runs).
-    (started as unknown as { collect: () => void }).collect();
-    expect(calls).toEqual(['gc', 'gc', 'trim', 'collected']);
+    // The first idle interval after the start (the real event loop is busy while this test runs).
+    (started as unknown as { loopTime: () => LoopTime }).loopTime = () => ({ active: 0, idle: IDLE_CHECK_MS });
+    (started as unknown as { last: LoopTime }).last = { active: 0, idle: 0 };
+    expect(started!.check()).toBe(true);
+    expect(calls).toEqual(['gc', 'gc', 'collected', 'trim']);
   });
 
-  it('trims in the idle intervals between collections too', () => {
-    const calls: string[] = [];
-    const started = startIdleHeapCollector(
-      () => calls.push('gc'),
-      () => calls.push('collected'),
-      () => calls.push('trim') > 0,
-    );
-    started?.stop();
-    (started as unknown as { tidy: () => void }).tidy();
-    expect(calls).toEqual(['trim']);
-  });
-
-  it('trims with the built addon by default, and collects all the same where there is none', () => {
+  it('trims with the installed addon by default, and with nothing where it is given null', () => {
+    installed.trim.mockClear();
     const withAddon = startIdleHeapCollector(vi.fn());
     withAddon?.stop();
-    expect(() => (withAddon as unknown as { collect: () => void }).collect()).not.toThrow();
+    (withAddon as unknown as { trimHeap: () => void }).trimHeap();
+    expect(installed.trim).toHaveBeenCalledTimes(1);
     const calls: string[] = [];
     const without = startIdleHeapCollector(() => calls.push('gc'), () => calls.push('collected'), null);
     without?.stop();
-    (without as unknown as { collect: () => void }).collect();
+    (without as unknown as { collect: () => void; trimHeap: () => void }).collect();
+    (without as unknown as { trimHeap: () => void }).trimHeap();
     expect(calls).toEqual(['gc', 'gc', 'collected']);
+    expect(installed.trim).toHaveBeenCalledTimes(1);
   });
 });

@@ -1,5 +1,5 @@
 import { performance } from 'node:perf_hooks';
-import { loadMallocTrim } from '@dske/malloc-trim';
+import { installedMallocTrim } from '@dske/malloc-trim';
 
 /** How often the collector looks at the event loop: a node collects 5-10 s after its work stops. */
 export const IDLE_CHECK_MS = 5_000;
@@ -40,14 +40,16 @@ export class IdleHeapCollector {
   private timer: NodeJS.Timeout | undefined;
 
   /**
-   * `tidy` runs in every other idle interval: V8's own memory reducer collects again some seconds after
-   * `collect` (and its marking mallocs), which leaves free memory in the C heap that a trim gives back, 2 MiB
-   * in a hub.
+   * `trimHeap` runs in every idle interval, after the collection when there is one. What a collection frees
+   * outside V8's own pages (array buffers, OpenSSL's and the compiler's memory) sits in free chunks in the
+   * middle of glibc's heap, which free() never gives back: 3-5 MiB per node after a run of keys. And V8's own
+   * memory reducer collects again some seconds after `collect`, its marking leaving another 2 MiB there in a
+   * hub. A trim takes 1-10 ms when it gives back megabytes, well under one when there is nothing to give back.
    */
   constructor(
     private readonly collect: () => void,
     private readonly loopTime: () => LoopTime = () => performance.eventLoopUtilization(),
-    private readonly tidy: () => void = () => undefined,
+    private readonly trimHeap: () => void = () => undefined,
   ) {
     this.last = loopTime();
   }
@@ -79,19 +81,19 @@ export class IdleHeapCollector {
       return false;
     }
     this.quietMs += total;
+    let collected = false;
     if (this.worked) {
       this.worked = false;
+      collected = true;
     } else if (this.lateDue && this.quietMs >= LATE_COLLECTION_MS) {
       this.lateDue = false;
-    } else {
-      this.tidy();
-      this.last = this.loopTime();
-      return false;
+      collected = true;
     }
-    this.collect();
-    // The collection's own time is not work: counted as such, a slow one would make the next idle interval collect again.
+    if (collected) this.collect();
+    this.trimHeap();
+    // Its own time is not work: counted as such, a slow collection would make the next idle interval collect again.
     this.last = this.loopTime();
-    return true;
+    return collected;
   }
 }
 
@@ -99,30 +101,26 @@ export class IdleHeapCollector {
  * Start an IdleHeapCollector when the process may collect (node --expose-gc,
  * one of NODE_RUNTIME_FLAGS); undefined otherwise (a node started by hand
  * without the flag, or a test in process), which changes nothing else.
- * `collected` is told of each collection (a metric). `trimHeap` is glibc's
- * malloc_trim where @dske/malloc-trim was built, else null (no trim); it
- * runs after each collection and in every idle interval.
+ * `collected` is told of each collection (a metric). `trimHeap` defaults to
+ * glibc's malloc_trim where @dske/malloc-trim was built and loads; null: no
+ * trim.
  */
 export function startIdleHeapCollector(
   gc: unknown = (globalThis as { gc?: unknown }).gc,
   collected: () => void = () => undefined,
-  trimHeap: (() => boolean) | null = loadMallocTrim()?.trim ?? null,
+  trimHeap?: (() => boolean) | null,
 ): IdleHeapCollector | undefined {
   if (typeof gc !== 'function') return undefined;
-  const trim = () => void trimHeap?.();
+  const trim = trimHeap === undefined ? installedMallocTrim()?.trim : (trimHeap ?? undefined);
   return new IdleHeapCollector(
     () => {
       // Twice: the first frees what died, the second moves what lives out of the pages it left sparse (V8 picks
       // the pages to compact by what its last marking found live), so they go back to the system.
       (gc as () => void)();
       (gc as () => void)();
-      // What the collections freed outside V8's own pages (array buffers, OpenSSL's and the compiler's memory)
-      // sits in free chunks in the middle of glibc's heap, which free() never gives back: 3-5 MiB per node after
-      // a run of keys. The trim takes 1-10 ms, and well under one when there is nothing to give back.
-      trim();
       collected();
     },
     undefined,
-    trim,
+    () => void trim?.(),
   ).start();
 }

@@ -1,5 +1,5 @@
 import { INestApplication, Injectable, Logger, OnApplicationShutdown, Optional } from '@nestjs/common';
-import { IdleHeapCollector, startIdleHeapCollector } from './idle-heap-collector';
+import { IdleHeapCollector, LATE_COLLECTION_MS, startIdleHeapCollector } from './idle-heap-collector';
 import type { Counter } from 'prom-client';
 import { NodeMetrics } from './node-metrics';
 
@@ -13,7 +13,7 @@ export class NodeLifecycle implements OnApplicationShutdown {
   private readonly logger = new Logger('Lifecycle');
 
   constructor(@Optional() metrics?: NodeMetrics) {
-    this.collections = metrics?.counter('dske_idle_collections_total', 'Idle collections (two full garbage collections in a row, then a trim of the C heap where glibc has one) this node made when it fell idle after work (or after its start), and once more 7 minutes after the work');
+    this.collections = metrics?.counter('dske_idle_collections_total', `Idle collections (two full garbage collections in a row) this node made when it fell idle after work (or after its start), and once more ${LATE_COLLECTION_MS / 60_000} minutes after the work`);
   }
 
   attach(app: INestApplication): void {

@@ -128,6 +128,16 @@ describe('PsrdBlock runs', () => {
     expect(b.unusedBytes).toBe(20);
   });
 
+  it('restore outside the block throws psrd.invalid-block and leaves a used-up block without storage', () => {
+    const b = block(6);
+    b.markUsed(0, 6);
+    expectCode(() => b.restore(4, Uint8Array.of(1, 2, 3)), 'psrd.invalid-block');
+    expectCode(() => b.restore(-1, Uint8Array.of(1)), 'psrd.invalid-block');
+    expectCode(() => b.restore(2, new Uint8Array(0)), 'psrd.invalid-block');
+    expect(b.heldBytes).toBe(0);
+    expect(b.unusedBytes).toBe(0);
+  });
+
   it('restore of bytes that are not in use throws psrd.invalid-block', () => {
     const b = block(10);
     b.markUsed(2, 3);
@@ -146,6 +156,8 @@ describe('PsrdBlock runs', () => {
     b.markUsed(3, 15);
     expect(b.preview()).toBe(`${Buffer.alloc(10).toString('base64')}...`);
     expect(b.preview(2)).toBe(`${Buffer.alloc(2).toString('base64')}...`);
+    // A negative length shows nothing (a subarray(0, -1) would have reached unused bytes).
+    expect(block(20).preview(-1)).toBe('...');
     // Used bytes after an unused one do not show either: the preview stops at the first unused byte.
     const gap = block(20);
     gap.markUsed(5, 5);

@@ -94,6 +94,9 @@ export class PsrdBlock {
   /** Puts bytes back as unused (an allocation that never left this node). */
   restore(start: number, bytes: Uint8Array): void {
     const end = start + bytes.length;
+    if (!Number.isSafeInteger(start) || start < 0 || bytes.length < 1 || end > this.size) {
+      throw new DskeError('psrd.invalid-block', `bytes ${start}..${end - 1} are outside block ${this.uuid} of ${this.size} bytes`);
+    }
     if (this.free.some((run) => run.start < end && start < run.end)) {
       throw new DskeError('psrd.invalid-block', `bytes ${start}..${end - 1} of block ${this.uuid} are not in use`);
     }
@@ -120,7 +123,7 @@ export class PsrdBlock {
    */
   preview(bytes = 10): string {
     const firstUnused = this.free[0]?.start ?? this.size;
-    return `${Buffer.from(this.read(0, Math.min(bytes, firstUnused))).toString('base64')}...`;
+    return `${Buffer.from(this.read(0, Math.max(0, Math.min(bytes, firstUnused)))).toString('base64')}...`;
   }
 
   /**
