@@ -20,7 +20,8 @@ export interface LoopTime {
 
 /**
  * A collection when a node falls idle after work (startIdleHeapCollector's
- * is two full garbage collections in a row and a malloc_trim). V8 collects
+ * is two full garbage collections in a row; every idle interval then trims
+ * the C heap). V8 collects
  * the old generation only when allocation pushes it to, so what the start
  * left (a second 4 MiB copy of the bundle's source, read and then wrapped;
  * the set-up of Nest's modules) and what the last burst of keys left stays
@@ -111,7 +112,7 @@ export function startIdleHeapCollector(
   trimHeap?: (() => boolean) | null,
 ): IdleHeapCollector | undefined {
   if (typeof gc !== 'function') return undefined;
-  const trim = trimHeap === undefined ? installedMallocTrim()?.trim : (trimHeap ?? undefined);
+  const trim = trimHeap === undefined ? installedMallocTrim()?.trim : trimHeap;
   return new IdleHeapCollector(
     () => {
       // Twice: the first frees what died, the second moves what lives out of the pages it left sparse (V8 picks
@@ -121,6 +122,6 @@ export function startIdleHeapCollector(
       collected();
     },
     undefined,
-    () => void trim?.(),
+    trim ?? undefined,
   ).start();
 }
