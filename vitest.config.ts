@@ -14,7 +14,7 @@ const alias = {
   '@dske/lab-pki': lib('lab-pki'),
   '@dske/service-runtime': lib('service-runtime'),
   '@dske/node-state': lib('node-state'),
-  '@dske/malloc-trim': lib('malloc-trim'),
+  '@dske/native-memory': lib('native-memory'),
 };
 
 // Tests that start real processes run one file at a time: the CI machine has 2 cores.
@@ -28,7 +28,7 @@ export default defineConfig({
       { resolve: { alias }, test: { name: 'service-runtime', root: 'libs/service-runtime', include: ['src/**/*.spec.ts'] } },
       // Node state stores: the SQLite file and a redis-server of the test's own.
       { resolve: { alias }, test: { name: 'node-state', root: 'libs/node-state', include: ['src/**/*.spec.ts'], ...system } },
-      { resolve: { alias }, test: { name: 'malloc-trim', root: 'libs/malloc-trim', include: ['src/**/*.spec.ts'] } },
+      { resolve: { alias }, test: { name: 'native-memory', root: 'libs/native-memory', include: ['src/**/*.spec.ts'] } },
       { resolve: { alias }, test: { name: 'lab-pki', root: 'libs/lab-pki', include: ['src/**/*.spec.ts'] } },
       // The hub's services and stores without a process (the Redis store against a redis-server of the test's own).
       { resolve: { alias }, test: { name: 'hub', root: 'apps/hub', include: ['src/**/*.spec.ts'], ...system } },

@@ -8,8 +8,8 @@
 // Usage: [BUNDLE_READABLE=1] node tools/bundle-nodes.mjs [hub] [client]   (default: both)
 import { build } from 'esbuild';
 import { spawn } from 'node:child_process';
-import { chmodSync, copyFileSync, existsSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { chmodSync, copyFileSync, existsSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import Module, { createRequire } from 'node:module';
 import { createServer } from 'node:net';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -20,7 +20,7 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const EXTERNAL = [
   // Native addons, loaded through their own lookup (relative to their own directory).
   'better-sqlite3',
-  '@dske/malloc-trim',
+  '@dske/native-memory',
   // Serves its files from its own directory (__dirname): bundled, that would be ours.
   'swagger-ui-dist',
   // Packages NestJS asks for only when an app uses them (microservices, websockets, other adapters, caches).
@@ -121,9 +121,10 @@ const apps = process.argv.slice(2).length > 0 ? process.argv.slice(2) : ['hub', 
 for (const app of apps) {
   if (app !== 'hub' && app !== 'client') throw new Error(`bundle-nodes: unknown app '${app}' (hub, client)`);
   const dist = join(root, 'apps', app, 'dist');
-  await build({
+  const { outputFiles } = await build({
     entryPoints: [join(dist, 'main.js')],
     outfile: join(dist, 'node-bundle.js'),
+    write: false,
     bundle: true,
     platform: 'node',
     target: 'node20',
@@ -144,7 +145,11 @@ for (const app of apps) {
     // keeps esbuild's per-module comments, which a CPU profile needs to be summed by package.
     minifyWhitespace: process.env.BUNDLE_READABLE !== '1',
   });
-  asciiOnly(join(dist, 'node-bundle.js'));
+  const file = join(dist, 'node-bundle.js');
+  // The module function's source, as node.js compiles it (see tools/node-entry.cjs): node.js maps the file where
+  // it can, so it is replaced by a new file, never rewritten in place under a running node.
+  writeFileSync(`${file}.tmp`, Module.wrap(asciiOnly(file, outputFiles[0].text)));
+  renameSync(`${file}.tmp`, file);
   copyFileSync(join(root, 'tools', 'node-entry.cjs'), join(dist, 'node.js'));
   chmodSync(join(dist, 'node.js'), 0o755);
   await writeCodeCache(app, dist);
@@ -154,18 +159,19 @@ for (const app of apps) {
  * V8 keeps a script's source for as long as it runs, in one byte per
  * character only if every character is Latin-1; a single other one (esbuild
  * leaves them in regular expressions and comments, e.g. validator's locale
- * alphabets) doubles it, 6 MiB more per node. Every non-ASCII UTF-16 unit
+ * alphabets) doubles it, 6 MiB more per node. And node.js maps the file as its
+ * source only when each byte is a character (ASCII). Every non-ASCII UTF-16 unit
  * becomes a \uXXXX escape, which means the same in a string, a regular
  * expression (with or without the u flag, surrogate pairs included), an
  * identifier and a comment.
  */
-function asciiOnly(file) {
+function asciiOnly(file, text) {
   // The bundle runs inside node.js's module wrapper, where a #! line would not parse (it stays a line: same numbers).
-  const source = readFileSync(file, 'utf8').replace(/^#!/, '//');
+  const source = text.replace(/^#!/, '//');
   // After a backslash the escape would change meaning: none today; refuse rather than guess.
   const escaped = /\\[^\x00-\x7f]/.exec(source);
   if (escaped) throw new Error(`bundle-nodes: ${file} has an escaped non-ASCII character at offset ${escaped.index}`);
-  writeFileSync(file, source.replace(/[^\x00-\x7f]/g, (unit) => `\\u${unit.charCodeAt(0).toString(16).padStart(4, '0')}`));
+  return source.replace(/[^\x00-\x7f]/g, (unit) => `\\u${unit.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
 /**

@@ -1,5 +1,7 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import Module from 'node:module';
 import { join } from 'node:path';
+import vm from 'node:vm';
 import { describe, expect, it } from 'vitest';
 import { REPO_ROOT } from '@dske/test-support';
 
@@ -49,10 +51,19 @@ describe.each(['hub', 'client'] as const)('%s node bundle', (kind) => {
     expect(modules.filter((path) => unwanted.test(path))).toEqual([]);
   });
 
-  it('takes its native addons from node_modules, where their own lookup finds the compiled file (better-sqlite3, @dske/malloc-trim)', () => {
-    for (const addon of ['better-sqlite3', '@dske/malloc-trim']) expect(bundle).toContain(`require("${addon}")`);
+  it('takes its native addons from node_modules, where their own lookup finds the compiled file (better-sqlite3, @dske/native-memory)', () => {
+    for (const addon of ['better-sqlite3', '@dske/native-memory']) expect(bundle).toContain(`require("${addon}")`);
     // Bundled, the addon's path (beside its package) would be looked up beside the bundle.
-    expect(modules.filter((path) => path.startsWith('libs/malloc-trim/'))).toEqual([]);
+    expect(modules.filter((path) => path.startsWith('libs/native-memory/'))).toEqual([]);
+  });
+
+  it('is the module function node.js compiles, all in ASCII: mapped, each byte is a character', () => {
+    const [head, tail] = (Module as unknown as { wrap(source: string): string }).wrap('\0').split('\0');
+    expect(bundle.startsWith(head)).toBe(true);
+    expect(bundle.endsWith(tail)).toBe(true);
+    expect(/[^\x00-\x7f]/.test(bundle)).toBe(false);
+    // As a function expression it parses; run as a script by itself it would do nothing.
+    expect(() => new vm.Script(bundle)).not.toThrow();
   });
 
   it('names no path of the checkout it was built in', () => {

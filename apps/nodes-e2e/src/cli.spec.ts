@@ -37,13 +37,13 @@ function run(kind: 'hub' | 'client', args: string[], env: NodeJS.ProcessEnv = {}
 
 describe('the code cache of a start (node-bundle.cache)', () => {
   for (const kind of ['hub', 'client'] as const) {
-    it(`${kind}: taken with the flags the nodes run with; with other flags V8 refuses it and the program runs as without`, async () => {
+    it(`${kind}: taken with the flags the nodes run with; with other flags V8 refuses it and the program runs as without; the source mapped, not read (@dske/native-memory)`, async () => {
       const report = { DSKE_CODE_CACHE_REPORT: '1' };
       const taken = await run(kind, ['--help'], report, NODE_RUNTIME_FLAGS);
-      expect(taken.stderr).toBe('code cache: taken\n');
+      expect(taken.stderr).toBe('code cache: taken; source: mapped\n');
       expect(taken.code).toBe(0);
       const refused = await run(kind, ['--help'], report);
-      expect(refused.stderr).toBe('code cache: refused\n');
+      expect(refused.stderr).toBe('code cache: refused; source: mapped\n');
       expect(refused.code).toBe(0);
       expect(refused.stdout).toBe(taken.stdout);
       // Silent unless asked.

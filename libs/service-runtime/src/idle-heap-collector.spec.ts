@@ -1,8 +1,8 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 
 // The installed addon, replaced: what matters here is whether the collector calls it, and when.
-const installed = vi.hoisted(() => ({ trim: vi.fn(() => true) }));
-vi.mock('@dske/malloc-trim', () => ({ installedMallocTrim: () => installed }));
+const installed = vi.hoisted(() => ({ trimHeap: vi.fn(() => true), releaseMappedPages: vi.fn(() => 2_400_000) }));
+vi.mock('@dske/native-memory', () => ({ installedNativeMemory: () => installed }));
 import { IDLE_CHECK_MS, IdleHeapCollector, LATE_COLLECTION_MS, startIdleHeapCollector, type LoopTime } from './idle-heap-collector';
 
 /** A scripted event loop: each interval adds `active` busy and the rest idle ms. */
@@ -98,7 +98,7 @@ describe('IdleHeapCollector', () => {
     expect(collect).toHaveBeenCalledTimes(3);
   });
 
-  it('trims the C heap in every idle interval, after the collection when there is one, never in a busy one', () => {
+  it('gives native memory back in every idle interval, after the collection when there is one, never in a busy one', () => {
     const loop = scriptedLoop();
     const calls: string[] = [];
     const collector = new IdleHeapCollector(() => calls.push('collect'), loop.loopTime, () => calls.push('trim'));
@@ -162,7 +162,7 @@ describe('IdleHeapCollector', () => {
     started?.stop();
   });
 
-  it('collects twice in a row (the second compacts what the first left sparse), tells `collected`, then trims the C heap', () => {
+  it('collects twice in a row (the second compacts what the first left sparse), tells `collected`, then gives native memory back', () => {
     const calls: string[] = [];
     const started = startIdleHeapCollector(
       () => calls.push('gc'),
@@ -177,18 +177,21 @@ describe('IdleHeapCollector', () => {
     expect(calls).toEqual(['gc', 'gc', 'collected', 'trim']);
   });
 
-  it('trims with the installed addon by default, and with nothing where it is given null', () => {
-    installed.trim.mockClear();
+  it('trims the C heap and drops the mapped bundle pages with the installed addon by default, and does nothing of it where it is given null', () => {
+    installed.trimHeap.mockClear();
+    installed.releaseMappedPages.mockClear();
     const withAddon = startIdleHeapCollector(vi.fn());
     withAddon?.stop();
-    (withAddon as unknown as { trimHeap: () => void }).trimHeap();
-    expect(installed.trim).toHaveBeenCalledTimes(1);
+    (withAddon as unknown as { releaseNative: () => void }).releaseNative();
+    expect(installed.trimHeap).toHaveBeenCalledTimes(1);
+    expect(installed.releaseMappedPages).toHaveBeenCalledTimes(1);
     const calls: string[] = [];
     const without = startIdleHeapCollector(() => calls.push('gc'), () => calls.push('collected'), null);
     without?.stop();
-    (without as unknown as { collect: () => void; trimHeap: () => void }).collect();
-    (without as unknown as { trimHeap: () => void }).trimHeap();
+    (without as unknown as { collect: () => void; releaseNative: () => void }).collect();
+    (without as unknown as { releaseNative: () => void }).releaseNative();
     expect(calls).toEqual(['gc', 'gc', 'collected']);
-    expect(installed.trim).toHaveBeenCalledTimes(1);
+    expect(installed.trimHeap).toHaveBeenCalledTimes(1);
+    expect(installed.releaseMappedPages).toHaveBeenCalledTimes(1);
   });
 });

@@ -1,5 +1,5 @@
 import { performance } from 'node:perf_hooks';
-import { installedMallocTrim } from '@dske/malloc-trim';
+import { installedNativeMemory } from '@dske/native-memory';
 
 /** How often the collector looks at the event loop: a node collects 5-10 s after its work stops. */
 export const IDLE_CHECK_MS = 5_000;
@@ -20,12 +20,11 @@ export interface LoopTime {
 
 /**
  * A collection when a node falls idle after work (startIdleHeapCollector's
- * is two full garbage collections in a row; every idle interval then trims
- * the C heap). V8 collects
- * the old generation only when allocation pushes it to, so what the start
- * left (a second 4 MiB copy of the bundle's source, read and then wrapped;
- * the set-up of Nest's modules) and what the last burst of keys left stays
- * resident in a node that then idles: 8-10 MiB per node. The collection takes
+ * is two full garbage collections in a row; every idle interval then gives
+ * native memory back: the C heap's free pages, the bundle's mapped pages).
+ * V8 collects the old generation only when allocation pushes it to, so what
+ * the start left (the set-up of Nest's modules) and what the last burst of
+ * keys left stays resident in a node that then idles: 8-10 MiB per node. The collection takes
  * 10-40 ms, once per idle spell and once more LATE_COLLECTION_MS after it
  * (for the records that expire in between), never while requests keep the
  * loop busy.
@@ -41,16 +40,18 @@ export class IdleHeapCollector {
   private timer: NodeJS.Timeout | undefined;
 
   /**
-   * `trimHeap` runs in every idle interval, after the collection when there is one. What a collection frees
-   * outside V8's own pages (array buffers, OpenSSL's and the compiler's memory) sits in free chunks in the
+   * `releaseNative` runs in every idle interval, after the collection when there is one. What a collection
+   * frees outside V8's own pages (array buffers, OpenSSL's and the compiler's memory) sits in free chunks in the
    * middle of glibc's heap, which free() never gives back: 3-5 MiB per node after a run of keys. And V8's own
    * memory reducer collects again some seconds after `collect`, its marking leaving another 2 MiB there in a
    * hub. A trim takes 1-10 ms when it gives back megabytes, well under one when there is nothing to give back.
+   * The pages of the bundle's mapped source (2.2-2.5 MiB, all read by the start) are dropped too: an idle node
+   * reads none of it, and a function compiled later reads its own page back from the page cache.
    */
   constructor(
     private readonly collect: () => void,
     private readonly loopTime: () => LoopTime = () => performance.eventLoopUtilization(),
-    private readonly trimHeap: () => void = () => undefined,
+    private readonly releaseNative: () => void = () => undefined,
   ) {
     this.last = loopTime();
   }
@@ -91,7 +92,7 @@ export class IdleHeapCollector {
       collected = true;
     }
     if (collected) this.collect();
-    this.trimHeap();
+    this.releaseNative();
     // Its own time is not work: counted as such, a slow collection would make the next idle interval collect again.
     this.last = this.loopTime();
     return collected;
@@ -102,17 +103,24 @@ export class IdleHeapCollector {
  * Start an IdleHeapCollector when the process may collect (node --expose-gc,
  * one of NODE_RUNTIME_FLAGS); undefined otherwise (a node started by hand
  * without the flag, or a test in process), which changes nothing else.
- * `collected` is told of each collection (a metric). `trimHeap` defaults to
- * glibc's malloc_trim where @dske/malloc-trim was built and loads; null: no
- * trim.
+ * `collected` is told of each collection (a metric). `releaseNative`
+ * defaults to the installed @dske/native-memory's (glibc's malloc_trim and
+ * the mapped bundle's pages) where it was built and loads; null: none.
  */
 export function startIdleHeapCollector(
   gc: unknown = (globalThis as { gc?: unknown }).gc,
   collected: () => void = () => undefined,
-  trimHeap?: (() => boolean) | null,
+  releaseNative?: (() => void) | null,
 ): IdleHeapCollector | undefined {
   if (typeof gc !== 'function') return undefined;
-  const trim = trimHeap === undefined ? installedMallocTrim()?.trim : trimHeap;
+  const memory = releaseNative === undefined ? installedNativeMemory() : undefined;
+  const release =
+    memory === undefined
+      ? releaseNative
+      : () => {
+          memory.trimHeap();
+          memory.releaseMappedPages();
+        };
   return new IdleHeapCollector(
     () => {
       // Twice: the first frees what died, the second moves what lives out of the pages it left sparse (V8 picks
@@ -122,6 +130,6 @@ export function startIdleHeapCollector(
       collected();
     },
     undefined,
-    trim ?? undefined,
+    release ?? undefined,
   ).start();
 }
