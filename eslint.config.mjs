@@ -31,18 +31,17 @@ export default [
   },
   {
     // The node programs are bundled whole (tools/bundle-nodes.mjs) and V8 keeps all of a bundle's source: they take
-    // the topology library's node entry, without the topology file reader and the deployment generators, and
-    // undici's Pool alone (apps/client/src/peers/undici-pool.ts), not undici's index with fetch and WebSocket.
+    // the topology library's node entry, without the topology file reader and the deployment generators, and no
+    // undici: a client calls its hubs with node's own HTTP client (apps/client/src/peers/hub-http.ts), which costs
+    // the same per call, without undici's modules and WebAssembly parser in every client.
     files: ['apps/hub/src/**/*.ts', 'apps/client/src/**/*.ts', 'libs/service-runtime/src/**/*.ts', 'libs/node-state/src/**/*.ts'],
     ignores: ['**/*.spec.ts', '**/testing/**'],
     rules: {
       'no-restricted-imports': [
         'error',
         {
-          paths: [
-            { name: '@dske/topology', message: "Nodes import '@dske/topology/nodes'." },
-            { name: 'undici', message: "Nodes take undici's Pool from peers/undici-pool.ts.", allowTypeImports: true },
-          ],
+          paths: [{ name: '@dske/topology', message: "Nodes import '@dske/topology/nodes'." }],
+          patterns: [{ group: ['undici', 'undici/*'], message: 'Nodes call hubs with node:http (peers/hub-http.ts); undici is for the dev tools.' }],
         },
       ],
     },

@@ -24,7 +24,7 @@ case "$program" in
     # NODE_PROGRAM_FILE (a test keeps them equal).
     if [ "$program" = manager ]; then file=dist/main.js; else file=dist/node.js; fi
     export MALLOC_ARENA_MAX=1
-    exec node --max-semi-space-size=2 --no-wasm-tier-up --no-wasm-dynamic-tiering --expose-gc "$app_dir/apps/$program/$file" "$@"
+    exec node --max-semi-space-size=2 --expose-gc "$app_dir/apps/$program/$file" "$@"
     ;;
   help | -h | --help)
     usage

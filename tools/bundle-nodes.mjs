@@ -59,15 +59,12 @@ const LOADED_ON_FIRST_USE = [
  * a function, or by a module that is itself loaded on demand) that most nodes never load. Bundled, their source
  * would be part of every node's (V8 keeps a running script's source whole). iconv-lite's
  * double-byte tables (400 KB) serve only a form body in a CJK charset; ioredis (250 KB) only hubs with a Redis
- * URL (HubState.openRedis imports the Redis store on demand); undici's HTTP parser, WebAssembly as base64 (2 x 70
- * KB), is read once, at a client's first connection, and its file's source can then be collected. bundle.spec.ts
- * checks that these requires resolve.
+ * URL (HubState.openRedis imports the Redis store on demand). bundle.spec.ts checks that these requires resolve.
  */
 const LEFT_IN_NODE_MODULES = [
   { importer: /node_modules\/mime-types\/index\.js$/, specifier: /^mime-db$/ },
   { importer: /node_modules\/iconv-lite\/encodings\/dbcs-data\.js$/, specifier: /^\.\/tables\/[a-z0-9-]+\.json$/ },
   { importer: /apps\/hub\/dist\/shares\/redis-share-store\.js$/, specifier: /^ioredis$/ },
-  { importer: /node_modules\/undici\/lib\/dispatcher\/client-h1\.js$/, specifier: /^\.\.\/llhttp\/llhttp(_simd)?-wasm\.js$/ },
 ];
 const requireHere = createRequire(import.meta.url);
 

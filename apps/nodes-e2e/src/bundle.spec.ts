@@ -42,12 +42,10 @@ describe.each(['hub', 'client'] as const)('%s node bundle', (kind) => {
   // esbuild names each module it wraps by its path; V8 keeps the whole bundle's source while the node runs.
   const modules = [...bundle.matchAll(/__(?:commonJS|esm)\(\{"([^"]+)"/g)].map((match) => match[1]);
 
-  it('leaves out what only the manager or a rare request loads: the topology file reader and yaml, ioredis, iconv-lite\'s tables, unused validator rules, undici beyond its Pool', () => {
+  it('leaves out what only the manager or a rare request loads: the topology file reader and yaml, ioredis, iconv-lite\'s tables, unused validator rules; and undici', () => {
     expect(modules).toContain('node_modules/@nestjs/core/index.js');
     expect(modules).toContain('libs/topology/dist/nodes.js');
-    // A client's undici is its Pool, not the index with fetch, WebSocket and the mock agents.
-    if (kind === 'client') expect(modules).toContain('node_modules/undici/lib/dispatcher/pool.js');
-    const unwanted = /^(node_modules\/(yaml|ioredis|libphonenumber-js|mime-db|multer|busboy|object-inspect|@opentelemetry\/api)\/|node_modules\/iconv-lite\/encodings\/tables\/|node_modules\/validator\/lib\/is[A-Z]|node_modules\/undici\/(index\.js|lib\/web\/websocket|lib\/mock|lib\/llhttp\/llhttp)|libs\/topology\/dist\/(config|deploy|index)\b)/;
+    const unwanted = /^(node_modules\/(yaml|ioredis|libphonenumber-js|mime-db|multer|busboy|object-inspect|@opentelemetry\/api)\/|node_modules\/iconv-lite\/encodings\/tables\/|node_modules\/validator\/lib\/is[A-Z]|node_modules\/undici\/|libs\/topology\/dist\/(config|deploy|index)\b)/;
     expect(modules.filter((path) => unwanted.test(path))).toEqual([]);
   });
 
@@ -76,7 +74,6 @@ describe.each(['hub', 'client'] as const)('%s node bundle', (kind) => {
     const required = [...new Set([...bundle.matchAll(/require\("(\.\.?\/[^"]+)"\)/g)].map((match) => match[1]))];
     expect(required.some((path) => path.includes('/validator/lib/'))).toBe(true);
     if (kind === 'hub') expect(required).toContain('../../../node_modules/ioredis/built/index.js');
-    if (kind === 'client') expect(required).toContain('../../../node_modules/undici/lib/llhttp/llhttp_simd-wasm.js');
     expect(required.filter((path) => !existsSync(join(dist, path)))).toEqual([]);
   });
 });

@@ -267,8 +267,8 @@ describe('node environments for containers', () => {
 });
 
 describe('NODE_RUNTIME_FLAGS and NODE_RUNTIME_ENV (the one place that names them; the manager, the tests, the image and the code cache take them from here)', () => {
-  it('are small semi-spaces, WebAssembly in Liftoff, gc() for the idle collection, one malloc arena', () => {
-    expect(NODE_RUNTIME_FLAGS).toEqual(['--max-semi-space-size=2', '--no-wasm-tier-up', '--no-wasm-dynamic-tiering', '--expose-gc']);
+  it('are small semi-spaces, gc() for the idle collection, one malloc arena', () => {
+    expect(NODE_RUNTIME_FLAGS).toEqual(['--max-semi-space-size=2', '--expose-gc']);
     expect(NODE_RUNTIME_ENV).toEqual({ MALLOC_ARENA_MAX: '1' });
   });
 });

@@ -15,18 +15,15 @@ import { hubRedisUrl } from './redis-url';
  * entrypoint, the tests): semi-spaces of 2 MiB instead of 16 keep a node about
  * 20 MiB smaller under load with the same key throughput (nodes-e2e:bench; 4 MiB
  * cost 4 MiB more per node, and no longer buys CPU since the hot path allocates less).
- * WebAssembly stays in V8's baseline compiler (Liftoff; no tier-up, dynamic
- * or eager): the one module a node runs is undici's HTTP parser (llhttp), and
- * TurboFan's background compile of it kept 10 MiB of malloc'd memory in every
- * client (at times 35), for no CPU difference beyond the bench's noise. Not
- * --liftoff-only, V8's testing flag, which aborts the process where Liftoff
- * cannot compile a function; these fall back to TurboFan for it. The build's
- * code cache is made with these flags (V8 refuses a cache made with others).
+ * The build's code cache is made with these flags (V8 refuses a cache made
+ * with others). No node runs WebAssembly (a client calls its hubs with node's
+ * own HTTP client, not undici with its WebAssembly parser), so the flags that
+ * kept it in Liftoff are gone.
  * `gc` is exposed for
  * the one full collection a node makes when it falls idle after work
  * (IdleHeapCollector in service-runtime): 8-10 MiB less per idle node.
  */
-export const NODE_RUNTIME_FLAGS: readonly string[] = ['--max-semi-space-size=2', '--no-wasm-tier-up', '--no-wasm-dynamic-tiering', '--expose-gc'];
+export const NODE_RUNTIME_FLAGS: readonly string[] = ['--max-semi-space-size=2', '--expose-gc'];
 
 /**
  * Environment every hub and client runs with, beside NODE_RUNTIME_FLAGS

@@ -13,7 +13,7 @@ describe('HubHttp', () => {
       const query = new URL(req.url ?? '/', 'http://x').searchParams;
       const size = Number(query.get('size'));
       if (query.get('trickle') === '1') {
-        // One byte every 50 ms, never ending: undici's own timeouts restart with each byte.
+        // One byte every 50 ms, never ending: a socket's idle timeout would restart with each byte.
         res.writeHead(200, { 'content-type': 'application/json' });
         const drip = setInterval(() => res.write('a'), 50);
         res.once('close', () => clearInterval(drip));
@@ -60,6 +60,41 @@ describe('HubHttp', () => {
     expect(ok.body.every((b) => b === 0x61)).toBe(true);
     await expect(http.request('GET', '/x', { query: `size=${MAX_HUB_RESPONSE_BYTES + 1}&stated=1`, logFailure: false })).rejects.toThrow(`answer longer than ${MAX_HUB_RESPONSE_BYTES} bytes`);
     expect((await http.request('GET', '/x', { query: 'size=10&stated=1' })).body.length).toBe(10);
+    await http.close();
+  });
+
+  it('keeps one connection open between calls (keep-alive), and sends a body with its length in bytes', async () => {
+    const connections: unknown[] = [];
+    const echo = createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (chunk: Buffer) => chunks.push(chunk));
+      req.on('end', () => res.end(JSON.stringify({ length: req.headers['content-length'], type: req.headers['content-type'], body: Buffer.concat(chunks).toString(), path: req.url })));
+    });
+    echo.on('connection', (socket) => connections.push(socket));
+    await new Promise<void>((resolve) => echo.listen(0, '127.0.0.1', resolve));
+    const http = new HubHttp(new URL(`http://127.0.0.1:${(echo.address() as AddressInfo).port}/hub/hx/`), 5_000, quiet);
+    try {
+      for (let i = 0; i < 5; i++) {
+        const answer = await http.request('POST', '/api/v1/x', { body: '{"n":"\u00e9"}', query: 'a=1', headers: { 'x-sig': 'y' } });
+        expect(answer.status).toBe(200);
+        expect(JSON.parse(answer.body.toString())).toEqual({ length: '10', type: 'application/json', body: '{"n":"\u00e9"}', path: '/hub/hx/api/v1/x?a=1' });
+      }
+      expect(connections).toHaveLength(1);
+    } finally {
+      await http.close();
+      echo.closeAllConnections();
+      await new Promise((resolve) => echo.close(resolve));
+    }
+  });
+
+  it('is unreachable after a refused connection, with the reason, until a call gets an answer', async () => {
+    const closed = createServer();
+    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
+    const port = (closed.address() as AddressInfo).port;
+    await new Promise((resolve) => closed.close(resolve));
+    const http = new HubHttp(new URL(`http://127.0.0.1:${port}/hub/hx`), 5_000, quiet);
+    await expect(http.request('GET', '/x', { logFailure: false })).rejects.toThrow(`connect ECONNREFUSED 127.0.0.1:${port}`);
+    expect(http.reachable).toBe(false);
     await http.close();
   });
 
