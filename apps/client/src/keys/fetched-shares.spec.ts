@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DeliveredKeys, FetchedShares, type HubShare } from './fetched-shares';
+import { compactKeyId, DeliveredKeys, FetchedShares, type HubShare } from './fetched-shares';
 
 const route = { master_sae_id: 'sa', slave_sae_id: 'sb' };
 const share = (x: number, byte = x + 1): HubShare => ({ x, hub: `h${x}`, data: Uint8Array.of(byte, byte) });
@@ -31,20 +31,60 @@ describe('FetchedShares', () => {
 });
 
 describe('DeliveredKeys', () => {
-  it('remembers a key for its SAE pair until it expires, and forgets expired ones without being asked about them', () => {
-    let now = 0;
+  it('remembers a key for its SAE pair until it expires (under a second late), and forgets expired ones without being asked about them', () => {
+    let now = 1_700_000_000_000;
+    const start = now;
     const delivered = new DeliveredKeys(1000, () => now);
     const route = { master_sae_id: 'sa', slave_sae_id: 'sb' };
     delivered.add(route, ['K1', 'k2']);
     expect(delivered.has(route, 'k1')).toBe(true);
     expect(delivered.has({ master_sae_id: 'sb', slave_sae_id: 'sa' }, 'k1')).toBe(false);
-    now = 500;
+    now = start + 500;
     delivered.add(route, ['k3']);
-    now = 1000;
+    delivered.add({ master_sae_id: 'sb', slave_sae_id: 'sa' }, ['k4']);
+    now = start + 999;
+    expect(delivered.size).toBe(4);
+    now = start + 1000;
     delivered.expire();
-    expect(delivered.size).toBe(1);
+    expect(delivered.size).toBe(2);
     expect(delivered.has(route, 'k3')).toBe(true);
-    now = 1500;
+    now = start + 1999;
+    expect(delivered.size).toBe(2);
+    now = start + 2000;
     expect(delivered.size).toBe(0);
+  });
+
+  it('remembers UUIDs without case, forgets removed ones, and moves a re-added key to the back', () => {
+    let now = 0;
+    const delivered = new DeliveredKeys(10_000, () => now);
+    const route = { master_sae_id: 'sa', slave_sae_id: 'sb' };
+    const id = '0F8FAD5B-D9CB-469F-A165-70867728950E';
+    delivered.add(route, [id, 'other']);
+    expect(delivered.has(route, id.toLowerCase())).toBe(true);
+    delivered.remove(route, [id.toLowerCase()]);
+    expect(delivered.has(route, id)).toBe(false);
+    expect(delivered.has(route, 'OTHER')).toBe(true);
+    now = 5_000;
+    delivered.add(route, ['other']);
+    now = 10_000;
+    expect(delivered.has(route, 'other')).toBe(true);
+    now = 15_000;
+    expect(delivered.size).toBe(0);
+  });
+});
+
+describe('compactKeyId', () => {
+  it("is a UUID's 16 bytes, without case", () => {
+    const compact = compactKeyId('0f8fad5b-d9cb-469f-a165-70867728950e');
+    expect(Buffer.from(compact, 'latin1').toString('hex')).toBe('0f8fad5bd9cb469fa16570867728950e');
+    expect(compactKeyId('0F8FAD5B-D9CB-469F-A165-70867728950E')).toBe(compact);
+  });
+
+  it('keeps any other ID lower-cased, never as 16 characters (which only a UUID becomes)', () => {
+    expect(compactKeyId('Key-1')).toBe('key-1');
+    const sixteen = Buffer.from('0f8fad5bd9cb469fa16570867728950e', 'hex').toString('latin1');
+    expect(compactKeyId(sixteen)).not.toBe(compactKeyId('0f8fad5b-d9cb-469f-a165-70867728950e'));
+    expect(compactKeyId(sixteen)).toHaveLength(17);
+    expect(compactKeyId('0f8fad5bd9cb469fa16570867728950e')).toBe('0f8fad5bd9cb469fa16570867728950e');
   });
 });

@@ -72,38 +72,69 @@ export class FetchedShares {
   }
 }
 
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/**
+ * A key ID as a small map key: a UUID (every key ID this client hands out)
+ * as its 16 bytes in a 16-character string, without case; any other ID as
+ * given, lower-cased, and never 16 characters long, so the two cannot meet.
+ */
+export function compactKeyId(keyId: string): string {
+  if (UUID.test(keyId)) return Buffer.from(keyId.replace(/-/g, ''), 'hex').toString('latin1');
+  const lower = keyId.toLowerCase();
+  return lower.length === 16 ? `${lower}\u0000` : lower;
+}
+
 /**
  * Keys this client has handed out, for as long as hubs may still hold their
  * shares (they delete them when acknowledged, or expire them): a key is
  * delivered once, also when a hub did not hear the acknowledgement.
+ * A busy client remembers tens of thousands of keys over the 5 minutes, so
+ * each costs little: per SAE pair, a map from the compact key ID to the
+ * second it expires (a small integer, counted from this record's start,
+ * rounded up: a key is remembered for keepMs and under a second more).
  */
 export class DeliveredKeys {
-  private readonly keys = new Map<string, number>();
+  private readonly routes = new Map<string, Map<string, number>>();
+  private readonly start: number;
 
   constructor(
     private readonly keepMs = KEEP_FETCHED_MS,
     private readonly now: () => number = Date.now,
-  ) {}
+  ) {
+    this.start = now();
+  }
 
   add(route: { master_sae_id: string; slave_sae_id: string }, keyIds: readonly string[]): void {
     this.expire();
-    const expires = this.now() + this.keepMs;
-    for (const keyId of keyIds) this.keys.set(routedKeyId(route, keyId), expires);
+    const routeId = DeliveredKeys.routeId(route);
+    let keys = this.routes.get(routeId);
+    if (keys === undefined) this.routes.set(routeId, (keys = new Map()));
+    const expires = Math.ceil((this.now() - this.start + this.keepMs) / 1000);
+    for (const keyId of keyIds) {
+      const id = compactKeyId(keyId);
+      // Re-added keys go to the back: the map stays in order of expiry.
+      keys.delete(id);
+      keys.set(id, expires);
+    }
   }
 
   remove(route: { master_sae_id: string; slave_sae_id: string }, keyIds: readonly string[]): void {
-    for (const keyId of keyIds) this.keys.delete(routedKeyId(route, keyId));
+    const keys = this.routes.get(DeliveredKeys.routeId(route));
+    for (const keyId of keyIds) keys?.delete(compactKeyId(keyId));
   }
 
   has(route: { master_sae_id: string; slave_sae_id: string }, keyId: string): boolean {
     this.expire();
-    return this.keys.has(routedKeyId(route, keyId));
+    return this.routes.get(DeliveredKeys.routeId(route))?.has(compactKeyId(keyId)) ?? false;
   }
 
   /** How many keys are remembered now. */
   get size(): number {
     this.expire();
-    return this.keys.size;
+    let size = 0;
+    for (const keys of this.routes.values()) size += keys.size;
+    return size;
   }
 
   /**
@@ -112,10 +143,17 @@ export class DeliveredKeys {
    * thousands of IDs behind until the next fetch).
    */
   expire(): void {
-    const now = this.now();
-    for (const [id, expires] of this.keys) {
-      if (expires > now) break;
-      this.keys.delete(id);
+    const second = (this.now() - this.start) / 1000;
+    for (const [routeId, keys] of this.routes) {
+      for (const [id, expires] of keys) {
+        if (expires > second) break;
+        keys.delete(id);
+      }
+      if (keys.size === 0) this.routes.delete(routeId);
     }
+  }
+
+  private static routeId(route: { master_sae_id: string; slave_sae_id: string }): string {
+    return `${route.master_sae_id}\u0000${route.slave_sae_id}`;
   }
 }
