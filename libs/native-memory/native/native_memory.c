@@ -15,8 +15,10 @@
 #if defined(__GLIBC__)
 #include <malloc.h>
 #endif
-#if !defined(_WIN32)
+// External strings need Node-API's experimental part (Node.js 20.4 on); with older headers mapLatin1 maps nothing.
+#if !defined(_WIN32) && defined(NODE_API_EXPERIMENTAL_HAS_EXTERNAL_STRINGS)
 #include <fcntl.h>
+#include <string.h>
 #include <pthread.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -111,7 +113,11 @@ static napi_value MapLatin1(napi_env env, napi_callback_info info) {
 #if defined(HAS_MMAP)
   char *path = malloc(path_length + 1);
   if (path == NULL) return Undefined(env);
-  napi_get_value_string_utf8(env, argv[0], path, path_length + 1, &path_length);
+  // A path with a NUL in it would name another file: not mapped.
+  if (napi_get_value_string_utf8(env, argv[0], path, path_length + 1, &path_length) != napi_ok || strlen(path) != path_length) {
+    free(path);
+    return Undefined(env);
+  }
   Mapping *mapping = MapFile(path);
   free(path);
   if (mapping == NULL) return Undefined(env);

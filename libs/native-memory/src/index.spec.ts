@@ -55,6 +55,7 @@ describe('loadNativeMemory', () => {
   });
 
   it('loads the installed addon once per process', () => {
+    expect(installedNativeMemory()).toBeDefined();
     expect(installedNativeMemory()).toBe(installedNativeMemory());
   });
 });
@@ -102,6 +103,7 @@ describe('mapLatin1File', () => {
     expect(memory.mapLatin1File(empty)).toBeUndefined();
     expect(memory.mapLatin1File(directory)).toBeUndefined();
     expect(memory.mapLatin1File(join(dir, 'missing.js'))).toBeUndefined();
+    expect(memory.mapLatin1File(`${utf8}\0.ignored`)).toBeUndefined();
     expect(() => (memory.mapLatin1File as (path: unknown) => unknown)(7)).toThrow(TypeError);
   });
 

@@ -76,13 +76,12 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /**
  * A key ID as a small map key: a UUID (every key ID this client hands out)
- * as its 16 bytes in a 16-character string, without case; any other ID as
- * given, lower-cased, and never 16 characters long, so the two cannot meet.
+ * as its 16 bytes in a 16-character string, without case; any other ID
+ * lower-cased behind a character no byte is (U+0100), so the two cannot meet.
  */
 export function compactKeyId(keyId: string): string {
   if (UUID.test(keyId)) return Buffer.from(keyId.replace(/-/g, ''), 'hex').toString('latin1');
-  const lower = keyId.toLowerCase();
-  return lower.length === 16 ? `${lower}\u0000` : lower;
+  return `\u0100${keyId.toLowerCase()}`;
 }
 
 /**
@@ -97,6 +96,8 @@ export function compactKeyId(keyId: string): string {
 export class DeliveredKeys {
   private readonly routes = new Map<string, Map<string, number>>();
   private readonly start: number;
+  /** No key expires before this second: expire() has nothing to look at until then. */
+  private earliest = Infinity;
 
   constructor(
     private readonly keepMs = KEEP_FETCHED_MS,
@@ -111,6 +112,7 @@ export class DeliveredKeys {
     let keys = this.routes.get(routeId);
     if (keys === undefined) this.routes.set(routeId, (keys = new Map()));
     const expires = Math.ceil((this.now() - this.start + this.keepMs) / 1000);
+    if (keyIds.length > 0) this.earliest = Math.min(this.earliest, expires);
     for (const keyId of keyIds) {
       const id = compactKeyId(keyId);
       // Re-added keys go to the back: the map stays in order of expiry.
@@ -144,9 +146,14 @@ export class DeliveredKeys {
    */
   expire(): void {
     const second = (this.now() - this.start) / 1000;
+    if (this.earliest > second) return;
+    this.earliest = Infinity;
     for (const [routeId, keys] of this.routes) {
       for (const [id, expires] of keys) {
-        if (expires > second) break;
+        if (expires > second) {
+          this.earliest = Math.min(this.earliest, expires);
+          break;
+        }
         keys.delete(id);
       }
       if (keys.size === 0) this.routes.delete(routeId);

@@ -87,6 +87,46 @@ describe('HubHttp', () => {
     }
   });
 
+  it("closes an idle connection a second before the hub's Keep-Alive hint runs out, so no call goes out on one the hub is closing", async () => {
+    const hub = createServer((_req, res) => res.end('{}'));
+    hub.keepAliveTimeout = 2_000; // answers say `Keep-Alive: timeout=2`
+    let closedAfter: number | undefined;
+    let answered = 0;
+    hub.on('connection', (socket) => socket.once('close', () => (closedAfter = performance.now() - answered)));
+    await new Promise<void>((resolve) => hub.listen(0, '127.0.0.1', resolve));
+    const http = new HubHttp(new URL(`http://127.0.0.1:${(hub.address() as AddressInfo).port}/hub/hx`), 5_000, quiet);
+    try {
+      await http.request('GET', '/x');
+      answered = performance.now();
+      await new Promise((resolve) => setTimeout(resolve, 1_600));
+      expect(closedAfter).toBeDefined();
+      expect(closedAfter!).toBeLessThan(1_500);
+    } finally {
+      await http.close();
+      hub.closeAllConnections();
+      await new Promise((resolve) => hub.close(resolve));
+    }
+  });
+
+  it('lets a call under way end within its deadline before close() closes the connections', async () => {
+    const silent = createServer(() => undefined); // never answers
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const http = new HubHttp(new URL(`http://127.0.0.1:${(silent.address() as AddressInfo).port}/hub/hx`), 300, quiet);
+    try {
+      const call = http.request('GET', '/x', { logFailure: false });
+      const outcome = call.then(
+        () => 'answered',
+        (error: Error) => error.message,
+      );
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      await http.close();
+      expect(await outcome).toBe('no answer within 300 ms');
+    } finally {
+      silent.closeAllConnections();
+      await new Promise((resolve) => silent.close(resolve));
+    }
+  });
+
   it('is unreachable after a refused connection, with the reason, until a call gets an answer', async () => {
     const closed = createServer();
     await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));

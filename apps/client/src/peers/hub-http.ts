@@ -50,6 +50,8 @@ export class HubHttp implements HubTransport {
   private readonly port: number;
   private readonly basePath: string;
   private lastCallFailed = false;
+  /** Calls under way, which close() lets end. */
+  private readonly inFlight = new Set<Promise<unknown>>();
   /** Calls are numbered as they start; `lastCallFailed` holds the outcome of the latest-started call that ended. */
   private calls = 0;
   private outcomeOf = 0;
@@ -66,8 +68,10 @@ export class HubHttp implements HubTransport {
     private readonly observe: HubCallObserver = () => undefined,
   ) {
     const secure = baseUrl.protocol === 'https:';
-    // Up to 16 connections, each kept open between calls until the hub's Keep-Alive hint (less a second) runs out.
-    const pool = { keepAlive: true, maxSockets: 16 };
+    // Up to 16 connections, each kept open between calls for 30 s or, when the hub's Keep-Alive hint is shorter,
+    // until a second before the hub would close it (node applies the hint only below `timeout`): a call never
+    // goes out on a connection the hub is closing.
+    const pool = { keepAlive: true, maxSockets: 16, timeout: 30_000 };
     this.agent = secure ? new HttpsAgent({ ...pool, ...(tls === undefined ? {} : { ca: tls.ca, cert: tls.cert, key: tls.key }) }) : new HttpAgent(pool);
     this.send = secure ? httpsRequest : httpRequest;
     this.host = baseUrl.hostname.replace(/^\[(.*)\]$/, '$1');
@@ -93,8 +97,10 @@ export class HubHttp implements HubTransport {
     const note = (failed: boolean) => {
       if (call > this.outcomeOf) [this.outcomeOf, this.lastCallFailed] = [call, failed];
     };
+    const exchange = this.exchange(method, fullPath, options);
+    this.inFlight.add(exchange);
     try {
-      const answer = await this.exchange(method, fullPath, options);
+      const answer = await exchange;
       note(false);
       this.logger.log(`Call ${method} ${url} ${answer.status}`);
       this.observe(`${method} ${path}`, answer.status, answer, seconds());
@@ -104,24 +110,23 @@ export class HubHttp implements HubTransport {
       this.observe(`${method} ${path}`, undefined, undefined, seconds());
       if (options.logFailure !== false) this.logger.warn(`Call ${method} ${url} failed: ${(error as Error).message}`);
       throw error;
+    } finally {
+      this.inFlight.delete(exchange);
     }
   }
 
   /**
    * One call: the answer's bytes, never more than MAX_HUB_RESPONSE_BYTES (a
    * longer one is cut off as it comes, or at once when its stated length is
-   * longer), all within the call's deadline, which counts from the start and
-   * does not restart as bytes come.
+   * longer), all within the call's deadline, which counts from the start
+   * (also while the call waits for one of the 16 connections) and does not
+   * restart as bytes come.
    */
   private exchange(method: string, path: string, options: HubRequestOptions): Promise<HubResponse> {
-    const headers: OutgoingHttpHeaders = { ...options.headers };
-    if (options.body !== undefined) {
-      headers['content-type'] = 'application/json';
-      headers['content-length'] = Buffer.byteLength(options.body);
-    }
+    const headers: OutgoingHttpHeaders =
+      options.body === undefined ? { ...options.headers } : { 'content-type': 'application/json', ...options.headers, 'content-length': Buffer.byteLength(options.body) };
     return new Promise<HubResponse>((resolve, reject) => {
       const request = this.send({ host: this.host, port: this.port, method, path, headers, agent: this.agent });
-      const deadline = setTimeout(() => request.destroy(new Error(`no answer within ${this.timeoutMs} ms`)), this.timeoutMs);
       let settled = false;
       const fail = (error: Error) => {
         if (settled) return;
@@ -130,9 +135,12 @@ export class HubHttp implements HubTransport {
         request.destroy();
         reject(error);
       };
-      request.once('error', fail);
+      // The deadline ends the call itself: a request still queued for a connection emits no error until it gets one.
+      const deadline = setTimeout(() => fail(new Error(`no answer within ${this.timeoutMs} ms`)), this.timeoutMs);
+      // `on`, not `once`: a destroyed request or answer may still report an error after the call has ended.
+      request.on('error', fail);
       request.once('response', (response: IncomingMessage) => {
-        response.once('error', fail);
+        response.on('error', fail);
         const stated = response.headers['content-length'];
         if (stated !== undefined && Number(stated) > MAX_HUB_RESPONSE_BYTES) return fail(new Error(`answer longer than ${MAX_HUB_RESPONSE_BYTES} bytes`));
         const chunks: Buffer[] = [];
@@ -153,8 +161,9 @@ export class HubHttp implements HubTransport {
     });
   }
 
-  close(): Promise<void> {
+  /** Lets the calls under way end (each within its deadline), then closes the connections. */
+  async close(): Promise<void> {
+    await Promise.allSettled([...this.inFlight]);
     this.agent.destroy();
-    return Promise.resolve();
   }
 }
