@@ -5,9 +5,11 @@ export type HubShare = Share & { hub: string };
 /** How long shares of a key that could not be recovered yet are kept for a retry; longer than any share timeout in use. */
 export const KEEP_FETCHED_MS = 300_000;
 
+/** One SAE pair, as a map key. */
+export const routeId = (route: { master_sae_id: string; slave_sae_id: string }): string => `${route.master_sae_id}\u0000${route.slave_sae_id}`;
+
 /** One key of one SAE pair, as a map key (key IDs compare without case, as UUIDs do). */
-export const routedKeyId = (route: { master_sae_id: string; slave_sae_id: string }, keyId: string): string =>
-  `${route.master_sae_id}\u0000${route.slave_sae_id}\u0000${keyId.toLowerCase()}`;
+export const routedKeyId = (route: { master_sae_id: string; slave_sae_id: string }, keyId: string): string => `${routeId(route)}\u0000${keyId.toLowerCase()}`;
 
 /** At most this many keys' shares are kept; the oldest go first (wiped). */
 export const MAX_KEPT_KEYS = 4096;
@@ -108,9 +110,9 @@ export class DeliveredKeys {
 
   add(route: { master_sae_id: string; slave_sae_id: string }, keyIds: readonly string[]): void {
     this.expire();
-    const routeId = DeliveredKeys.routeId(route);
-    let keys = this.routes.get(routeId);
-    if (keys === undefined) this.routes.set(routeId, (keys = new Map()));
+    const pair = routeId(route);
+    let keys = this.routes.get(pair);
+    if (keys === undefined) this.routes.set(pair, (keys = new Map()));
     const expires = Math.ceil((this.now() - this.start + this.keepMs) / 1000);
     if (keyIds.length > 0) this.earliest = Math.min(this.earliest, expires);
     for (const keyId of keyIds) {
@@ -122,13 +124,13 @@ export class DeliveredKeys {
   }
 
   remove(route: { master_sae_id: string; slave_sae_id: string }, keyIds: readonly string[]): void {
-    const keys = this.routes.get(DeliveredKeys.routeId(route));
+    const keys = this.routes.get(routeId(route));
     for (const keyId of keyIds) keys?.delete(compactKeyId(keyId));
   }
 
   has(route: { master_sae_id: string; slave_sae_id: string }, keyId: string): boolean {
     this.expire();
-    return this.routes.get(DeliveredKeys.routeId(route))?.has(compactKeyId(keyId)) ?? false;
+    return this.routes.get(routeId(route))?.has(compactKeyId(keyId)) ?? false;
   }
 
   /** How many keys are remembered now. */
@@ -148,7 +150,7 @@ export class DeliveredKeys {
     const second = (this.now() - this.start) / 1000;
     if (this.earliest > second) return;
     this.earliest = Infinity;
-    for (const [routeId, keys] of this.routes) {
+    for (const [pair, keys] of this.routes) {
       for (const [id, expires] of keys) {
         if (expires > second) {
           this.earliest = Math.min(this.earliest, expires);
@@ -156,11 +158,7 @@ export class DeliveredKeys {
         }
         keys.delete(id);
       }
-      if (keys.size === 0) this.routes.delete(routeId);
+      if (keys.size === 0) this.routes.delete(pair);
     }
-  }
-
-  private static routeId(route: { master_sae_id: string; slave_sae_id: string }): string {
-    return `${route.master_sae_id}\u0000${route.slave_sae_id}`;
   }
 }

@@ -125,6 +125,7 @@ export class HubHttp implements HubTransport {
   private exchange(method: string, path: string, options: HubRequestOptions): Promise<HubResponse> {
     const headers: OutgoingHttpHeaders =
       options.body === undefined ? { ...options.headers } : { 'content-type': 'application/json', ...options.headers, 'content-length': Buffer.byteLength(options.body) };
+    const tooLong = `answer longer than ${MAX_HUB_RESPONSE_BYTES} bytes`;
     return new Promise<HubResponse>((resolve, reject) => {
       const request = this.send({ host: this.host, port: this.port, method, path, headers, agent: this.agent });
       let settled = false;
@@ -142,12 +143,12 @@ export class HubHttp implements HubTransport {
       request.once('response', (response: IncomingMessage) => {
         response.on('error', fail);
         const stated = response.headers['content-length'];
-        if (stated !== undefined && Number(stated) > MAX_HUB_RESPONSE_BYTES) return fail(new Error(`answer longer than ${MAX_HUB_RESPONSE_BYTES} bytes`));
+        if (stated !== undefined && Number(stated) > MAX_HUB_RESPONSE_BYTES) return fail(new Error(tooLong));
         const chunks: Buffer[] = [];
         let total = 0;
         response.on('data', (chunk: Buffer) => {
           total += chunk.length;
-          if (total > MAX_HUB_RESPONSE_BYTES) return fail(new Error(`answer longer than ${MAX_HUB_RESPONSE_BYTES} bytes`));
+          if (total > MAX_HUB_RESPONSE_BYTES) return fail(new Error(tooLong));
           chunks.push(chunk);
         });
         response.once('end', () => {
